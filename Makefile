@@ -1,0 +1,33 @@
+# claude-pool — see README.md. `make run` runs the pool in the foreground; `make test` runs the tests.
+SHELL := /bin/bash
+NPM_STAMP := node_modules/.install-stamp
+TESTS ?= dist/test/*.test.js
+
+.PHONY: all build run test check bench clean
+
+all: build
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+build: $(NPM_STAMP)
+	npx tsc -p tsconfig.json
+	chmod +x dist/src/bin/*.js dist/test/fake-claude.js
+
+run: build
+	node dist/src/bin/claude-pool.js start
+
+check: $(NPM_STAMP)
+	npx tsc -p tsconfig.json --noEmit
+	npx eslint .
+	npx prettier --check .
+
+test: build
+	node --test --test-concurrency=1 --test-reporter=spec $(TESTS)
+
+bench: build
+	node dist/bench/spawn.js
+
+clean:
+	rm -rf dist

@@ -1,0 +1,76 @@
+import { defineCommand } from "citty";
+import { ConfigError, loadConfig } from "../config/load.js";
+import { runSupervisor } from "../supervisor.js";
+import { version } from "../version.js";
+
+/** sysexits(3) EX_CONFIG: the unit's RestartPreventExitStatus keeps systemd from retrying it. */
+const exitConfigError = 78;
+
+const configArg = {
+  config: {
+    type: "string",
+    description:
+      "Config file (default: $CLAUDE_POOL_CONFIG, ./pool.config.json, ~/.config/claude-pool/config.json)",
+    valueHint: "PATH",
+  },
+} as const;
+
+function reportConfigError(err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`claude-pool: invalid config\n${err.message}\n`);
+    process.exit(exitConfigError);
+  }
+  throw err;
+}
+
+export function parsePort(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(
+      `claude-pool: --port must be an integer from 0 to 65535, not "${value}"\n`,
+    );
+    process.exit(2);
+  }
+  return port;
+}
+
+const start = defineCommand({
+  meta: { name: "start", description: "Run the pool in the foreground (the default command)" },
+  args: {
+    ...configArg,
+    port: {
+      type: "string",
+      description: "TCP port of the remote API (overrides apiPort)",
+      valueHint: "N",
+    },
+  },
+  async run({ args }) {
+    await runSupervisor({ configPath: args.config, port: parsePort(args.port) }).catch(
+      reportConfigError,
+    );
+  },
+});
+
+const config = defineCommand({
+  meta: { name: "config", description: "Print the resolved config as JSON" },
+  args: configArg,
+  run({ args }) {
+    try {
+      const loaded = loadConfig({ explicitPath: args.config });
+      process.stdout.write(JSON.stringify(loaded.config, null, 2) + "\n");
+    } catch (err) {
+      reportConfigError(err);
+    }
+  },
+});
+
+export const claudePoolCommand = defineCommand({
+  meta: {
+    name: "claude-pool",
+    version,
+    description: "Supervisor for a pool of persistent Claude Code conversations",
+  },
+  subCommands: { start, config },
+  default: "start",
+});

@@ -1,0 +1,216 @@
+/**
+ * The config file's JSON Schema: the seed's `pool.config.json` plus DESIGN.md's additions.
+ * Defaults live here so `claude-pool config` prints exactly what the pool runs with.
+ */
+
+const stringList = { type: "array", items: { type: "string" } } as const;
+
+const limitsSchema = {
+  type: "object",
+  additionalProperties: false,
+  description: "Resource limits applied to the session's systemd scope.",
+  properties: {
+    memoryMax: {
+      description: 'Hard memory cap: bytes, or a size like "2G" (K, M, G, T are powers of 1024).',
+      oneOf: [
+        { type: "integer", minimum: 1 },
+        { type: "string", pattern: "^[0-9]+(\\.[0-9]+)?[KMGT]?$" },
+      ],
+    },
+    cpuQuota: {
+      description: 'CPU time cap as a percentage of one CPU, like "150%".',
+      type: "string",
+      pattern: "^[0-9]+(\\.[0-9]+)?%$",
+    },
+    tasksMax: {
+      description: "Maximum number of tasks (processes and threads).",
+      type: "integer",
+      minimum: 1,
+    },
+  },
+} as const;
+
+/** Fields a session may set; `defaults` holds the same ones. */
+const sessionProperties = {
+  name: {
+    description: "Session name, unique in the pool; passed to claude as --name.",
+    type: "string",
+    pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+  },
+  keepWarm: { description: "Never stop this session for being idle.", type: "boolean" },
+  channels: { description: "Entries passed to claude --channels.", ...stringList },
+  developmentChannels: {
+    description: "Entries passed to claude --dangerously-load-development-channels.",
+    ...stringList,
+  },
+  pluginDirs: { description: "Directories passed to claude --plugin-dir.", ...stringList },
+  workingDirectory: {
+    description: "Directory claude runs in; must exist. Default: the pool's home directory.",
+    type: "string",
+    minLength: 1,
+  },
+  dangerouslySkipPermissions: {
+    description: "Pass --dangerously-skip-permissions (refused when the pool runs as root).",
+    type: "boolean",
+  },
+  model: { description: "Passed to claude --model.", type: "string", minLength: 1 },
+  args: { description: "Extra arguments appended to claude's command line.", ...stringList },
+  env: {
+    description: "Extra environment variables for claude.",
+    type: "object",
+    additionalProperties: { type: "string" },
+  },
+  limits: limitsSchema,
+  channel: {
+    description: "Connect the pool's MCP channel server to this session.",
+    type: "boolean",
+  },
+} as const;
+
+/** Also the params schema of `session.spawn`. */
+export const sessionSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: sessionProperties,
+} as const;
+
+const namedSessionSchema = { ...sessionSchema, required: ["name"] } as const;
+
+export const configSchema = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  title: "claude-pool configuration",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    $schema: { type: "string" },
+    maxSessions: {
+      description: "Maximum concurrent sessions (starting, running, stopping or awaiting restart).",
+      type: "integer",
+      minimum: 1,
+      default: 5,
+    },
+    idleTimeoutMinutes: {
+      description: "Stop sessions idle this long (0 = never).",
+      type: "number",
+      minimum: 0,
+      default: 30,
+    },
+    idleCheckSeconds: {
+      description: "How often the idle sweep runs.",
+      type: "number",
+      exclusiveMinimum: 0,
+      default: 60,
+    },
+    apiPort: {
+      description: "TCP port of the WebSocket and REST API.",
+      type: "integer",
+      minimum: 0,
+      maximum: 65535,
+      default: 3200,
+    },
+    bind: { description: "Address the TCP API listens on.", type: "string", default: "127.0.0.1" },
+    primarySession: { description: "Session started with the pool.", ...namedSessionSchema },
+    defaults: {
+      description: "Settings every new session starts from.",
+      ...sessionSchema,
+      default: {},
+    },
+    sessions: {
+      description: "More named sessions to start with the pool.",
+      type: "array",
+      items: namedSessionSchema,
+      default: [],
+    },
+    claudePath: {
+      description: "Claude Code binary: a path, or a name looked up in PATH.",
+      type: "string",
+      minLength: 1,
+      default: "claude",
+    },
+    logLevel: {
+      description: "Log verbosity.",
+      enum: ["debug", "info", "warn", "error"],
+      default: "info",
+    },
+    auth: {
+      description: "Remote API authentication.",
+      type: "object",
+      additionalProperties: false,
+      properties: { tokenFile: { type: "string", minLength: 1 } },
+      default: {},
+    },
+    restart: {
+      description: "Automatic restart of crashed sessions.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        maxRestarts: { type: "integer", minimum: 0, default: 3 },
+        windowMinutes: { type: "number", exclusiveMinimum: 0, default: 5 },
+        backoffSeconds: {
+          description: "Delay before the first restart; doubles with each restart in the window.",
+          type: "number",
+          minimum: 0,
+          default: 1,
+        },
+        maxBackoffSeconds: { type: "number", minimum: 0, default: 30 },
+      },
+      default: {},
+    },
+    stopTimeoutSeconds: {
+      description: "Grace period between SIGTERM and SIGKILL when stopping a session.",
+      type: "number",
+      minimum: 0,
+      default: 10,
+    },
+    resumeOnStart: {
+      description:
+        "Resume sessions that were running when the pool went down (keepWarm ones always resume).",
+      type: "boolean",
+      default: true,
+    },
+    scrollbackBytes: {
+      description: "PTY output kept in memory per session for attach.",
+      type: "integer",
+      minimum: 1024,
+      default: 1048576,
+    },
+    systemd: {
+      description: "Run sessions in transient systemd scopes: auto, required, or off.",
+      enum: ["auto", "required", "off"],
+      default: "auto",
+    },
+    channel: {
+      description: "Default for each session's channel setting.",
+      type: "boolean",
+      default: true,
+    },
+    delivery: {
+      description: "How channel.send reaches a conversation.",
+      enum: ["auto", "channel", "pty"],
+      default: "auto",
+    },
+    confirmDevelopmentChannels: {
+      description: 'Answer the "Loading development channels" warning for the pool\'s own channel.',
+      type: "boolean",
+      default: false,
+    },
+    permissionTimeoutSeconds: { type: "number", exclusiveMinimum: 0, default: 300 },
+    tls: {
+      description: "Certificate and key for wss:// and https://.",
+      type: "object",
+      additionalProperties: false,
+      required: ["cert", "key"],
+      properties: { cert: { type: "string" }, key: { type: "string" } },
+    },
+    allowedOrigins: {
+      description: "Browser origins allowed to connect.",
+      ...stringList,
+      default: [],
+    },
+    allowInsecureRemote: {
+      description: "Allow a non-loopback bind without TLS.",
+      type: "boolean",
+      default: false,
+    },
+  },
+} as const;

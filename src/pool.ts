@@ -1,0 +1,323 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { Ajv } from "ajv";
+import { sessionSchema } from "./config/schema.js";
+import type { PoolConfig, SessionSettings } from "./config/types.js";
+import { ErrorCode, PoolError } from "./errors.js";
+import { silentLogger, type Logger } from "./log.js";
+import type { PtySpawner } from "./pty/pty.js";
+import { spawnNodePty } from "./pty/node-pty.js";
+import { reapStaleProcesses } from "./session/reap.js";
+import { Session, type SessionInfo, type SessionRecord } from "./session/session.js";
+import { resolveSpec } from "./session/spec.js";
+import { isActive, isResumable } from "./session/status.js";
+import type { StateStore } from "./store/state-store.js";
+
+export interface PoolOptions {
+  config: PoolConfig;
+  store: StateStore;
+  log?: Logger;
+  spawnPty?: PtySpawner;
+  /** The environment claude's is made from; default the pool's own. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface PoolStatus {
+  status: "ok";
+  startedAt: string;
+  uptimeSeconds: number;
+  active: number;
+  maxSessions: number;
+  sessions: number;
+  memoryBytes: number;
+}
+
+interface PoolEvents {
+  "session.changed": [session: SessionInfo];
+  "session.removed": [id: string];
+  "session.output": [id: string, data: string];
+}
+
+const validateSettings = new Ajv({ allErrors: true, strict: false }).compile(sessionSchema);
+
+/** The registry of sessions: capacity, lookup, idle sweep, persistence. */
+export class Pool extends EventEmitter<PoolEvents> {
+  private readonly sessions = new Map<string, Session>();
+  private readonly log: Logger;
+  private readonly startedAt = Date.now();
+  private idleTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: PoolOptions) {
+    super();
+    this.log = options.log ?? silentLogger;
+  }
+
+  private get config(): PoolConfig {
+    return this.options.config;
+  }
+
+  /** Restores the registry, resumes what was running, starts the configured sessions. */
+  async start(): Promise<void> {
+    const { records, warning } = this.options.store.load();
+    if (warning) this.log.warn(warning);
+    await reapStaleProcesses(records, this.config.stopTimeoutSeconds * 1000, this.log);
+    for (const record of records) this.add(restoredRecord(record));
+    const configured = this.applyConfiguredSessions();
+    this.save();
+    for (const session of this.sessionsToStart(configured)) {
+      if (this.activeCount() >= this.config.maxSessions) {
+        this.log.warn(`session ${session.id} (${session.name}): not started, the pool is full`);
+        continue;
+      }
+      session.start();
+    }
+    this.idleTimer = setInterval(() => this.sweepIdle(), this.config.idleCheckSeconds * 1000);
+    this.idleTimer.unref();
+  }
+
+  /** Stops every process; the registry keeps which sessions to resume at the next start. */
+  async shutdown(): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.idleTimer = null;
+    await Promise.all([...this.sessions.values()].map((s) => s.halt("pool shutting down")));
+    this.save();
+  }
+
+  status(): PoolStatus {
+    return {
+      status: "ok",
+      startedAt: new Date(this.startedAt).toISOString(),
+      uptimeSeconds: Math.floor((Date.now() - this.startedAt) / 1000),
+      active: this.activeCount(),
+      maxSessions: this.config.maxSessions,
+      sessions: this.sessions.size,
+      memoryBytes: process.memoryUsage().rss,
+    };
+  }
+
+  list(): SessionInfo[] {
+    const now = Date.now();
+    return [...this.sessions.values()].map((s) => s.info(now));
+  }
+
+  get(ref: string): SessionInfo {
+    return this.find(ref).info();
+  }
+
+  /** Creates a session and starts it; a failed preflight leaves it `failed` with the reason. */
+  spawn(settings: SessionSettings = {}): SessionInfo {
+    if (!validateSettings(settings)) {
+      const problems = (validateSettings.errors ?? []).map(
+        (e) => `${e.instancePath || "params"} ${e.message}`,
+      );
+      throw new PoolError(
+        ErrorCode.InvalidParams,
+        `invalid session settings: ${problems.join("; ")}`,
+      );
+    }
+    if (settings.name !== undefined && this.byName(settings.name)) {
+      throw new PoolError(
+        ErrorCode.InvalidParams,
+        `a session named "${settings.name}" exists already; resume it or choose another name`,
+      );
+    }
+    this.ensureCapacity();
+    const id = this.newId();
+    const spec = resolveSpec(
+      settings.name ?? id,
+      this.config.defaults,
+      settings,
+      this.config.channel,
+    );
+    const session = this.add(newRecord(id, spec));
+    session.start();
+    return session.info();
+  }
+
+  async kill(ref: string): Promise<SessionInfo> {
+    const session = this.find(ref);
+    await session.stop("stopped by request");
+    return session.info();
+  }
+
+  resume(ref: string): SessionInfo {
+    const session = this.find(ref);
+    if (!isResumable(session.status)) {
+      throw new PoolError(
+        ErrorCode.InvalidState,
+        `session ${session.name} is ${session.status}; only stopped, crashed or failed sessions resume`,
+      );
+    }
+    if (session.status !== "crashed") this.ensureCapacity();
+    session.start();
+    return session.info();
+  }
+
+  remove(ref: string): void {
+    const session = this.find(ref);
+    if (isActive(session.status) && session.status !== "crashed") {
+      throw new PoolError(
+        ErrorCode.InvalidState,
+        `session ${session.name} is ${session.status}; stop it first with "claude-poolctl kill ${session.id}"`,
+      );
+    }
+    void session.stop("removed");
+    session.removeAllListeners();
+    this.sessions.delete(session.id);
+    this.save();
+    this.log.info(`session ${session.id} (${session.name}): removed`);
+    this.emit("session.removed", session.id);
+  }
+
+  send(ref: string, text: string): void {
+    this.find(ref).write(text);
+  }
+
+  resize(ref: string, cols: number, rows: number): void {
+    this.find(ref).resize(cols, rows);
+  }
+
+  /** The session `ref` names: its id, its name, or a unique id prefix. */
+  find(ref: string): Session {
+    const exact = this.sessions.get(ref) ?? this.byName(ref);
+    if (exact) return exact;
+    const matches = [...this.sessions.values()].filter((s) => s.id.startsWith(ref));
+    if (matches.length === 1) return matches[0];
+    if (matches.length > 1) {
+      throw new PoolError(
+        ErrorCode.SessionNotFound,
+        `"${ref}" matches ${matches.length} sessions (${matches.map((s) => s.id).join(", ")}); give more of the id`,
+      );
+    }
+    throw new PoolError(
+      ErrorCode.SessionNotFound,
+      `no session "${ref}"; list sessions with "claude-poolctl list"`,
+    );
+  }
+
+  /** Stops running sessions idle past `idleTimeoutMinutes`, except keepWarm ones. */
+  sweepIdle(now = Date.now()): void {
+    const timeoutMs = this.config.idleTimeoutMinutes * 60_000;
+    if (timeoutMs === 0) return;
+    for (const session of this.sessions.values()) {
+      const idle = session.idleMs(now);
+      if (session.status !== "running" || session.spec.keepWarm || idle === null) continue;
+      if (idle < timeoutMs) continue;
+      const minutes = Math.floor(idle / 60_000);
+      this.log.info(`session ${session.id} (${session.name}): idle for ${minutes} min, stopping`);
+      void session.stop(`idle for ${minutes} min`);
+    }
+  }
+
+  private add(record: SessionRecord): Session {
+    const session = new Session(record, {
+      spawnPty: this.options.spawnPty ?? spawnNodePty,
+      claudePath: this.config.claudePath,
+      restartPolicy: this.config.restart,
+      stopTimeoutMs: this.config.stopTimeoutSeconds * 1000,
+      scrollbackBytes: this.config.scrollbackBytes,
+      env: this.options.env ?? process.env,
+      log: this.log,
+    });
+    session.on("changed", () => {
+      this.save();
+      this.emit("session.changed", session.info());
+    });
+    session.on("output", (data) => this.emit("session.output", session.id, data));
+    this.sessions.set(record.id, session);
+    return session;
+  }
+
+  /** Brings `primarySession` and `sessions` into the registry, their settings from the config. */
+  private applyConfiguredSessions(): Session[] {
+    const configured = [
+      ...(this.config.primarySession ? [this.config.primarySession] : []),
+      ...this.config.sessions,
+    ];
+    return configured.map((settings) => {
+      const spec = resolveSpec(settings.name, this.config.defaults, settings, this.config.channel);
+      const existing = this.byName(settings.name);
+      if (!existing) return this.add(newRecord(this.newId(), spec));
+      Object.assign(existing.spec, spec);
+      return existing;
+    });
+  }
+
+  /** Configured sessions, then those that were running when the pool went down; keepWarm first. */
+  private sessionsToStart(configured: Session[]): Session[] {
+    const resumed = [...this.sessions.values()].filter(
+      (s) =>
+        !configured.includes(s) &&
+        s.desired === "running" &&
+        (this.config.resumeOnStart || s.spec.keepWarm),
+    );
+    const byWarmth = (a: Session, b: Session) => Number(b.spec.keepWarm) - Number(a.spec.keepWarm);
+    return [...configured, ...resumed.sort((a, b) => (a.idleMs() ?? 0) - (b.idleMs() ?? 0))].sort(
+      byWarmth,
+    );
+  }
+
+  private ensureCapacity(): void {
+    const active = this.activeCount();
+    if (active < this.config.maxSessions) return;
+    throw new PoolError(
+      ErrorCode.PoolFull,
+      `pool is full (${active}/${this.config.maxSessions} sessions active); ` +
+        `stop one with "claude-poolctl kill <id>" or raise maxSessions in the config`,
+    );
+  }
+
+  private activeCount(): number {
+    return [...this.sessions.values()].filter((s) => isActive(s.status)).length;
+  }
+
+  private byName(name: string): Session | undefined {
+    return [...this.sessions.values()].find((s) => s.name === name);
+  }
+
+  private newId(): string {
+    for (;;) {
+      const id = randomBytes(4).toString("hex");
+      if (!this.sessions.has(id)) return id;
+    }
+  }
+
+  private save(): void {
+    try {
+      this.options.store.save([...this.sessions.values()].map((s) => s.record()));
+    } catch (err) {
+      this.log.error(`cannot save the registry: ${(err as Error).message}`);
+    }
+  }
+}
+
+function newRecord(id: string, spec: SessionRecord["spec"]): SessionRecord {
+  return {
+    id,
+    spec,
+    claudeSessionId: randomUUID(),
+    desired: "running",
+    status: "stopped",
+    pid: null,
+    procStart: null,
+    createdAt: new Date().toISOString(),
+    startedAt: null,
+    lastActivityAt: null,
+    restarts: 0,
+    exitCode: null,
+    signal: null,
+    reason: null,
+  };
+}
+
+/** A record as the pool finds it at start: no process of its own runs any more. */
+function restoredRecord(record: SessionRecord): SessionRecord {
+  const wasUp = isActive(record.status);
+  return {
+    ...record,
+    status: record.status === "failed" ? "failed" : "stopped",
+    pid: null,
+    procStart: null,
+    reason: wasUp ? "pool restarted" : record.reason,
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * The PTY seam: the pool drives a conversation's terminal only through this interface, so the
+ * in-process node-pty backend can later be replaced by a PTY holder process inside each scope.
+ */
+export interface Disposable {
+  dispose(): void;
+}
+
+export interface PtyExit {
+  exitCode: number;
+  /** Signal number that ended the process, if one did. */
+  signal?: number;
+}
+
+export interface PtyProcess {
+  readonly pid: number;
+  write(data: string): void;
+  resize(cols: number, rows: number): void;
+  /** Sends a signal to the process (default SIGHUP, like closing the terminal). */
+  kill(signal?: NodeJS.Signals): void;
+  onData(listener: (data: string) => void): Disposable;
+  onExit(listener: (exit: PtyExit) => void): Disposable;
+}
+
+export interface PtySpawnOptions {
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  cols: number;
+  rows: number;
+}
+
+export type PtySpawner = (options: PtySpawnOptions) => PtyProcess;

@@ -1,0 +1,33 @@
+import type { RestartPolicy } from "../config/types.js";
+
+export type RestartDecision = { restart: true; delayMs: number } | { restart: false };
+
+/** Counts automatic restarts in a sliding window and spaces them with exponential backoff. */
+export class RestartTracker {
+  private restartTimes: number[] = [];
+
+  constructor(private readonly policy: RestartPolicy) {}
+
+  /** Restarts inside the current window. */
+  get count(): number {
+    return this.restartTimes.length;
+  }
+
+  /** Called on a crash at `now`: may the session restart, and after how long? */
+  next(now: number): RestartDecision {
+    const windowStart = now - this.policy.windowMinutes * 60_000;
+    this.restartTimes = this.restartTimes.filter((t) => t > windowStart);
+    if (this.restartTimes.length >= this.policy.maxRestarts) return { restart: false };
+    const delayMs = Math.min(
+      this.policy.backoffSeconds * 1000 * 2 ** this.restartTimes.length,
+      this.policy.maxBackoffSeconds * 1000,
+    );
+    this.restartTimes.push(now);
+    return { restart: true, delayMs };
+  }
+
+  /** A user started the session again: the crash history no longer counts. */
+  reset(): void {
+    this.restartTimes = [];
+  }
+}

@@ -1,0 +1,403 @@
+import { EventEmitter } from "node:events";
+import { constants } from "node:os";
+import type { RestartPolicy } from "../config/types.js";
+import { ErrorCode, PoolError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { claudeConfigDir } from "../paths.js";
+import { procStartTime } from "../proc.js";
+import type { Disposable, PtyExit, PtyProcess, PtySpawner } from "../pty/pty.js";
+import { Scrollback } from "../pty/scrollback.js";
+import { buildClaudeArgs } from "./claude-args.js";
+import { ClaudeSessionWatcher, hasTranscript } from "./claude-state.js";
+import { preflight } from "./preflight.js";
+import { RestartTracker } from "./restart-policy.js";
+import type { SessionSpec } from "./spec.js";
+import { canTransition, type SessionStatus } from "./status.js";
+
+/** What the registry keeps of a session across pool restarts. */
+export interface SessionRecord {
+  id: string;
+  spec: SessionSpec;
+  /** Claude Code's conversation id: chosen by the pool, then followed through /clear and /resume. */
+  claudeSessionId: string;
+  /** Whether the session should run: a pool restart resumes the ones that should. */
+  desired: "running" | "stopped";
+  status: SessionStatus;
+  pid: number | null;
+  /** Start time of `pid`, to recognise that process after a pool crash. */
+  procStart: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  lastActivityAt: string | null;
+  restarts: number;
+  exitCode: number | null;
+  signal: string | null;
+  reason: string | null;
+}
+
+/** DESIGN.md's session JSON, returned by every API. */
+export interface SessionInfo {
+  id: string;
+  name: string;
+  status: SessionStatus;
+  pid: number | null;
+  claudeSessionId: string;
+  keepWarm: boolean;
+  workingDirectory: string;
+  createdAt: string;
+  startedAt: string | null;
+  lastActivityAt: string | null;
+  idleSeconds: number | null;
+  restarts: number;
+  exitCode: number | null;
+  signal: string | null;
+  unit: string | null;
+  memoryBytes: number | null;
+  cpuSeconds: number | null;
+  tasks: number | null;
+  channel: boolean;
+  blockedOn: string | null;
+  reason: string | null;
+}
+
+export interface SessionRuntime {
+  spawnPty: PtySpawner;
+  claudePath: string;
+  restartPolicy: RestartPolicy;
+  stopTimeoutMs: number;
+  scrollbackBytes: number;
+  /** The pool's environment, which claude's is made from. */
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+}
+
+interface SessionEvents {
+  changed: [];
+  output: [data: string];
+}
+
+/** Variables that systemd hands the pool itself; passing them on would confuse claude's children. */
+const serviceVariables = new Set([
+  "LISTEN_FDS",
+  "LISTEN_PID",
+  "LISTEN_FDNAMES",
+  "NOTIFY_SOCKET",
+  "WATCHDOG_PID",
+  "WATCHDOG_USEC",
+  "INVOCATION_ID",
+  "JOURNAL_STREAM",
+  "MANAGERPID",
+  "SYSTEMD_EXEC_PID",
+]);
+
+const initialSize = { cols: 120, rows: 40 };
+const tailBytes = 4096;
+
+/**
+ * One conversation across all its claude processes: the lifecycle state machine, automatic
+ * restarts, and the PTY of the process running now.
+ */
+export class Session extends EventEmitter<SessionEvents> {
+  readonly scrollback: Scrollback;
+  private pty: PtyProcess | null = null;
+  private ptyListeners: Disposable[] = [];
+  private watcher: ClaudeSessionWatcher | null = null;
+  private exited: Promise<void> = Promise.resolve();
+  private markExited: () => void = () => {};
+  private stopReason: string | null = null;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private killTimer: NodeJS.Timeout | null = null;
+  private readonly restartTracker: RestartTracker;
+  /** Output of the current process only, for the crash reason. */
+  private tail = new Scrollback(tailBytes);
+  private lastActivity: number | null;
+
+  constructor(
+    private readonly rec: SessionRecord,
+    private readonly runtime: SessionRuntime,
+  ) {
+    super();
+    this.scrollback = new Scrollback(runtime.scrollbackBytes);
+    this.restartTracker = new RestartTracker(runtime.restartPolicy);
+    this.lastActivity = rec.lastActivityAt ? Date.parse(rec.lastActivityAt) : null;
+  }
+
+  get id(): string {
+    return this.rec.id;
+  }
+
+  get name(): string {
+    return this.rec.spec.name;
+  }
+
+  get status(): SessionStatus {
+    return this.rec.status;
+  }
+
+  get spec(): SessionSpec {
+    return this.rec.spec;
+  }
+
+  get desired(): "running" | "stopped" {
+    return this.rec.desired;
+  }
+
+  /** Milliseconds since the last PTY input or output, or null if there was none. */
+  idleMs(now = Date.now()): number | null {
+    return this.lastActivity === null ? null : now - this.lastActivity;
+  }
+
+  record(): SessionRecord {
+    return {
+      ...this.rec,
+      lastActivityAt: this.lastActivity === null ? null : new Date(this.lastActivity).toISOString(),
+    };
+  }
+
+  info(now = Date.now()): SessionInfo {
+    const rec = this.record();
+    const idle = this.idleMs(now);
+    return {
+      id: rec.id,
+      name: rec.spec.name,
+      status: rec.status,
+      pid: rec.pid,
+      claudeSessionId: rec.claudeSessionId,
+      keepWarm: rec.spec.keepWarm,
+      workingDirectory: rec.spec.workingDirectory,
+      createdAt: rec.createdAt,
+      startedAt: rec.startedAt,
+      lastActivityAt: rec.lastActivityAt,
+      idleSeconds: idle === null ? null : Math.max(0, Math.floor(idle / 1000)),
+      restarts: rec.restarts,
+      exitCode: rec.exitCode,
+      signal: rec.signal,
+      unit: null,
+      memoryBytes: null,
+      cpuSeconds: null,
+      tasks: null,
+      channel: false,
+      blockedOn: null,
+      reason: rec.reason,
+    };
+  }
+
+  /** Starts claude for this conversation: a user's spawn or resume, or the pool's own start. */
+  start(): void {
+    if (this.pty !== null) {
+      throw new PoolError(
+        ErrorCode.InvalidState,
+        `session ${this.name} is ${this.status}; stop it first with "claude-poolctl kill ${this.id}"`,
+      );
+    }
+    this.clearRestartTimer();
+    this.restartTracker.reset();
+    this.rec.restarts = 0;
+    this.rec.desired = "running";
+    this.launch();
+  }
+
+  /** Stops the session for good: it stays stopped across pool restarts until resumed. */
+  async stop(reason: string): Promise<void> {
+    this.rec.desired = "stopped";
+    await this.halt(reason);
+  }
+
+  /** Stops the process but keeps `desired`, so the next pool start resumes it. */
+  async halt(reason: string): Promise<void> {
+    this.clearRestartTimer();
+    if (this.status === "crashed") {
+      this.rec.reason = reason;
+      this.transition("stopped");
+      return;
+    }
+    const pty = this.pty;
+    if (pty === null) return;
+    if (this.status !== "stopping") {
+      this.stopReason = reason;
+      this.transition("stopping");
+      pty.kill("SIGTERM");
+      this.killTimer = setTimeout(() => pty.kill("SIGKILL"), this.runtime.stopTimeoutMs);
+    }
+    await this.exited;
+  }
+
+  /** Raw input to claude's terminal. */
+  write(data: string): void {
+    if (this.pty === null || this.status === "stopping") {
+      throw new PoolError(
+        ErrorCode.InvalidState,
+        `session ${this.name} is ${this.status}; resume it with "claude-poolctl resume ${this.id}"`,
+      );
+    }
+    this.pty.write(data);
+    this.touch();
+  }
+
+  resize(cols: number, rows: number): void {
+    this.pty?.resize(cols, rows);
+  }
+
+  private launch(): void {
+    const env = this.claudeEnv();
+    const check = preflight(this.runtime.claudePath, this.spec, env);
+    if (!check.ok) {
+      this.fail(check.reason);
+      return;
+    }
+    const configDir = claudeConfigDir(env);
+    const cwd = this.spec.workingDirectory;
+    const conversation = hasTranscript(configDir, cwd, this.rec.claudeSessionId) ? "resume" : "new";
+    const args = buildClaudeArgs(this.spec, {
+      kind: conversation,
+      claudeSessionId: this.rec.claudeSessionId,
+    });
+    let pty: PtyProcess;
+    try {
+      pty = this.runtime.spawnPty({ file: check.executable, args, cwd, env, ...initialSize });
+    } catch (err) {
+      this.fail(`cannot start ${check.executable}: ${(err as Error).message}`);
+      return;
+    }
+    this.pty = pty;
+    this.tail = new Scrollback(tailBytes);
+    this.exited = new Promise((resolve) => (this.markExited = resolve));
+    Object.assign(this.rec, {
+      pid: pty.pid,
+      procStart: procStartTime(pty.pid),
+      startedAt: new Date().toISOString(),
+      exitCode: null,
+      signal: null,
+      reason: null,
+    });
+    this.stopReason = null;
+    this.touch();
+    this.transition("starting");
+    this.runtime.log.info(
+      `session ${this.id} (${this.name}): started pid ${pty.pid}, ` +
+        `${conversation === "resume" ? "resuming" : "new"} conversation ${this.rec.claudeSessionId}`,
+    );
+    this.ptyListeners = [
+      pty.onData((data) => this.onOutput(data)),
+      pty.onExit((exit) => this.onExit(exit)),
+    ];
+    this.watcher = new ClaudeSessionWatcher(configDir, pty.pid, (file) => {
+      if (file.sessionId !== this.rec.claudeSessionId) {
+        this.runtime.log.info(
+          `session ${this.id} (${this.name}): conversation is now ${file.sessionId}`,
+        );
+        this.rec.claudeSessionId = file.sessionId;
+        this.emit("changed");
+      }
+      this.markRunning();
+    });
+    this.watcher.start();
+  }
+
+  private onOutput(data: string): void {
+    this.scrollback.append(data);
+    this.tail.append(data);
+    this.touch();
+    this.markRunning();
+    this.emit("output", data);
+  }
+
+  private onExit(exit: PtyExit): void {
+    for (const listener of this.ptyListeners) listener.dispose();
+    this.ptyListeners = [];
+    this.watcher?.dispose();
+    this.watcher = null;
+    if (this.killTimer) clearTimeout(this.killTimer);
+    this.killTimer = null;
+    this.pty = null;
+    const signal = exit.signal ? signalName(exit.signal) : null;
+    Object.assign(this.rec, { pid: null, procStart: null, exitCode: exit.exitCode, signal });
+    this.markExited();
+    const how = signal ? `killed by ${signal}` : `exited with code ${exit.exitCode}`;
+    if (this.stopReason !== null) {
+      this.rec.reason = this.stopReason;
+      this.runtime.log.info(
+        `session ${this.id} (${this.name}): stopped (${this.stopReason}), ${how}`,
+      );
+      this.transition("stopped");
+    } else if (!signal && exit.exitCode === 0) {
+      this.rec.desired = "stopped";
+      this.rec.reason = "claude exited";
+      this.runtime.log.info(`session ${this.id} (${this.name}): claude exited`);
+      this.transition("stopped");
+    } else {
+      this.crash(how);
+    }
+  }
+
+  private crash(how: string): void {
+    const lastLine = this.tail.lastLine();
+    const reason = lastLine ? `${how}: ${lastLine}` : how;
+    this.rec.reason = reason;
+    this.runtime.log.warn(`session ${this.id} (${this.name}): crashed, ${reason}`);
+    this.transition("crashed");
+    const decision = this.restartTracker.next(Date.now());
+    if (!decision.restart) {
+      const { maxRestarts, windowMinutes } = this.runtime.restartPolicy;
+      this.fail(`${reason} (gave up after ${maxRestarts} restarts in ${windowMinutes} min)`);
+      return;
+    }
+    this.rec.restarts += 1;
+    this.emit("changed");
+    this.runtime.log.info(
+      `session ${this.id} (${this.name}): restart ${this.rec.restarts} in ${decision.delayMs} ms`,
+    );
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      this.launch();
+    }, decision.delayMs);
+  }
+
+  private fail(reason: string): void {
+    this.rec.reason = reason;
+    this.rec.desired = "stopped";
+    this.runtime.log.error(`session ${this.id} (${this.name}): failed, ${reason}`);
+    this.transition("failed");
+  }
+
+  private markRunning(): void {
+    if (this.status === "starting") this.transition("running");
+  }
+
+  private transition(to: SessionStatus): void {
+    if (!canTransition(this.rec.status, to)) {
+      throw new Error(`session ${this.id}: invalid transition ${this.rec.status} -> ${to}`);
+    }
+    this.rec.status = to;
+    this.emit("changed");
+  }
+
+  private touch(): void {
+    this.lastActivity = Date.now();
+  }
+
+  private clearRestartTimer(): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+  }
+
+  private claudeEnv(): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(this.runtime.env)) {
+      if (value !== undefined && !serviceVariables.has(key)) env[key] = value;
+    }
+    return {
+      ...env,
+      TERM: "xterm-256color",
+      COLORTERM: "truecolor",
+      ...this.spec.env,
+      CLAUDE_POOL_SESSION_ID: this.id,
+      PWD: this.spec.workingDirectory,
+    };
+  }
+}
+
+function signalName(signal: number): string {
+  const entry = Object.entries(constants.signals).find(([, n]) => n === signal);
+  return entry ? entry[0] : `signal ${signal}`;
+}

@@ -1,0 +1,529 @@
+#!/usr/bin/env node
+/**
+ * A stand-in for the interactive `claude` CLI (Claude Code 2.1.332), for tests that point the
+ * pool's `claudePath` at it. It mimics what the pool can observe of the real one: argument
+ * parsing and its error messages, the refusals (no TTY, root with skipped permissions, unknown or
+ * busy sessions), `<config>/sessions/<pid>.json`, transcripts under `<config>/projects/`, a raw-mode
+ * line editor with bracketed paste, and its exit paths. Replies simply echo the user's text.
+ *
+ * Test hooks, typed as a line: /exit, /crash [code], /segv, /hang, /ignore-sigterm, /clear,
+ * /flood <bytes>, /env NAME, /args, /size. Environment: FAKE_CLAUDE_START_DELAY_MS,
+ * FAKE_CLAUDE_EXIT_AFTER_MS (+ FAKE_CLAUDE_EXIT_CODE or FAKE_CLAUDE_EXIT_SIGNAL),
+ * FAKE_CLAUDE_IGNORE_SIGTERM=1, FAKE_CLAUDE_HANG=1, FAKE_CLAUDE_FLOOD_BYTES.
+ */
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const VERSION = "2.1.332";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DOUBLE_INTERRUPT_MS = 2000;
+const BRACKETED_PASTE_ON = "\x1b[?2004h";
+const BRACKETED_PASTE_OFF = "\x1b[?2004l";
+
+// ---------------------------------------------------------------------------------------------
+// Arguments (Commander-like: variadic options swallow every following argument not starting
+// with "-", which is how `--channels a b "prompt"` eats the prompt in the real CLI).
+
+type Arity = "flag" | "one" | "many";
+interface OptionSpec {
+  arity: Arity;
+  usage: string;
+}
+
+const OPTIONS: Record<string, OptionSpec> = {
+  "--version": { arity: "flag", usage: "-v, --version" },
+  "--session-id": { arity: "one", usage: "--session-id <uuid>" },
+  "--resume": { arity: "one", usage: "-r, --resume <id>" },
+  "--name": { arity: "one", usage: "-n, --name <name>" },
+  "--model": { arity: "one", usage: "--model <model>" },
+  "--dangerously-skip-permissions": { arity: "flag", usage: "--dangerously-skip-permissions" },
+  "--plugin-dir": { arity: "one", usage: "--plugin-dir <dir>" },
+  "--mcp-config": { arity: "many", usage: "--mcp-config <configs...>" },
+  "--settings": { arity: "one", usage: "--settings <file-or-json>" },
+  "--channels": { arity: "many", usage: "--channels <entries...>" },
+  "--dangerously-load-development-channels": {
+    arity: "many",
+    usage: "--dangerously-load-development-channels <entries...>",
+  },
+};
+const SHORT_OPTIONS: Record<string, string> = {
+  "-v": "--version",
+  "-r": "--resume",
+  "-n": "--name",
+};
+
+/** What the fake acts on; the other options are only checked for shape (and shown by /args). */
+interface Options {
+  version: boolean;
+  sessionId?: string;
+  resume?: string;
+  name?: string;
+  skipPermissions: boolean;
+  mcpConfigs: string[];
+  prompt?: string;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+const looksLikeOption = (arg: string): boolean => arg.length > 1 && arg.startsWith("-");
+
+/** Collects option values by long name, plus positionals, failing like Commander does. */
+function tokenize(argv: readonly string[]): {
+  values: Map<string, string[]>;
+  positionals: string[];
+} {
+  const values = new Map<string, string[]>();
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--") {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!looksLikeOption(arg)) {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const given = eq < 0 ? arg : arg.slice(0, eq);
+    const name = SHORT_OPTIONS[given] ?? given;
+    const spec = OPTIONS[name];
+    if (spec === undefined) fail(`error: unknown option '${arg}'`);
+    const found: string[] = eq < 0 ? [] : [arg.slice(eq + 1)];
+    if (spec.arity !== "flag" && found.length === 0) {
+      if (i + 1 >= argv.length) fail(`error: option '${spec.usage}' argument missing`);
+      found.push(argv[++i]);
+    }
+    while (spec.arity === "many" && i + 1 < argv.length && !looksLikeOption(argv[i + 1])) {
+      found.push(argv[++i]);
+    }
+    values.set(name, [...(values.get(name) ?? []), ...found]);
+  }
+  return { values, positionals };
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const { values, positionals } = tokenize(argv);
+  if (positionals.length > 1) {
+    fail(`error: too many arguments. Expected 1 argument but got ${positionals.length}.`);
+  }
+  const last = (name: string): string | undefined => values.get(name)?.at(-1);
+  const sessionId = last("--session-id");
+  if (sessionId !== undefined && !UUID.test(sessionId)) {
+    fail("Error: Invalid session ID. Must be a valid UUID.");
+  }
+  return {
+    version: values.has("--version"),
+    sessionId,
+    resume: last("--resume"),
+    name: last("--name"),
+    skipPermissions: values.has("--dangerously-skip-permissions"),
+    mcpConfigs: values.get("--mcp-config") ?? [],
+    prompt: positionals[0],
+  };
+}
+
+function envNumber(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) fail(`Error: ${name} must be a non-negative number`);
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files under the config dir.
+
+interface SessionRecord {
+  pid: number;
+  sessionId: string;
+  cwd: string;
+  startedAt: number;
+  procStart: string;
+  version: string;
+  kind: "interactive";
+  entrypoint: "cli";
+  name?: string;
+}
+
+interface TranscriptEntry {
+  type: "user" | "assistant";
+  sessionId: string;
+  message: { role: "user" | "assistant"; content: unknown };
+  timestamp: string;
+}
+
+const configDir = (): string => process.env.CLAUDE_CONFIG_DIR || path.join(os.homedir(), ".claude");
+
+const sessionFilePath = (): string => path.join(configDir(), "sessions", `${process.pid}.json`);
+
+function transcriptPath(sessionId: string): string {
+  const slug = process.cwd().replace(/[^A-Za-z0-9]/g, "-");
+  return path.join(configDir(), "projects", slug, `${sessionId}.jsonl`);
+}
+
+/** Field 22 (starttime, in clock ticks since boot) of /proc/self/stat; comm may hold spaces. */
+function procStart(): string {
+  const stat = fs.readFileSync("/proc/self/stat", "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[22 - 3];
+}
+
+let sessionFileWritten = false;
+
+function writeSessionFile(record: SessionRecord): void {
+  const file = sessionFilePath();
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(record));
+  fs.renameSync(`${file}.tmp`, file);
+  sessionFileWritten = true;
+}
+
+function removeSessionFile(): void {
+  if (sessionFileWritten) fs.rmSync(sessionFilePath(), { force: true });
+  sessionFileWritten = false;
+}
+
+function appendTranscript(entry: TranscriptEntry): void {
+  const file = transcriptPath(entry.sessionId);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.appendFileSync(file, `${JSON.stringify(entry)}\n`);
+}
+
+/** Picks the session id like the real CLI, refusing unknown resumes and busy ids. */
+function chooseSessionId(opts: Options): string {
+  if (opts.resume !== undefined) {
+    const file = transcriptPath(opts.resume);
+    if (!fs.existsSync(file)) fail(`No conversation found with session ID: ${opts.resume}`);
+    const messages = fs.readFileSync(file, "utf8").split("\n").filter(Boolean).length;
+    process.stdout.write(`Resumed conversation ${opts.resume} (${messages} messages)\r\n`);
+    return opts.resume;
+  }
+  if (opts.sessionId !== undefined && fs.existsSync(transcriptPath(opts.sessionId))) {
+    fail(`Error: Session ID ${opts.sessionId} is already in use.`);
+  }
+  return opts.sessionId ?? randomUUID();
+}
+
+/** Seam for MCP: a later issue starts the servers these config files describe. */
+function startMcpServers(_configPaths: readonly string[]): void {
+  // Not yet: the paths are only visible through /args.
+}
+
+// ---------------------------------------------------------------------------------------------
+// Terminal input: keys and bracketed pastes, tolerant of sequences split across reads.
+
+const PASTE_START = "\x1b[200~";
+const PASTE_END = "\x1b[201~";
+/* eslint-disable no-control-regex -- matching terminal escape sequences is the point */
+const CSI = /^\x1b\[[0-?]*[ -/]*[@-~]/;
+const CSI_PREFIX = /^\x1b(\[[0-?]*[ -/]*)?$/;
+/* eslint-enable no-control-regex */
+
+type InputEvent = { kind: "key"; key: string } | { kind: "paste"; text: string };
+
+/** Length of the longest proper prefix of `marker` that `text` ends with. */
+function partialSuffixLength(text: string, marker: string): number {
+  for (let n = Math.min(text.length, marker.length - 1); n > 0; n--) {
+    if (marker.startsWith(text.slice(-n))) return n;
+  }
+  return 0;
+}
+
+class InputDecoder {
+  private pending = "";
+  private paste: string | undefined;
+
+  feed(chunk: string): InputEvent[] {
+    this.pending += chunk;
+    const events: InputEvent[] = [];
+    while (this.pending !== "" && this.take(events));
+    return events;
+  }
+
+  /** Consumes one unit of input; false when what is left is an incomplete sequence. */
+  private take(events: InputEvent[]): boolean {
+    if (this.paste !== undefined) return this.takePaste(events);
+    if (!this.pending.startsWith("\x1b")) {
+      const [key] = Array.from(this.pending.slice(0, 2));
+      this.pending = this.pending.slice(key.length);
+      events.push({ kind: "key", key });
+      return true;
+    }
+    const sequence = CSI.exec(this.pending)?.[0];
+    if (sequence === undefined) {
+      if (CSI_PREFIX.test(this.pending)) return false;
+      this.pending = this.pending.slice(1); // a lone Escape: ignored
+      return true;
+    }
+    this.pending = this.pending.slice(sequence.length);
+    if (sequence === PASTE_START) this.paste = ""; // other sequences (arrows, focus) are ignored
+    return true;
+  }
+
+  private takePaste(events: InputEvent[]): boolean {
+    const pasted = this.paste ?? "";
+    const end = this.pending.indexOf(PASTE_END);
+    if (end < 0) {
+      const cut = this.pending.length - partialSuffixLength(this.pending, PASTE_END);
+      this.paste = pasted + this.pending.slice(0, cut);
+      this.pending = this.pending.slice(cut);
+      return false;
+    }
+    events.push({ kind: "paste", text: pasted + this.pending.slice(0, end) });
+    this.paste = undefined;
+    this.pending = this.pending.slice(end + PASTE_END.length);
+    return true;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The interactive session.
+
+const FLOOD_LINE = `flood ${"0123456789abcdefghijklmnopqrstuvwxyz".repeat(2)}\n`;
+const FLOOD_CHUNK = FLOOD_LINE.repeat(Math.ceil(65536 / FLOOD_LINE.length));
+
+const toTerminal = (text: string): string => text.replace(/\n/g, "\r\n");
+
+function write(text: string): void {
+  process.stdout.write(text);
+}
+
+/** Writes exactly `bytes` bytes of printable lines (ASCII, "\n"-terminated). */
+function flood(bytes: number): void {
+  for (let left = bytes; left > 0; left -= FLOOD_CHUNK.length) {
+    write(FLOOD_CHUNK.slice(0, Math.min(left, FLOOD_CHUNK.length)));
+  }
+  write("\r\nflood done\r\n");
+}
+
+function ignoreSigterm(): void {
+  process.removeAllListeners("SIGTERM");
+  process.on("SIGTERM", () => write("ignoring SIGTERM\r\n"));
+}
+
+class FakeClaude {
+  private readonly startedAt = Date.now();
+  private readonly decoder = new InputDecoder();
+  private line = "";
+  private lastInterrupt = -Infinity;
+  private hung = false;
+  private bracketedPaste = false;
+
+  constructor(
+    private readonly opts: Options,
+    private sessionId: string,
+  ) {}
+
+  start(): void {
+    this.publishSession();
+    process.on("exit", () => this.cleanUp());
+    process.on("SIGTERM", () => process.exit(128 + os.constants.signals.SIGTERM));
+    process.on("SIGHUP", () => process.exit(128 + os.constants.signals.SIGHUP));
+    process.on("SIGINT", () => this.interrupt());
+    if (process.env.FAKE_CLAUDE_IGNORE_SIGTERM === "1") ignoreSigterm();
+    startMcpServers(this.opts.mcpConfigs);
+    this.scheduleExit();
+    if (process.env.FAKE_CLAUDE_HANG === "1") return this.hang();
+    this.enterTerminal();
+    write(`Claude Code (fake) v${VERSION} session ${this.sessionId}\r\n`);
+    const floodBytes = envNumber("FAKE_CLAUDE_FLOOD_BYTES");
+    if (floodBytes !== undefined) flood(floodBytes);
+    write("> ");
+    if (this.opts.prompt !== undefined) {
+      this.insert(this.opts.prompt);
+      this.submit();
+    }
+  }
+
+  private publishSession(): void {
+    writeSessionFile({
+      pid: process.pid,
+      sessionId: this.sessionId,
+      cwd: process.cwd(),
+      startedAt: this.startedAt,
+      procStart: procStart(),
+      version: VERSION,
+      kind: "interactive",
+      entrypoint: "cli",
+      name: this.opts.name,
+    });
+  }
+
+  private scheduleExit(): void {
+    const afterMs = envNumber("FAKE_CLAUDE_EXIT_AFTER_MS");
+    if (afterMs === undefined) return;
+    const code = envNumber("FAKE_CLAUDE_EXIT_CODE") ?? 1;
+    const signal = process.env.FAKE_CLAUDE_EXIT_SIGNAL;
+    if (signal !== undefined && !(signal in os.constants.signals)) {
+      fail(`Error: FAKE_CLAUDE_EXIT_SIGNAL: unknown signal ${signal}`);
+    }
+    // Killing itself with SIGSEGV/SIGKILL skips the exit handlers, like a real crash.
+    setTimeout(() => {
+      if (signal === undefined) process.exit(code);
+      process.kill(process.pid, signal);
+    }, afterMs);
+  }
+
+  private enterTerminal(): void {
+    process.stdin.setRawMode(true);
+    this.bracketedPaste = true;
+    write(BRACKETED_PASTE_ON);
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (chunk: string) => this.onInput(chunk));
+    // A closed PTY shows up as EOF/EIO before (or instead of) SIGHUP.
+    const hangUp = (): never => process.exit(128 + os.constants.signals.SIGHUP);
+    process.stdin.on("end", hangUp).on("error", hangUp);
+    process.stdout.on("error", hangUp);
+  }
+
+  /** Node itself restores the termios on exit; the terminal modes we set are ours to undo. */
+  private cleanUp(): void {
+    removeSessionFile();
+    if (this.bracketedPaste) write(BRACKETED_PASTE_OFF);
+  }
+
+  /** Stays alive but reads and prints nothing; signals still work. */
+  private hang(): void {
+    this.hung = true;
+    process.stdin.removeAllListeners("data");
+    process.stdin.pause();
+    setInterval(() => {}, 1 << 30); // a paused stdin does not keep the event loop alive
+  }
+
+  private onInput(chunk: string): void {
+    for (const event of this.decoder.feed(chunk)) {
+      if (this.hung) return;
+      if (event.kind === "paste") this.insert(event.text.replace(/\r\n?/g, "\n"));
+      else this.onKey(event.key);
+    }
+  }
+
+  private onKey(key: string): void {
+    if (key === "\r") this.submit();
+    else if (key === "\x7f" || key === "\b") this.backspace();
+    else if (key === "\x03") this.interrupt();
+    else if (key === "\x04" && this.line === "") process.exit(0);
+    else if (key >= " ") this.insert(key);
+  }
+
+  private insert(text: string): void {
+    this.line += text;
+    write(toTerminal(text));
+  }
+
+  private backspace(): void {
+    const chars = Array.from(this.line);
+    if (chars.pop() === undefined) return;
+    this.line = chars.join("");
+    write("\b \b");
+  }
+
+  /** Ctrl-C (or SIGINT): clears a non-empty line, else exits when pressed twice within 2 s. */
+  private interrupt(): void {
+    if (this.hung) return;
+    if (this.line !== "") {
+      this.line = "";
+      write("\r\n> ");
+      return;
+    }
+    if (Date.now() - this.lastInterrupt < DOUBLE_INTERRUPT_MS) process.exit(0);
+    this.lastInterrupt = Date.now();
+    write("\r\nPress Ctrl-C again to exit\r\n> ");
+  }
+
+  private submit(): void {
+    const text = this.line;
+    this.line = "";
+    if (text.trim() === "") return;
+    write("\r\n");
+    const [command, ...rest] = text.trim().split(/\s+/);
+    if (!this.runCommand(command, rest.join(" "))) this.reply(text);
+    if (!this.hung) write("> ");
+  }
+
+  private reply(text: string): void {
+    const answer = `You said: ${text}`;
+    this.record({ role: "user", content: text });
+    this.record({ role: "assistant", content: [{ type: "text", text: answer }] });
+    write(`● ${toTerminal(answer)}\r\n`);
+  }
+
+  private record(message: TranscriptEntry["message"]): void {
+    appendTranscript({
+      type: message.role,
+      sessionId: this.sessionId,
+      message,
+      timestamp: new Date().toISOString(),
+    });
+  }
+
+  /** Runs a test hook; false when `command` is none, so the line is an ordinary message. */
+  private runCommand(command: string, arg: string): boolean {
+    switch (command) {
+      case "/exit":
+        return process.exit(0);
+      case "/crash":
+        return process.exit(/^\d+$/.test(arg) ? Number(arg) : 3);
+      case "/segv":
+        // Node leaves a sent SIGSEGV at its default action: death by signal, no exit handlers.
+        process.kill(process.pid, "SIGSEGV");
+        return true;
+      case "/hang":
+        this.hang();
+        return true;
+      case "/ignore-sigterm":
+        ignoreSigterm();
+        write("SIGTERM handler installed\r\n");
+        return true;
+      case "/clear":
+        this.sessionId = randomUUID();
+        this.publishSession();
+        write(`(new session ${this.sessionId})\r\n`);
+        return true;
+      case "/flood":
+        flood(Number(arg) || 0);
+        return true;
+      case "/env":
+        write(`${arg}${arg in process.env ? `=${process.env[arg]}` : " is unset"}\r\n`);
+        return true;
+      case "/args":
+        write(`${JSON.stringify(process.argv.slice(2))}\r\n`);
+        return true;
+      case "/size":
+        write(`${process.stdout.columns}x${process.stdout.rows}\r\n`);
+        return true;
+      default:
+        return false;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  if (opts.version) {
+    process.stdout.write(`${VERSION} (Claude Code)\n`);
+    return;
+  }
+  if (opts.skipPermissions && process.getuid?.() === 0 && process.env.IS_SANDBOX !== "1") {
+    fail(
+      "--dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons",
+    );
+  }
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    fail(
+      "Error: Input must be provided either through stdin or as a prompt argument when using --print",
+    );
+  }
+  await sleep(envNumber("FAKE_CLAUDE_START_DELAY_MS") ?? 0);
+  new FakeClaude(opts, chooseSessionId(opts)).start();
+}
+
+await main();

@@ -1,0 +1,183 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseConfig } from "../src/config/load.js";
+import type { PoolConfig } from "../src/config/types.js";
+import { Pool } from "../src/pool.js";
+import type { SessionInfo } from "../src/session/session.js";
+import type { SessionStatus } from "../src/session/status.js";
+import { StateStore } from "../src/store/state-store.js";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+/** The compiled fake claude, `dist/test/fake-claude.js`. */
+export const fakeClaude = resolve(here, "fake-claude.js");
+/** The repository root, two levels above `dist/test`. */
+export const repoRoot = resolve(here, "..", "..");
+export const claudePoolBin = join(repoRoot, "dist", "src", "bin", "claude-pool.js");
+
+export function tempDir(prefix = "claude-pool-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Polls `probe` until it returns a value other than undefined/false, or fails at the deadline. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Resolves with the session once `pool` reports it in `status`; fails at the deadline. */
+export function waitForStatus(
+  pool: Pool,
+  id: string,
+  status: SessionStatus,
+  timeoutMs = 10_000,
+): Promise<SessionInfo> {
+  return waitForSession(pool, id, `status ${status}`, (s) => s.status === status, timeoutMs);
+}
+
+export function waitForSession(
+  pool: Pool,
+  id: string,
+  what: string,
+  test: (s: SessionInfo) => boolean,
+  timeoutMs = 10_000,
+): Promise<SessionInfo> {
+  return new Promise((resolvePromise, reject) => {
+    const seen: string[] = [];
+    const check = (s: SessionInfo): boolean => {
+      if (s.id !== id) return false;
+      seen.push(s.status);
+      if (!test(s)) return false;
+      cleanup();
+      resolvePromise(s);
+      return true;
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(
+        new Error(
+          `timed out after ${timeoutMs} ms waiting for ${id} ${what}; saw ${seen.join(" → ")}`,
+        ),
+      );
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      pool.off("session.changed", check);
+    };
+    pool.on("session.changed", check);
+    check(pool.get(id));
+  });
+}
+
+/** Collects a session's PTY output; `waitFor(re)` resolves when the output matches. */
+export class OutputRecorder {
+  text = "";
+  private waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+
+  constructor(pool: Pool, id: () => string) {
+    pool.on("session.output", (sessionId, data) => {
+      if (sessionId !== id()) return;
+      this.text += data;
+      this.waiters = this.waiters.filter((w) => {
+        const m = this.text.match(w.re);
+        if (m) w.resolve(m);
+        return !m;
+      });
+    });
+  }
+
+  waitFor(re: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+    const m = this.text.match(re);
+    if (m) return Promise.resolve(m);
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`timed out waiting for ${re} in output:\n${this.text.slice(-2000)}`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        re,
+        resolve: (match) => {
+          clearTimeout(timer);
+          resolvePromise(match);
+        },
+      });
+    });
+  }
+
+  clear(): void {
+    this.text = "";
+  }
+}
+
+/** claude's argv of a running process, read from /proc. */
+export function processArgs(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(2, -1);
+}
+
+export interface TestPool {
+  pool: Pool;
+  config: PoolConfig;
+  store: StateStore;
+  dir: string;
+  /** claude's config dir (CLAUDE_CONFIG_DIR) for the sessions of this pool. */
+  claudeDir: string;
+  /** Default working directory of the sessions. */
+  workDir: string;
+  env: NodeJS.ProcessEnv;
+  /** A second pool over the same registry, like the pool after a restart. */
+  reopen(configOverrides?: Record<string, unknown>): Pool;
+  close(): Promise<void>;
+}
+
+/** A pool of fake claudes with its own state dir, claude config dir and working directory. */
+export function makePool(configOverrides: Record<string, unknown> = {}, dir = tempDir()): TestPool {
+  const claudeDir = join(dir, "claude");
+  const workDir = join(dir, "work");
+  mkdirSync(workDir, { recursive: true });
+  const env = { ...process.env, CLAUDE_CONFIG_DIR: claudeDir };
+  const store = new StateStore(join(dir, "state"));
+  const configFor = (overrides: Record<string, unknown>) =>
+    parseConfig(
+      JSON.stringify({
+        claudePath: fakeClaude,
+        stopTimeoutSeconds: 2,
+        restart: { backoffSeconds: 0.05, maxBackoffSeconds: 1 },
+        defaults: { workingDirectory: workDir },
+        ...overrides,
+      }),
+      "test config",
+    );
+  const config = configFor(configOverrides);
+  const pools: Pool[] = [];
+  const open = (c: PoolConfig) => {
+    const p = new Pool({ config: c, store, env });
+    pools.push(p);
+    return p;
+  };
+  return {
+    pool: open(config),
+    config,
+    store,
+    dir,
+    claudeDir,
+    workDir,
+    env,
+    reopen: (overrides = configOverrides) => open(configFor(overrides)),
+    close: async () => {
+      await Promise.all(pools.map((p) => p.shutdown()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

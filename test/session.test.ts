@@ -1,0 +1,384 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { ErrorCode, PoolError } from "../src/errors.js";
+import {
+  makePool,
+  OutputRecorder,
+  processArgs,
+  waitFor,
+  waitForSession,
+  waitForStatus,
+  type TestPool,
+} from "./helpers.js";
+
+const pools: TestPool[] = [];
+function newPool(config: Record<string, unknown> = {}): TestPool {
+  const t = makePool(config);
+  pools.push(t);
+  return t;
+}
+after(async () => {
+  await Promise.all(pools.map((t) => t.close()));
+});
+
+/** Gives a conversation a transcript, as one submitted message does. */
+async function say(t: TestPool, id: string, rec: OutputRecorder, text: string): Promise<void> {
+  t.pool.send(id, `${text}\r`);
+  await rec.waitFor(new RegExp(`You said: ${text}`));
+}
+
+function rejectsWith(fn: () => unknown, code: number, message: RegExp): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof PoolError, `expected a PoolError, got ${String(err)}`);
+    assert.equal(err.code, code);
+    assert.match(err.message, message);
+    return true;
+  });
+}
+
+describe("session lifecycle", () => {
+  it("starts a new conversation with --session-id and --name, then runs", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "alpha" });
+    assert.equal(s.status, "starting");
+    assert.match(s.id, /^[0-9a-f]{8}$/);
+    const running = await waitForStatus(t.pool, s.id, "running");
+    assert.ok(running.pid);
+    assert.deepEqual(processArgs(running.pid).slice(0, 4), [
+      "--session-id",
+      s.claudeSessionId,
+      "--name",
+      "alpha",
+    ]);
+    const file = join(t.claudeDir, "sessions", `${running.pid}.json`);
+    await waitFor("claude's session file", () => existsSync(file));
+  });
+
+  it("passes TERM, the working directory and the session's env and flags", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({
+      name: "flags",
+      env: { POOL_TEST_VAR: "hello" },
+      model: "sonnet",
+      pluginDirs: ["/opt/plugins/a"],
+      args: ["--settings", "/dev/null"],
+      channels: ["plugin:discord@claude-plugins-official"],
+      developmentChannels: ["server:dev"],
+    });
+    const rec = new OutputRecorder(t.pool, () => s.id);
+    const running = await waitForStatus(t.pool, s.id, "running");
+    assert.deepEqual(processArgs(running.pid!).slice(4), [
+      "--model",
+      "sonnet",
+      "--plugin-dir",
+      "/opt/plugins/a",
+      "--settings",
+      "/dev/null",
+      "--channels",
+      "plugin:discord@claude-plugins-official",
+      "--dangerously-load-development-channels",
+      "server:dev",
+    ]);
+    for (const [name, value] of [
+      ["TERM", "xterm-256color"],
+      ["POOL_TEST_VAR", "hello"],
+      ["CLAUDE_POOL_SESSION_ID", s.id],
+    ]) {
+      t.pool.send(s.id, `/env ${name}\r`);
+      await rec.waitFor(new RegExp(`${name}=${value}`));
+    }
+  });
+
+  it("kill stops with SIGTERM: running → stopping → stopped", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "k" });
+    await waitForStatus(t.pool, s.id, "running");
+    const seen: string[] = [];
+    t.pool.on("session.changed", (info) => info.id === s.id && seen.push(info.status));
+    const stopped = await t.pool.kill("k");
+    assert.equal(stopped.status, "stopped");
+    assert.deepEqual(seen, ["stopping", "stopped"]);
+    assert.equal(stopped.pid, null);
+    assert.equal(stopped.reason, "stopped by request");
+    // idempotent, like systemctl stop
+    assert.equal((await t.pool.kill(s.id)).status, "stopped");
+  });
+
+  it("kills with SIGKILL after the grace period when claude ignores SIGTERM", async () => {
+    const t = newPool({ stopTimeoutSeconds: 0.3 });
+    const s = t.pool.spawn({ name: "stubborn", env: { FAKE_CLAUDE_IGNORE_SIGTERM: "1" } });
+    await waitForStatus(t.pool, s.id, "running");
+    const stopped = await t.pool.kill(s.id);
+    assert.equal(stopped.status, "stopped");
+    assert.equal(stopped.signal, "SIGKILL");
+  });
+
+  it("a clean exit of claude is stopped, not a crash", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "quitter" });
+    await waitForStatus(t.pool, s.id, "running");
+    t.pool.send(s.id, "/exit\r");
+    const stopped = await waitForStatus(t.pool, s.id, "stopped");
+    assert.equal(stopped.exitCode, 0);
+    assert.equal(stopped.restarts, 0);
+    assert.equal(stopped.reason, "claude exited");
+  });
+
+  it("resume continues the conversation with --resume once it has a transcript", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "talker" });
+    const rec = new OutputRecorder(t.pool, () => s.id);
+    await waitForStatus(t.pool, s.id, "running");
+    await say(t, s.id, rec, "remember me");
+    await t.pool.kill(s.id);
+    const resumed = t.pool.resume("talker");
+    assert.equal(resumed.status, "starting");
+    const running = await waitForStatus(t.pool, s.id, "running");
+    assert.deepEqual(processArgs(running.pid!).slice(0, 2), ["--resume", s.claudeSessionId]);
+    await rec.waitFor(/Resumed conversation .* \(2 messages\)/);
+    assert.equal(running.claudeSessionId, s.claudeSessionId);
+  });
+
+  it("a conversation without messages restarts with the same --session-id", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "silent" });
+    await waitForStatus(t.pool, s.id, "running");
+    await t.pool.kill(s.id);
+    t.pool.resume(s.id);
+    const running = await waitForStatus(t.pool, s.id, "running");
+    assert.deepEqual(processArgs(running.pid!).slice(0, 2), ["--session-id", s.claudeSessionId]);
+  });
+
+  it("follows a sessionId switch (/clear) and resumes the new conversation", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "clearer" });
+    const rec = new OutputRecorder(t.pool, () => s.id);
+    await waitForStatus(t.pool, s.id, "running");
+    t.pool.send(s.id, "/clear\r");
+    const [, newId] = await rec.waitFor(/new session ([0-9a-f-]{36})/);
+    const switched = await waitForSession(
+      t.pool,
+      s.id,
+      "new id",
+      (x) => x.claudeSessionId === newId,
+    );
+    assert.notEqual(switched.claudeSessionId, s.claudeSessionId);
+    await say(t, s.id, rec, "after clear");
+    await t.pool.kill(s.id);
+    t.pool.resume(s.id);
+    const running = await waitForStatus(t.pool, s.id, "running");
+    assert.deepEqual(processArgs(running.pid!).slice(0, 2), ["--resume", newId]);
+  });
+
+  it("finds sessions by id, name and unique id prefix", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "findme" });
+    assert.equal(t.pool.get(s.id).id, s.id);
+    assert.equal(t.pool.get("findme").id, s.id);
+    assert.equal(t.pool.get(s.id.slice(0, 3)).id, s.id);
+    rejectsWith(() => t.pool.get("nope"), ErrorCode.SessionNotFound, /claude-poolctl list/);
+    await waitForStatus(t.pool, s.id, "running");
+  });
+
+  it("refuses a duplicate name and invalid settings", () => {
+    const t = newPool({ defaults: { workingDirectory: "/nonexistent" } });
+    t.pool.spawn({ name: "dup" });
+    rejectsWith(() => t.pool.spawn({ name: "dup" }), ErrorCode.InvalidParams, /exists already/);
+    rejectsWith(
+      () => t.pool.spawn({ name: "bad name!" }),
+      ErrorCode.InvalidParams,
+      /\/name must match pattern/,
+    );
+    rejectsWith(
+      () => t.pool.spawn({ pluginDirs: "x" } as never),
+      ErrorCode.InvalidParams,
+      /\/pluginDirs must be array/,
+    );
+  });
+
+  it("remove deletes a stopped session and refuses a running one", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "rm" });
+    await waitForStatus(t.pool, s.id, "running");
+    rejectsWith(() => t.pool.remove(s.id), ErrorCode.InvalidState, /stop it first/);
+    await t.pool.kill(s.id);
+    const removed = new Promise((r) => t.pool.once("session.removed", r));
+    t.pool.remove(s.id);
+    assert.equal(await removed, s.id);
+    rejectsWith(() => t.pool.get(s.id), ErrorCode.SessionNotFound, /no session/);
+    assert.equal(t.store.load().records.length, 0);
+  });
+
+  it("resume of a running session is refused", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "busy" });
+    await waitForStatus(t.pool, s.id, "running");
+    rejectsWith(
+      () => t.pool.resume(s.id),
+      ErrorCode.InvalidState,
+      /only stopped, crashed or failed/,
+    );
+  });
+
+  it("send to a stopped session says to resume it", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "mute" });
+    await waitForStatus(t.pool, s.id, "running");
+    await t.pool.kill(s.id);
+    rejectsWith(() => t.pool.send(s.id, "hi\r"), ErrorCode.InvalidState, /resume/);
+  });
+});
+
+describe("crashes and restarts", () => {
+  it("restarts a crashed session with --resume and counts the restart", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "crashy" });
+    const rec = new OutputRecorder(t.pool, () => s.id);
+    await waitForStatus(t.pool, s.id, "running");
+    await say(t, s.id, rec, "before the crash");
+    const firstPid = t.pool.get(s.id).pid;
+    t.pool.send(s.id, "/crash 7\r");
+    const crashed = await waitForStatus(t.pool, s.id, "crashed");
+    assert.equal(crashed.exitCode, 7);
+    assert.match(crashed.reason ?? "", /exited with code 7/);
+    const restarted = await waitForSession(
+      t.pool,
+      s.id,
+      "running again",
+      (x) => x.status === "running" && x.pid !== firstPid,
+    );
+    assert.equal(restarted.restarts, 1);
+    assert.deepEqual(processArgs(restarted.pid!).slice(0, 2), ["--resume", s.claudeSessionId]);
+  });
+
+  it("a death by a signal the pool did not send is a crash", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "segv" });
+    await waitForStatus(t.pool, s.id, "running");
+    t.pool.send(s.id, "/segv\r");
+    const crashed = await waitForStatus(t.pool, s.id, "crashed");
+    assert.equal(crashed.signal, "SIGSEGV");
+    assert.match(crashed.reason ?? "", /killed by SIGSEGV/);
+  });
+
+  it("gives up after maxRestarts in the window, keeping the reason, with growing backoff", async () => {
+    const t = newPool({ restart: { maxRestarts: 3, windowMinutes: 5, backoffSeconds: 0.1 } });
+    const starts: number[] = [];
+    const s = t.pool.spawn({
+      name: "doomed",
+      env: { FAKE_CLAUDE_EXIT_AFTER_MS: "50", FAKE_CLAUDE_EXIT_CODE: "2" },
+    });
+    t.pool.on(
+      "session.changed",
+      (x) => x.id === s.id && x.status === "starting" && starts.push(Date.now()),
+    );
+    const failed = await waitForStatus(t.pool, s.id, "failed", 15_000);
+    assert.equal(failed.restarts, 3);
+    assert.match(failed.reason ?? "", /exited with code 2.*gave up after 3 restarts in 5 min/);
+    assert.equal(starts.length, 3);
+    // backoff 100 ms, 200 ms, 400 ms after each crash: each gap exceeds the one before
+    const gaps = starts.slice(1).map((t0, i) => t0 - starts[i]);
+    assert.ok(gaps[1] > gaps[0] + 50, `gaps should grow: ${gaps.join(", ")}`);
+    const again = t.pool.resume(s.id);
+    assert.equal(again.restarts, 0, "a resume starts a fresh restart window");
+    await waitForStatus(t.pool, s.id, "failed", 15_000);
+  });
+
+  it("a crash reason carries claude's last line of output", async () => {
+    const t = newPool({ restart: { maxRestarts: 0 } });
+    const s = t.pool.spawn({ name: "gone", args: ["--resume", "not-a-conversation"] });
+    const failed = await waitForStatus(t.pool, s.id, "failed");
+    assert.match(failed.reason ?? "", /exited with code 1: .*/);
+    assert.equal(failed.restarts, 0);
+  });
+});
+
+describe("preflight failures fail at once, without a restart loop", () => {
+  it("missing claude binary", async () => {
+    const t = newPool({ claudePath: "/nonexistent/claude" });
+    const s = t.pool.spawn({ name: "nobin" });
+    assert.equal(s.status, "failed");
+    assert.match(s.reason ?? "", /claude binary not found: "\/nonexistent\/claude".*claudePath/);
+    assert.equal(s.restarts, 0);
+  });
+
+  it("claude not in PATH", () => {
+    const t = newPool({ claudePath: "claude-does-not-exist" });
+    const s = t.pool.spawn({ name: "nopath" });
+    assert.equal(s.status, "failed");
+    assert.match(s.reason ?? "", /not an executable file in PATH/);
+  });
+
+  it("missing working directory", () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "nodir", workingDirectory: "/nonexistent/dir" });
+    assert.equal(s.status, "failed");
+    assert.match(s.reason ?? "", /working directory \/nonexistent\/dir does not exist/);
+  });
+
+  it(
+    "root with dangerouslySkipPermissions, unless IS_SANDBOX=1",
+    { skip: process.getuid?.() !== 0 && "not running as root" },
+    async () => {
+      const t = newPool();
+      const refused = t.pool.spawn({ name: "root", dangerouslySkipPermissions: true });
+      assert.equal(refused.status, "failed");
+      assert.match(refused.reason ?? "", /refused while the pool runs as root/);
+      const sandboxed = t.pool.spawn({
+        name: "sandboxed",
+        dangerouslySkipPermissions: true,
+        env: { IS_SANDBOX: "1" },
+      });
+      const running = await waitForStatus(t.pool, sandboxed.id, "running");
+      assert.ok(processArgs(running.pid!).includes("--dangerously-skip-permissions"));
+    },
+  );
+});
+
+describe("capacity and idle", () => {
+  it("maxSessions is enforced with a pool-full error, and a freed slot can be used", async () => {
+    const t = newPool({ maxSessions: 2 });
+    const a = t.pool.spawn({ name: "a" });
+    t.pool.spawn({ name: "b" });
+    rejectsWith(
+      () => t.pool.spawn({ name: "c" }),
+      ErrorCode.PoolFull,
+      /pool is full \(2\/2.*maxSessions/,
+    );
+    assert.equal(t.pool.status().active, 2);
+    await t.pool.kill(a.id);
+    const c = t.pool.spawn({ name: "c" });
+    assert.equal(c.status, "starting");
+    rejectsWith(() => t.pool.resume(a.id), ErrorCode.PoolFull, /pool is full/);
+  });
+
+  it("the idle sweep stops idle sessions but not keepWarm ones", async () => {
+    const t = newPool({ idleTimeoutMinutes: 0.01, idleCheckSeconds: 0.1 });
+    await t.pool.start();
+    const idle = t.pool.spawn({ name: "idle" });
+    const warm = t.pool.spawn({ name: "warm", keepWarm: true });
+    await waitForStatus(t.pool, warm.id, "running");
+    const stopped = await waitForStatus(t.pool, idle.id, "stopped", 5000);
+    assert.match(stopped.reason ?? "", /idle for 0 min/);
+    assert.equal(t.pool.get(warm.id).status, "running");
+    assert.equal(t.store.load().records.find((r) => r.id === idle.id)?.desired, "stopped");
+  });
+
+  it("idle time counts from the last input or output", async () => {
+    const t = newPool({ idleTimeoutMinutes: 1 });
+    const s = t.pool.spawn({ name: "clock", env: { FAKE_CLAUDE_HANG: "1" } });
+    const started = await waitForStatus(t.pool, s.id, "running");
+    const before = Date.parse(started.lastActivityAt!);
+    await waitFor("the clock to move", () => Date.now() > before + 5);
+    t.pool.send(s.id, "x");
+    const touched = Date.parse(t.pool.get(s.id).lastActivityAt!);
+    assert.ok(touched > before, "input is activity");
+    t.pool.sweepIdle(touched + 59_000);
+    assert.equal(t.pool.get(s.id).status, "running");
+    t.pool.sweepIdle(touched + 61_000);
+    const stopped = await waitForStatus(t.pool, s.id, "stopped");
+    assert.match(stopped.reason ?? "", /idle for 1 min/);
+  });
+});
