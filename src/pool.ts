@@ -63,14 +63,18 @@ export class Pool extends EventEmitter<PoolEvents> {
     await reapStaleProcesses(records, this.config.stopTimeoutSeconds * 1000, this.log);
     for (const record of records) this.add(restoredRecord(record));
     const configured = this.applyConfiguredSessions();
-    this.save();
-    for (const session of this.sessionsToStart(configured)) {
-      if (this.activeCount() >= this.config.maxSessions) {
-        this.log.warn(`session ${session.id} (${session.name}): not started, the pool is full`);
-        continue;
+    const toStart = this.sessionsToStart(configured);
+    for (const session of this.sessions.values()) {
+      if (session.desired === "running" && !toStart.includes(session)) {
+        void session.stop("not resumed: resumeOnStart is false");
       }
-      session.start();
     }
+    for (const session of toStart.slice(this.config.maxSessions)) {
+      this.log.warn(`session ${session.id} (${session.name}): not started, the pool is full`);
+      void session.stop(`not started: the pool was full (maxSessions ${this.config.maxSessions})`);
+    }
+    this.save();
+    for (const session of toStart.slice(0, this.config.maxSessions)) session.start();
     this.idleTimer = setInterval(() => this.sweepIdle(), this.config.idleCheckSeconds * 1000);
     this.idleTimer.unref();
   }

@@ -200,6 +200,10 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Stops the session for good: it stays stopped across pool restarts until resumed. */
   async stop(reason: string): Promise<void> {
     this.rec.desired = "stopped";
+    if (this.pty === null && this.status === "stopped") {
+      this.rec.reason = reason;
+      return;
+    }
     await this.halt(reason);
   }
 

@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { after, describe, it } from "node:test";
+import { StateStore } from "../src/store/state-store.js";
+import {
+  makePool,
+  OutputRecorder,
+  processArgs,
+  tempDir,
+  waitForStatus,
+  type TestPool,
+} from "./helpers.js";
+
+const pools: TestPool[] = [];
+function newPool(config: Record<string, unknown> = {}): TestPool {
+  const t = makePool(config);
+  pools.push(t);
+  return t;
+}
+after(async () => {
+  await Promise.all(pools.map((t) => t.close()));
+});
+
+describe("state store", () => {
+  it("writes state.json atomically with mode 0600 in a 0700 directory", () => {
+    const dir = `${tempDir()}/state`;
+    const store = new StateStore(dir);
+    store.save([]);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(store.file).mode & 0o777, 0o600);
+    assert.deepEqual(JSON.parse(readFileSync(store.file, "utf8")), { version: 1, sessions: [] });
+    assert.deepEqual(readdirSync(dir), ["state.json"], "no temp file is left behind");
+  });
+
+  for (const [what, content] of [
+    ["truncated JSON", '{"version":1,"sessions":[{"id":"abc'],
+    ["a foreign file", '{"hello":"world"}'],
+    ["a bad record", '{"version":1,"sessions":[{"id":"not-hex"}]}'],
+  ]) {
+    it(`moves a corrupt file aside and starts empty: ${what}`, () => {
+      const dir = tempDir();
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(`${dir}/state.json`, content);
+      const store = new StateStore(dir);
+      const loaded = store.load();
+      assert.deepEqual(loaded.records, []);
+      assert.match(loaded.warning ?? "", /unreadable .* moved it to .*state\.json\.corrupt-/);
+      const backups = readdirSync(dir).filter((f) => f.startsWith("state.json.corrupt-"));
+      assert.equal(backups.length, 1);
+      assert.equal(
+        readFileSync(`${dir}/${backups[0]}`, "utf8"),
+        content,
+        "the backup keeps the bytes",
+      );
+      assert.ok(!existsSync(`${dir}/state.json`));
+    });
+  }
+});
+
+describe("pool restart", () => {
+  it("a corrupt registry does not stop the pool from starting", async () => {
+    const t = newPool({ primarySession: { name: "main" } });
+    mkdirSync(t.store.dir, { recursive: true });
+    writeFileSync(t.store.file, "{ nope");
+    await t.pool.start();
+    const main = t.pool.get("main");
+    await waitForStatus(t.pool, main.id, "running");
+    assert.equal(t.store.load().records.length, 1);
+  });
+
+  it("resumes what was running, keeps stopped and failed sessions as they were", async () => {
+    const t = newPool();
+    await t.pool.start();
+    const talk = t.pool.spawn({ name: "talk" });
+    const rec = new OutputRecorder(t.pool, () => talk.id);
+    const quiet = t.pool.spawn({ name: "quiet" });
+    const broken = t.pool.spawn({ name: "broken", workingDirectory: "/nonexistent" });
+    await waitForStatus(t.pool, talk.id, "running");
+    await waitForStatus(t.pool, quiet.id, "running");
+    t.pool.send(talk.id, "hello\r");
+    await rec.waitFor(/You said: hello/);
+    await t.pool.kill(quiet.id);
+    await t.pool.shutdown();
+
+    const saved = t.store.load().records;
+    assert.deepEqual(
+      saved.map((r) => [r.spec.name, r.status, r.desired]),
+      [
+        ["talk", "stopped", "running"],
+        ["quiet", "stopped", "stopped"],
+        ["broken", "failed", "stopped"],
+      ],
+    );
+
+    const again = t.reopen();
+    await again.start();
+    const resumed = await waitForStatus(again, talk.id, "running");
+    assert.deepEqual(processArgs(resumed.pid!).slice(0, 2), ["--resume", talk.claudeSessionId]);
+    assert.equal(resumed.createdAt, talk.createdAt);
+    assert.equal(again.get(quiet.id).status, "stopped");
+    assert.equal(again.get(broken.id).status, "failed");
+    assert.match(again.get(broken.id).reason ?? "", /does not exist/);
+  });
+
+  it("resumeOnStart: false leaves ordinary sessions stopped but still resumes keepWarm ones", async () => {
+    const t = newPool();
+    await t.pool.start();
+    const plain = t.pool.spawn({ name: "plain" });
+    const warm = t.pool.spawn({ name: "warm", keepWarm: true });
+    await waitForStatus(t.pool, plain.id, "running");
+    await waitForStatus(t.pool, warm.id, "running");
+    await t.pool.shutdown();
+    const again = t.reopen({ resumeOnStart: false });
+    await again.start();
+    await waitForStatus(again, warm.id, "running");
+    assert.equal(again.get(plain.id).status, "stopped");
+    assert.equal(again.get(plain.id).reason, "not resumed: resumeOnStart is false");
+  });
+
+  it("starts primarySession and sessions, once each, and keeps their ids across restarts", async () => {
+    const config = {
+      primarySession: { name: "junior", keepWarm: true },
+      sessions: [{ name: "ops" }],
+    };
+    const t = newPool(config);
+    await t.pool.start();
+    const [junior, ops] = ["junior", "ops"].map((n) => t.pool.get(n));
+    assert.equal(junior.keepWarm, true);
+    await waitForStatus(t.pool, junior.id, "running");
+    await waitForStatus(t.pool, ops.id, "running");
+    await t.pool.kill("ops");
+    await t.pool.shutdown();
+    const again = t.reopen(config);
+    await again.start();
+    assert.equal(again.list().length, 2);
+    await waitForStatus(again, junior.id, "running");
+    await waitForStatus(again, ops.id, "running");
+  });
+
+  it("does not start more than maxSessions at start", async () => {
+    const t = newPool({ maxSessions: 3 });
+    await t.pool.start();
+    const ids = ["a", "b", "c"].map((name) => t.pool.spawn({ name }).id);
+    for (const id of ids) await waitForStatus(t.pool, id, "running");
+    await t.pool.shutdown();
+    const again = t.reopen({ maxSessions: 2 });
+    await again.start();
+    assert.equal(again.status().active, 2);
+    const left = again.list().filter((s) => s.status === "stopped");
+    assert.equal(left.length, 1);
+    assert.match(left[0].reason ?? "", /pool was full \(maxSessions 2\)/);
+  });
+});

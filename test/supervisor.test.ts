@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { projectSlug } from "../src/session/claude-state.js";
+import type { SessionRecord } from "../src/session/session.js";
+import { claudePoolBin, fakeClaude, processArgs, tempDir, waitFor } from "./helpers.js";
+
+/** `claude-pool start` as its own process, the way systemd runs it. */
+class PoolProcess {
+  stderr = "";
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(dir: string, args: string[] = []) {
+    this.child = spawn(
+      process.execPath,
+      [claudePoolBin, "start", "--config", join(dir, "pool.json"), ...args],
+      {
+        env: {
+          ...process.env,
+          XDG_STATE_HOME: join(dir, "state"),
+          CLAUDE_CONFIG_DIR: join(dir, "claude"),
+          JOURNAL_STREAM: "",
+        },
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
+    this.child.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
+    this.exited = new Promise((resolve) =>
+      this.child.on("exit", (code, signal) => resolve({ code, signal })),
+    );
+  }
+
+  waitForLog(re: RegExp, timeoutMs = 10_000): Promise<true> {
+    return waitFor(`log ${re} in:\n${this.stderr}`, () => re.test(this.stderr), timeoutMs);
+  }
+}
+
+function records(dir: string): SessionRecord[] {
+  try {
+    return (
+      JSON.parse(readFileSync(join(dir, "state", "claude-pool", "state.json"), "utf8")) as {
+        sessions: SessionRecord[];
+      }
+    ).sessions;
+  } catch {
+    return [];
+  }
+}
+
+function runningRecord(dir: string, name: string, notPid?: number): SessionRecord | false {
+  const r = records(dir).find((x) => x.spec.name === name);
+  return r?.status === "running" && r.pid !== null && r.pid !== notPid ? r : false;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const children: PoolProcess[] = [];
+after(() => {
+  for (const p of children) p.child.kill("SIGKILL");
+});
+
+function startPool(dir: string, args: string[] = []): PoolProcess {
+  const p = new PoolProcess(dir, args);
+  children.push(p);
+  return p;
+}
+
+function setup(): string {
+  const dir = tempDir();
+  mkdirSync(join(dir, "work"));
+  writeFileSync(
+    join(dir, "pool.json"),
+    JSON.stringify({
+      claudePath: fakeClaude,
+      stopTimeoutSeconds: 2,
+      primarySession: { name: "junior", keepWarm: true, workingDirectory: join(dir, "work") },
+    }),
+  );
+  return dir;
+}
+
+/** What one submitted message leaves on disk: claude's transcript of the conversation. */
+function giveTranscript(dir: string, claudeSessionId: string): void {
+  const project = join(dir, "claude", "projects", projectSlug(join(dir, "work")));
+  mkdirSync(project, { recursive: true });
+  writeFileSync(
+    join(project, `${claudeSessionId}.jsonl`),
+    JSON.stringify({
+      type: "user",
+      sessionId: claudeSessionId,
+      message: { role: "user", content: "hi" },
+    }) + "\n",
+  );
+}
+
+describe("claude-pool start", () => {
+  it("starts primarySession, stops sessions on SIGTERM, exits 0 and resumes on the next start", async () => {
+    const dir = setup();
+    const pool = startPool(dir, ["--port", "4123"]);
+    await pool.waitForLog(/claude-pool v\d+\.\d+\.\d+ \| port 4123 \| max 5 sessions/);
+    const first = await waitFor("junior running", () => runningRecord(dir, "junior"));
+    assert.deepEqual(processArgs(first.pid!).slice(0, 4), [
+      "--session-id",
+      first.claudeSessionId,
+      "--name",
+      "junior",
+    ]);
+    giveTranscript(dir, first.claudeSessionId);
+
+    pool.child.kill("SIGTERM");
+    assert.deepEqual(await pool.exited, { code: 0, signal: null });
+    assert.ok(!alive(first.pid!), "claude was stopped with the pool");
+    const saved = records(dir).find((r) => r.id === first.id)!;
+    assert.equal(saved.status, "stopped");
+    assert.equal(saved.desired, "running");
+
+    const next = startPool(dir);
+    const resumed = await waitFor("junior running again", () =>
+      runningRecord(dir, "junior", first.pid!),
+    );
+    assert.equal(resumed.id, first.id);
+    assert.deepEqual(processArgs(resumed.pid!).slice(0, 2), ["--resume", first.claudeSessionId]);
+    next.child.kill("SIGTERM");
+    assert.equal((await next.exited).code, 0);
+  });
+
+  it("survives kill -9 of the pool: claude gets the hangup, the next pool resumes from the registry", async () => {
+    const dir = setup();
+    const pool = startPool(dir);
+    const first = await waitFor("junior running", () => runningRecord(dir, "junior"));
+    giveTranscript(dir, first.claudeSessionId);
+    pool.child.kill("SIGKILL");
+    await pool.exited;
+    await waitFor("claude to exit on hangup", () => !alive(first.pid!));
+    assert.ok(
+      !existsSync(join(dir, "claude", "sessions", `${first.pid}.json`)),
+      "claude removed its session file on the way out",
+    );
+
+    const next = startPool(dir);
+    const resumed = await waitFor("junior running again", () =>
+      runningRecord(dir, "junior", first.pid!),
+    );
+    assert.equal(resumed.id, first.id);
+    assert.deepEqual(processArgs(resumed.pid!).slice(0, 2), ["--resume", first.claudeSessionId]);
+    await next.waitForLog(/session .* \(junior\): started pid/);
+  });
+
+  it("logs with sd-daemon priority prefixes and no timestamps under journald", async () => {
+    const dir = setup();
+    const child = spawn(
+      process.execPath,
+      [claudePoolBin, "start", "--config", join(dir, "pool.json")],
+      {
+        env: {
+          ...process.env,
+          XDG_STATE_HOME: join(dir, "state"),
+          CLAUDE_CONFIG_DIR: join(dir, "claude"),
+          JOURNAL_STREAM: "8:1234",
+        },
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    await waitFor("ready log", () => /\| max 5 sessions/.test(stderr));
+    child.kill("SIGTERM");
+    await new Promise((r) => child.on("exit", r));
+    const lines = stderr.trim().split("\n");
+    assert.ok(
+      lines.every((l) => /^<[3-7]>/.test(l)),
+      stderr,
+    );
+    assert.ok(lines.some((l) => l.startsWith("<6>claude-pool v")));
+  });
+});
