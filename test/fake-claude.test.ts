@@ -123,8 +123,9 @@ class Sandbox {
   }
 
   dispose(): void {
-    for (const session of this.sessions)
+    for (const session of this.sessions) {
       if (session.exit === undefined) session.term.kill("SIGKILL");
+    }
     fs.rmSync(this.configDir, { recursive: true, force: true });
     fs.rmSync(this.cwd, { recursive: true, force: true });
   }
@@ -383,8 +384,16 @@ describe("fake claude in a PTY", () => {
     session.send("/env NOT_SET_ANYWHERE");
     await session.waitFor(/NOT_SET_ANYWHERE is unset/);
     session.term.resize(120, 40);
-    session.send("/size");
-    await session.waitFor(/120x40/);
+    // SIGWINCH and the typed command race inside the fake (as in the real CLI): ask until it
+    // has caught up.
+    await until(
+      () => {
+        if (/120x40/.test(session.output)) return true;
+        session.send("/size");
+        return false;
+      },
+      () => `no 120x40 in output ${JSON.stringify(session.output)}`,
+    );
   });
 
   test("Ctrl-C twice exits 0; Ctrl-D on an empty line exits 0", async () => {
