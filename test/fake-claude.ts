@@ -9,7 +9,8 @@
  * Test hooks, typed as a line: /exit, /crash [code], /segv, /hang, /ignore-sigterm, /clear,
  * /flood <bytes>, /env NAME, /args, /size. Environment: FAKE_CLAUDE_START_DELAY_MS,
  * FAKE_CLAUDE_EXIT_AFTER_MS (+ FAKE_CLAUDE_EXIT_CODE or FAKE_CLAUDE_EXIT_SIGNAL),
- * FAKE_CLAUDE_IGNORE_SIGTERM=1, FAKE_CLAUDE_HANG=1, FAKE_CLAUDE_FLOOD_BYTES.
+ * FAKE_CLAUDE_IGNORE_SIGTERM=1, FAKE_CLAUDE_IGNORE_SIGHUP=1, FAKE_CLAUDE_HANG=1,
+ * FAKE_CLAUDE_FLOOD_BYTES.
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
@@ -324,7 +325,7 @@ class FakeClaude {
     this.publishSession();
     process.on("exit", () => this.cleanUp());
     process.on("SIGTERM", () => process.exit(128 + os.constants.signals.SIGTERM));
-    process.on("SIGHUP", () => process.exit(128 + os.constants.signals.SIGHUP));
+    process.on("SIGHUP", () => this.hangUp());
     process.on("SIGINT", () => this.interrupt());
     if (process.env.FAKE_CLAUDE_IGNORE_SIGTERM === "1") ignoreSigterm();
     startMcpServers(this.opts.mcpConfigs);
@@ -377,9 +378,19 @@ class FakeClaude {
     process.stdin.setEncoding("utf8");
     process.stdin.on("data", (chunk: string) => this.onInput(chunk));
     // A closed PTY shows up as EOF/EIO before (or instead of) SIGHUP.
-    const hangUp = (): never => process.exit(128 + os.constants.signals.SIGHUP);
+    const hangUp = (): void => this.hangUp();
     process.stdin.on("end", hangUp).on("error", hangUp);
     process.stdout.on("error", hangUp);
+  }
+
+  /** The terminal went away; FAKE_CLAUDE_IGNORE_SIGHUP=1 plays a process that outlives it. */
+  private hangUp(): void {
+    if (process.env.FAKE_CLAUDE_IGNORE_SIGHUP !== "1") {
+      process.exit(128 + os.constants.signals.SIGHUP);
+    }
+    process.stdin.removeAllListeners("data");
+    process.stdin.pause();
+    setInterval(() => {}, 1 << 30);
   }
 
   /** Node itself restores the termios on exit; the terminal modes we set are ours to undo. */

@@ -75,15 +75,15 @@ function startPool(dir: string, args: string[] = []): PoolProcess {
   return p;
 }
 
-function setup(): string {
+function setup(env: Record<string, string> = {}): string {
   const dir = tempDir();
   mkdirSync(join(dir, "work"));
   writeFileSync(
     join(dir, "pool.json"),
     JSON.stringify({
       claudePath: fakeClaude,
-      stopTimeoutSeconds: 2,
-      primarySession: { name: "junior", keepWarm: true, workingDirectory: join(dir, "work") },
+      stopTimeoutSeconds: 1,
+      primarySession: { name: "junior", keepWarm: true, workingDirectory: join(dir, "work"), env },
     }),
   );
   return dir;
@@ -154,6 +154,23 @@ describe("claude-pool start", () => {
     assert.equal(resumed.id, first.id);
     assert.deepEqual(processArgs(resumed.pid!).slice(0, 2), ["--resume", first.claudeSessionId]);
     await next.waitForLog(/session .* \(junior\): started pid/);
+  });
+
+  it("stops a claude that outlived the killed pool before resuming its conversation", async () => {
+    const dir = setup({ FAKE_CLAUDE_IGNORE_SIGHUP: "1", FAKE_CLAUDE_IGNORE_SIGTERM: "1" });
+    const pool = startPool(dir);
+    const first = await waitFor("junior running", () => runningRecord(dir, "junior"));
+    pool.child.kill("SIGKILL");
+    await pool.exited;
+    assert.ok(alive(first.pid!), "this claude ignores the hangup");
+
+    const next = startPool(dir);
+    await next.waitForLog(new RegExp(`stopping pid ${first.pid} left from the last pool`));
+    const resumed = await waitFor("junior running again", () =>
+      runningRecord(dir, "junior", first.pid!),
+    );
+    assert.ok(!alive(first.pid!), "the leftover claude was killed (it ignores SIGTERM too)");
+    assert.equal(resumed.id, first.id);
   });
 
   it("logs with sd-daemon priority prefixes and no timestamps under journald", async () => {
