@@ -173,8 +173,14 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.emit("session.removed", session.id);
   }
 
-  send(ref: string, text: string): void {
-    this.find(ref).write(text);
+  /** Types `text` into the session as a message, or with `raw` writes it to the PTY as is. */
+  send(
+    ref: string,
+    text: string,
+    options: { raw?: boolean; submit?: boolean } = {},
+  ): Promise<void> {
+    const session = this.find(ref);
+    return options.raw ? session.write(text) : session.type(text, options.submit ?? true);
   }
 
   resize(ref: string, cols: number, rows: number): void {

@@ -77,7 +77,7 @@ describe("pool restart", () => {
     const broken = t.pool.spawn({ name: "broken", workingDirectory: "/nonexistent" });
     await waitForStatus(t.pool, talk.id, "running");
     await waitForStatus(t.pool, quiet.id, "running");
-    t.pool.send(talk.id, "hello\r");
+    await t.pool.send(talk.id, "hello");
     await rec.waitFor(/You said: hello/);
     await t.pool.kill(quiet.id);
     await t.pool.shutdown();

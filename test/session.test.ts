@@ -25,7 +25,7 @@ after(async () => {
 
 /** Gives a conversation a transcript, as one submitted message does. */
 async function say(t: TestPool, id: string, rec: OutputRecorder, text: string): Promise<void> {
-  t.pool.send(id, `${text}\r`);
+  await t.pool.send(id, text);
   await rec.waitFor(new RegExp(`You said: ${text}`));
 }
 
@@ -86,7 +86,7 @@ describe("session lifecycle", () => {
       ["POOL_TEST_VAR", "hello"],
       ["CLAUDE_POOL_SESSION_ID", s.id],
     ]) {
-      t.pool.send(s.id, `/env ${name}\r`);
+      await t.pool.send(s.id, `/env ${name}`);
       await rec.waitFor(new RegExp(`${name}=${value}`));
     }
   });
@@ -119,7 +119,7 @@ describe("session lifecycle", () => {
     const t = newPool();
     const s = t.pool.spawn({ name: "quitter" });
     await waitForStatus(t.pool, s.id, "running");
-    t.pool.send(s.id, "/exit\r");
+    await t.pool.send(s.id, "/exit");
     const stopped = await waitForStatus(t.pool, s.id, "stopped");
     assert.equal(stopped.exitCode, 0);
     assert.equal(stopped.restarts, 0);
@@ -156,7 +156,7 @@ describe("session lifecycle", () => {
     const s = t.pool.spawn({ name: "clearer" });
     const rec = new OutputRecorder(t.pool, () => s.id);
     await waitForStatus(t.pool, s.id, "running");
-    t.pool.send(s.id, "/clear\r");
+    await t.pool.send(s.id, "/clear");
     const [, newId] = await rec.waitFor(/new session ([0-9a-f-]{36})/);
     const switched = await waitForSession(
       t.pool,
@@ -227,7 +227,7 @@ describe("session lifecycle", () => {
     const s = t.pool.spawn({ name: "mute" });
     await waitForStatus(t.pool, s.id, "running");
     await t.pool.kill(s.id);
-    rejectsWith(() => t.pool.send(s.id, "hi\r"), ErrorCode.InvalidState, /resume/);
+    rejectsWith(() => t.pool.send(s.id, "hi"), ErrorCode.InvalidState, /resume/);
   });
 });
 
@@ -239,7 +239,7 @@ describe("crashes and restarts", () => {
     await waitForStatus(t.pool, s.id, "running");
     await say(t, s.id, rec, "before the crash");
     const firstPid = t.pool.get(s.id).pid;
-    t.pool.send(s.id, "/crash 7\r");
+    await t.pool.send(s.id, "/crash 7");
     const crashed = await waitForStatus(t.pool, s.id, "crashed");
     assert.equal(crashed.exitCode, 7);
     assert.match(crashed.reason ?? "", /exited with code 7/);
@@ -257,7 +257,7 @@ describe("crashes and restarts", () => {
     const t = newPool();
     const s = t.pool.spawn({ name: "segv" });
     await waitForStatus(t.pool, s.id, "running");
-    t.pool.send(s.id, "/segv\r");
+    await t.pool.send(s.id, "/segv");
     const crashed = await waitForStatus(t.pool, s.id, "crashed");
     assert.equal(crashed.signal, "SIGSEGV");
     assert.match(crashed.reason ?? "", /killed by SIGSEGV/);
@@ -372,7 +372,7 @@ describe("capacity and idle", () => {
     const started = await waitForStatus(t.pool, s.id, "running");
     const before = Date.parse(started.lastActivityAt!);
     await waitFor("the clock to move", () => Date.now() > before + 5);
-    t.pool.send(s.id, "x");
+    await t.pool.send(s.id, "x", { raw: true });
     const touched = Date.parse(t.pool.get(s.id).lastActivityAt!);
     assert.ok(touched > before, "input is activity");
     t.pool.sweepIdle(touched + 59_000);

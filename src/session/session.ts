@@ -6,7 +6,10 @@ import type { Logger } from "../log.js";
 import { claudeConfigDir } from "../paths.js";
 import { procStartTime } from "../proc.js";
 import type { Disposable, PtyExit, PtyProcess, PtySpawner } from "../pty/pty.js";
+import { ScreenModel, type ScreenSnapshot } from "../pty/screen.js";
 import { Scrollback } from "../pty/scrollback.js";
+import { SessionActivity } from "./activity.js";
+import { detectDialog, type Dialog } from "./dialogs.js";
 import { buildClaudeArgs } from "./claude-args.js";
 import { ClaudeSessionWatcher, hasTranscript } from "./claude-state.js";
 import { preflight } from "./preflight.js";
@@ -56,7 +59,7 @@ export interface SessionInfo {
   cpuSeconds: number | null;
   tasks: number | null;
   channel: boolean;
-  blockedOn: string | null;
+  blockedOn: Dialog | null;
   reason: string | null;
 }
 
@@ -92,13 +95,20 @@ const serviceVariables = new Set([
 
 const initialSize = { cols: 120, rows: 40 };
 const tailBytes = 4096;
+/** Output settles this long before the screen is checked for a dialog. */
+const dialogCheckDelayMs = 50;
+/** Typed text and its Enter must reach claude as separate reads, or Enter becomes a newline. */
+const enterDelayMs = 25;
 
 /**
  * One conversation across all its claude processes: the lifecycle state machine, automatic
  * restarts, and the PTY of the process running now.
  */
 export class Session extends EventEmitter<SessionEvents> {
-  readonly scrollback: Scrollback;
+  readonly screen: ScreenModel;
+  private readonly activity: SessionActivity;
+  private dialogTimer: NodeJS.Timeout | null = null;
+  private input: Promise<void> = Promise.resolve();
   private pty: PtyProcess | null = null;
   private ptyListeners: Disposable[] = [];
   private watcher: ClaudeSessionWatcher | null = null;
@@ -110,16 +120,15 @@ export class Session extends EventEmitter<SessionEvents> {
   private readonly restartTracker: RestartTracker;
   /** Output of the current process only, for the crash reason. */
   private tail = new Scrollback(tailBytes);
-  private lastActivity: number | null;
 
   constructor(
     private readonly rec: SessionRecord,
     private readonly runtime: SessionRuntime,
   ) {
     super();
-    this.scrollback = new Scrollback(runtime.scrollbackBytes);
+    this.screen = new ScreenModel(initialSize.cols, initialSize.rows, runtime.scrollbackBytes);
+    this.activity = new SessionActivity(rec.lastActivityAt);
     this.restartTracker = new RestartTracker(runtime.restartPolicy);
-    this.lastActivity = rec.lastActivityAt ? Date.parse(rec.lastActivityAt) : null;
   }
 
   get id(): string {
@@ -142,16 +151,17 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.rec.desired;
   }
 
-  /** Milliseconds since the last PTY input or output, or null if there was none. */
+  /** Milliseconds without PTY input or output (0 while blocked on a dialog), or null if none yet. */
   idleMs(now = Date.now()): number | null {
-    return this.lastActivity === null ? null : now - this.lastActivity;
+    return this.activity.idleMs(now);
+  }
+
+  get blockedOn(): Dialog | null {
+    return this.activity.blockedOn;
   }
 
   record(): SessionRecord {
-    return {
-      ...this.rec,
-      lastActivityAt: this.lastActivity === null ? null : new Date(this.lastActivity).toISOString(),
-    };
+    return { ...this.rec, lastActivityAt: this.activity.lastActivityAt };
   }
 
   info(now = Date.now()): SessionInfo {
@@ -177,7 +187,7 @@ export class Session extends EventEmitter<SessionEvents> {
       cpuSeconds: null,
       tasks: null,
       channel: false,
-      blockedOn: null,
+      blockedOn: this.activity.blockedOn,
       reason: rec.reason,
     };
   }
@@ -226,20 +236,57 @@ export class Session extends EventEmitter<SessionEvents> {
     await this.exited;
   }
 
-  /** Raw input to claude's terminal. */
-  write(data: string): void {
+  /** Raw input to claude's terminal, in order with typed messages. */
+  write(data: string): Promise<void> {
+    const pty = this.inputTarget();
+    return this.queueInput(async () => this.writeTo(pty, data));
+  }
+
+  /**
+   * Types `text` as one message: pasted when claude enabled bracketed paste (so its newlines stay
+   * in the message), then, with `submit`, Enter as a read of its own.
+   */
+  type(text: string, submit: boolean): Promise<void> {
+    const pty = this.inputTarget();
+    return this.queueInput(async () => {
+      this.writeTo(pty, this.screen.bracketedPaste ? `\x1b[200~${text}\x1b[201~` : text);
+      if (!submit) return;
+      await new Promise((resolve) => setTimeout(resolve, enterDelayMs));
+      this.writeTo(pty, "\r");
+    });
+  }
+
+  resize(cols: number, rows: number): void {
+    this.screen.resize(cols, rows);
+    this.pty?.resize(cols, rows);
+  }
+
+  /** The screen and scrollback as escape sequences, consistent with all output so far. */
+  snapshot(): Promise<ScreenSnapshot> {
+    return this.screen.snapshot();
+  }
+
+  private inputTarget(): PtyProcess {
     if (this.pty === null || this.status === "stopping") {
       throw new PoolError(
         ErrorCode.InvalidState,
         `session ${this.name} is ${this.status}; resume it with "claude-poolctl resume ${this.id}"`,
       );
     }
-    this.pty.write(data);
-    this.touch();
+    return this.pty;
   }
 
-  resize(cols: number, rows: number): void {
-    this.pty?.resize(cols, rows);
+  private queueInput(step: () => Promise<void>): Promise<void> {
+    const next = this.input.then(step);
+    this.input = next.catch(() => {});
+    return next;
+  }
+
+  /** Writes unless that process has exited meanwhile. */
+  private writeTo(pty: PtyProcess, data: string): void {
+    if (this.pty !== pty) return;
+    pty.write(data);
+    this.activity.touch();
   }
 
   private launch(): void {
@@ -275,7 +322,7 @@ export class Session extends EventEmitter<SessionEvents> {
       reason: null,
     });
     this.stopReason = null;
-    this.touch();
+    this.activity.touch();
     this.transition("starting");
     this.runtime.log.info(
       `session ${this.id} (${this.name}): started pid ${pty.pid}, ` +
@@ -299,11 +346,28 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   private onOutput(data: string): void {
-    this.scrollback.append(data);
+    this.screen.write(data);
     this.tail.append(data);
-    this.touch();
+    this.activity.touch();
     this.markRunning();
+    this.scheduleDialogCheck();
     this.emit("output", data);
+  }
+
+  private scheduleDialogCheck(): void {
+    if (this.dialogTimer) return;
+    this.dialogTimer = setTimeout(() => {
+      void this.screen.flushed().then(() => {
+        this.dialogTimer = null;
+        const dialog = this.pty ? detectDialog(this.screen.lines()) : null;
+        if (this.activity.setBlockedOn(dialog)) {
+          this.runtime.log.info(
+            `session ${this.id} (${this.name}): ${dialog ? `waiting at the ${dialog} dialog` : "dialog answered"}`,
+          );
+          this.emit("changed");
+        }
+      });
+    }, dialogCheckDelayMs);
   }
 
   private onExit(exit: PtyExit): void {
@@ -314,6 +378,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.killTimer) clearTimeout(this.killTimer);
     this.killTimer = null;
     this.pty = null;
+    this.activity.setBlockedOn(null);
     const signal = exit.signal ? signalName(exit.signal) : null;
     Object.assign(this.rec, { pid: null, procStart: null, exitCode: exit.exitCode, signal });
     this.markExited();
@@ -374,10 +439,6 @@ export class Session extends EventEmitter<SessionEvents> {
     }
     this.rec.status = to;
     this.emit("changed");
-  }
-
-  private touch(): void {
-    this.lastActivity = Date.now();
   }
 
   private clearRestartTimer(): void {

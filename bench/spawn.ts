@@ -1,0 +1,87 @@
+/**
+ * Spawn → first PTY output: a session started through the pool vs the same fake claude spawned
+ * with raw node-pty, interleaved in one run. Goal (issue 3): pool ≤ 1.2× raw.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pty from "node-pty";
+import { parseConfig } from "../src/config/load.js";
+import { Pool } from "../src/pool.js";
+import { StateStore } from "../src/store/state-store.js";
+import { fakeClaude } from "../test/helpers.js";
+import { percentile, summarize } from "./stats.js";
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 30);
+const dir = mkdtempSync(join(tmpdir(), "claude-pool-bench-"));
+const work = join(dir, "work");
+mkdirSync(work);
+const env = { ...process.env, CLAUDE_CONFIG_DIR: join(dir, "claude"), TERM: "xterm-256color" };
+
+function rawSpawn(): Promise<number> {
+  const t0 = performance.now();
+  const child = pty.spawn(fakeClaude, ["--session-id", randomUUID(), "--name", "bench"], {
+    cols: 120,
+    rows: 40,
+    cwd: work,
+    env,
+  });
+  return new Promise((resolve) => {
+    const sub = child.onData(() => {
+      const elapsed = performance.now() - t0;
+      sub.dispose();
+      child.onExit(() => resolve(elapsed));
+      child.kill("SIGTERM");
+    });
+  });
+}
+
+const pool = new Pool({
+  config: parseConfig(
+    JSON.stringify({
+      claudePath: fakeClaude,
+      maxSessions: 2,
+      defaults: { workingDirectory: work },
+    }),
+    "bench",
+  ),
+  store: new StateStore(join(dir, "state")),
+  env,
+});
+
+async function poolSpawn(): Promise<number> {
+  const t0 = performance.now();
+  let id = "";
+  const first = new Promise<number>((resolve) => {
+    const onOutput = (sessionId: string) => {
+      if (sessionId !== id) return;
+      pool.off("session.output", onOutput);
+      resolve(performance.now() - t0);
+    };
+    pool.on("session.output", onOutput);
+  });
+  id = pool.spawn({}).id;
+  const elapsed = await first;
+  await pool.kill(id);
+  pool.remove(id);
+  return elapsed;
+}
+
+await pool.start();
+const raw: number[] = [];
+const pooled: number[] = [];
+await rawSpawn(); // warm the page cache and node-pty
+await poolSpawn();
+for (let i = 0; i < rounds; i++) {
+  raw.push(await rawSpawn());
+  pooled.push(await poolSpawn());
+}
+await pool.shutdown();
+rmSync(dir, { recursive: true, force: true });
+
+console.log("spawn → first PTY output (fake claude)");
+console.log(summarize("raw node-pty (baseline)", raw));
+console.log(summarize("claude-pool session.spawn", pooled));
+const ratio = percentile(pooled, 50) / percentile(raw, 50);
+console.log(`ratio pool/raw (median): ${ratio.toFixed(2)}×   goal ≤ 1.20×`);

@@ -1,0 +1,81 @@
+import xtermHeadless from "@xterm/headless";
+import serializeAddon from "@xterm/addon-serialize";
+
+const { Terminal } = xtermHeadless;
+const { SerializeAddon } = serializeAddon;
+
+export interface ScreenSnapshot {
+  /** Escape sequences that redraw the screen, its scrollback and its modes exactly. */
+  data: string;
+  cols: number;
+  rows: number;
+}
+
+/**
+ * A headless terminal fed with a session's output, as VS Code's pty host keeps one: attach replays
+ * its serialization instead of a byte ring that may start mid-escape.
+ */
+export class ScreenModel {
+  private readonly terminal: InstanceType<typeof Terminal>;
+  private readonly serializer: InstanceType<typeof SerializeAddon>;
+
+  constructor(cols: number, rows: number, scrollbackBytes: number) {
+    this.terminal = new Terminal({
+      cols,
+      rows,
+      scrollback: Math.ceil(scrollbackBytes / cols),
+      allowProposedApi: true,
+    });
+    this.serializer = new SerializeAddon();
+    this.terminal.loadAddon(this.serializer);
+  }
+
+  get cols(): number {
+    return this.terminal.cols;
+  }
+
+  get rows(): number {
+    return this.terminal.rows;
+  }
+
+  /** Whether the program asked for bracketed paste (`ESC[?2004h`). */
+  get bracketedPaste(): boolean {
+    return this.terminal.modes.bracketedPasteMode;
+  }
+
+  write(data: string): void {
+    this.terminal.write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.terminal.resize(cols, rows);
+  }
+
+  /** Resolves once every write so far is parsed: the snapshot matches the output up to now. */
+  snapshot(): Promise<ScreenSnapshot> {
+    return new Promise((resolve) =>
+      this.terminal.write("", () =>
+        resolve({ data: this.serializer.serialize(), cols: this.cols, rows: this.rows }),
+      ),
+    );
+  }
+
+  /** Parsed lines as plain text: the visible screen, or with `scrollback` everything kept. */
+  lines(scrollback = false): string[] {
+    const buffer = this.terminal.buffer.active;
+    const start = scrollback ? 0 : buffer.baseY;
+    const end = scrollback ? buffer.length : buffer.baseY + this.terminal.rows;
+    const lines: string[] = [];
+    for (let y = start; y < end; y++) lines.push(buffer.getLine(y)?.translateToString(true) ?? "");
+    return lines;
+  }
+
+  /** Resolves after pending output is parsed, for readers of `lines()`. */
+  flushed(): Promise<void> {
+    return new Promise((resolve) => this.terminal.write("", resolve));
+  }
+
+  dispose(): void {
+    this.terminal.dispose();
+  }
+}
