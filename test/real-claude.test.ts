@@ -1,0 +1,107 @@
+/**
+ * Smoke test against the real Claude Code CLI (installed by test/install-real-claude). It starts
+ * offline, without a login, when its config dir is pre-seeded: onboarding done, the folder
+ * trusted, and a dummy API key approved.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import {
+  makePool,
+  repoRoot,
+  waitFor,
+  waitForSession,
+  waitForStatus,
+  type TestPool,
+} from "./helpers.js";
+
+const realClaude =
+  process.env.CLAUDE_POOL_REAL_CLAUDE ??
+  join(repoRoot, "test", ".real-claude", "node_modules", ".bin", "claude");
+const skip = existsSync(realClaude)
+  ? false
+  : `real claude not installed at ${realClaude} (run test/install-real-claude)`;
+if (skip) console.log(`# skipping real claude smoke test: ${skip}`);
+
+const apiKey = `sk-ant-api03-${"x".repeat(80)}-pooltest0123456789AA`;
+/** Offline start-up waits out ~17 s of remote-settings retries. */
+const startupMs = 60_000;
+
+const pools: TestPool[] = [];
+after(async () => {
+  await Promise.all(pools.map((t) => t.close()));
+});
+
+function realPool(trustedDirs: string[] | ((t: TestPool) => string[])): TestPool {
+  const t = makePool({ claudePath: realClaude, stopTimeoutSeconds: 5 });
+  pools.push(t);
+  const home = join(t.dir, "home");
+  mkdirSync(home, { recursive: true });
+  mkdirSync(t.claudeDir, { recursive: true });
+  const trusted = typeof trustedDirs === "function" ? trustedDirs(t) : trustedDirs;
+  writeFileSync(
+    join(t.claudeDir, ".claude.json"),
+    JSON.stringify({
+      hasCompletedOnboarding: true,
+      projects: Object.fromEntries(trusted.map((d) => [d, { hasTrustDialogAccepted: true }])),
+      customApiKeyResponses: { approved: [apiKey.slice(-20)], rejected: [] },
+    }),
+  );
+  Object.assign(t.env, { HOME: home, ANTHROPIC_API_KEY: apiKey, DISABLE_AUTOUPDATER: "1" });
+  return t;
+}
+
+describe("real claude", { skip }, () => {
+  it(
+    "runs under the pool with the --session-id the pool chose, and stops on kill",
+    { timeout: 120_000 },
+    async () => {
+      const t = realPool((x) => [x.workDir]);
+      const s = t.pool.spawn({ name: "smoke" });
+      const running = await waitForStatus(t.pool, s.id, "running", startupMs);
+      const file = join(t.claudeDir, "sessions", `${running.pid}.json`);
+      const info = await waitFor(
+        "claude's sessions/<pid>.json",
+        () =>
+          existsSync(file) && (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>),
+        startupMs,
+      );
+      assert.equal(info.sessionId, s.claudeSessionId);
+      assert.equal(info.pid, running.pid);
+      assert.equal(info.cwd, t.workDir);
+      assert.equal(info.name, "smoke");
+      // "status":"idle" appears once the REPL is up and waiting for input
+      await waitFor(
+        "claude's REPL to be idle",
+        () =>
+          existsSync(file) &&
+          (JSON.parse(readFileSync(file, "utf8")) as { status?: string }).status === "idle",
+        startupMs,
+      );
+      assert.equal(t.pool.get(s.id).blockedOn, null);
+      const stopped = await t.pool.kill(s.id);
+      assert.equal(stopped.status, "stopped");
+      assert.ok(!existsSync(file), "claude removed its session file on SIGTERM");
+    },
+  );
+
+  it(
+    "reports the trust dialog of an untrusted folder as blockedOn",
+    { timeout: 120_000 },
+    async () => {
+      const t = realPool([]);
+      const s = t.pool.spawn({ name: "untrusted" });
+      const blocked = await waitForSession(
+        t.pool,
+        s.id,
+        "blockedOn trust-folder",
+        (x) => x.blockedOn === "trust-folder",
+        startupMs,
+      );
+      assert.equal(blocked.status, "running");
+      assert.equal(blocked.idleSeconds, 0, "idle time does not run while blocked");
+      await t.pool.kill(s.id);
+    },
+  );
+});
