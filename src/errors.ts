@@ -5,6 +5,8 @@ export const ErrorCode = {
   InvalidState: -32003,
   Unauthorized: -32004,
   ChannelNotConnected: -32005,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
   InvalidParams: -32602,
 } as const;
 

@@ -19,3 +19,21 @@ export function userConfigFile(env: Env = process.env): string {
 export function claudeConfigDir(env: Env = process.env): string {
   return env.CLAUDE_CONFIG_DIR || join(homedir(), ".claude");
 }
+
+export interface SocketLocation {
+  path: string;
+  /** Set when XDG_RUNTIME_DIR is missing and a fallback under /tmp is used. */
+  fallback: boolean;
+}
+
+/** `$CLAUDE_POOL_SOCKET`, else `$XDG_RUNTIME_DIR/claude-pool/control.sock`, else a per-user /tmp dir. */
+export function controlSocket(env: Env = process.env): SocketLocation {
+  if (env.CLAUDE_POOL_SOCKET) return { path: env.CLAUDE_POOL_SOCKET, fallback: false };
+  if (env.XDG_RUNTIME_DIR) {
+    return { path: join(env.XDG_RUNTIME_DIR, "claude-pool", "control.sock"), fallback: false };
+  }
+  return {
+    path: join("/tmp", `claude-pool-${process.getuid?.() ?? "user"}`, "control.sock"),
+    fallback: true,
+  };
+}

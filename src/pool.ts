@@ -157,7 +157,8 @@ export class Pool extends EventEmitter<PoolEvents> {
     return session.info();
   }
 
-  remove(ref: string): void {
+  /** Removes a stopped or failed session; returns its id. */
+  remove(ref: string): string {
     const session = this.find(ref);
     if (isActive(session.status) && session.status !== "crashed") {
       throw new PoolError(
@@ -171,6 +172,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.save();
     this.log.info(`session ${session.id} (${session.name}): removed`);
     this.emit("session.removed", session.id);
+    return session.id;
   }
 
   /** Types `text` into the session as a message, or with `raw` writes it to the PTY as is. */

@@ -10,6 +10,7 @@
  * /flood <bytes>, /env NAME, /args, /size. Environment: FAKE_CLAUDE_START_DELAY_MS,
  * FAKE_CLAUDE_EXIT_AFTER_MS (+ FAKE_CLAUDE_EXIT_CODE or FAKE_CLAUDE_EXIT_SIGNAL),
  * FAKE_CLAUDE_IGNORE_SIGTERM=1, FAKE_CLAUDE_IGNORE_SIGHUP=1, FAKE_CLAUDE_HANG=1,
+ * FAKE_CLAUDE_NO_BRACKETED_PASTE=1,
  * FAKE_CLAUDE_FLOOD_BYTES.
  */
 import { randomUUID } from "node:crypto";
@@ -373,8 +374,11 @@ class FakeClaude {
 
   private enterTerminal(): void {
     process.stdin.setRawMode(true);
-    this.bracketedPaste = true;
-    write(BRACKETED_PASTE_ON);
+    // FAKE_CLAUDE_NO_BRACKETED_PASTE=1 plays a program that never asks for bracketed paste.
+    if (process.env.FAKE_CLAUDE_NO_BRACKETED_PASTE !== "1") {
+      this.bracketedPaste = true;
+      write(BRACKETED_PASTE_ON);
+    }
     process.stdin.setEncoding("utf8");
     process.stdin.on("data", (chunk: string) => this.onInput(chunk));
     // A closed PTY shows up as EOF/EIO before (or instead of) SIGHUP.

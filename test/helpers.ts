@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -180,4 +181,52 @@ export function makePool(configOverrides: Record<string, unknown> = {}, dir = te
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `claude-pool start` as its own process, the way systemd runs it, with its state, claude config
+ * and control socket under `dir`.
+ */
+export class PoolProcess {
+  stderr = "";
+  readonly child: ChildProcess;
+  readonly socket: string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(
+    readonly dir: string,
+    args: string[],
+    env: Record<string, string> = {},
+  ) {
+    this.socket = join(dir, "control.sock");
+    this.child = spawn(process.execPath, [claudePoolBin, "start", ...args], {
+      env: {
+        ...process.env,
+        XDG_STATE_HOME: join(dir, "state"),
+        CLAUDE_CONFIG_DIR: join(dir, "claude"),
+        CLAUDE_POOL_SOCKET: this.socket,
+        JOURNAL_STREAM: "",
+        ...env,
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    this.child.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
+    this.exited = new Promise((resolve) =>
+      this.child.on("exit", (code, signal) => resolve({ code, signal })),
+    );
+  }
+
+  waitForLog(re: RegExp, timeoutMs = 10_000): Promise<true> {
+    return waitFor(`log ${re} in:\n${this.stderr}`, () => re.test(this.stderr), timeoutMs);
+  }
+
+  /** Resolves once the control socket answers. */
+  ready(): Promise<true> {
+    return this.waitForLog(/control socket: /);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGTERM");
+    await this.exited;
+  }
 }

@@ -1,42 +1,18 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { projectSlug } from "../src/session/claude-state.js";
 import type { SessionRecord } from "../src/session/session.js";
-import { claudePoolBin, fakeClaude, processArgs, tempDir, waitFor } from "./helpers.js";
-
-/** `claude-pool start` as its own process, the way systemd runs it. */
-class PoolProcess {
-  stderr = "";
-  readonly child: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(dir: string, args: string[] = []) {
-    this.child = spawn(
-      process.execPath,
-      [claudePoolBin, "start", "--config", join(dir, "pool.json"), ...args],
-      {
-        env: {
-          ...process.env,
-          XDG_STATE_HOME: join(dir, "state"),
-          CLAUDE_CONFIG_DIR: join(dir, "claude"),
-          JOURNAL_STREAM: "",
-        },
-        stdio: ["ignore", "ignore", "pipe"],
-      },
-    );
-    this.child.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
-    this.exited = new Promise((resolve) =>
-      this.child.on("exit", (code, signal) => resolve({ code, signal })),
-    );
-  }
-
-  waitForLog(re: RegExp, timeoutMs = 10_000): Promise<true> {
-    return waitFor(`log ${re} in:\n${this.stderr}`, () => re.test(this.stderr), timeoutMs);
-  }
-}
+import {
+  claudePoolBin,
+  fakeClaude,
+  PoolProcess,
+  processArgs,
+  tempDir,
+  waitFor,
+} from "./helpers.js";
 
 function records(dir: string): SessionRecord[] {
   try {
@@ -70,7 +46,7 @@ after(() => {
 });
 
 function startPool(dir: string, args: string[] = []): PoolProcess {
-  const p = new PoolProcess(dir, args);
+  const p = new PoolProcess(dir, ["--config", join(dir, "pool.json"), ...args]);
   children.push(p);
   return p;
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { runMain } from "citty";
 import { claudePoolCommand } from "../cli/claude-pool.js";
+import { runCli } from "../cli/poolctl/main.js";
 
-await runMain(claudePoolCommand);
+const argv = process.argv.slice(2);
+await runCli(claudePoolCommand, "claude-pool", argv.length > 0 ? argv : ["start"]);

@@ -1,6 +1,8 @@
 import { defineCommand } from "citty";
 import { ConfigError, loadConfig } from "../config/load.js";
+import { AlreadyRunningError } from "../rpc/unix-server.js";
 import { runSupervisor } from "../supervisor.js";
+import { kill, resume, spawn, status } from "./poolctl/commands.js";
 import { version } from "../version.js";
 
 /** sysexits(3) EX_CONFIG: the unit's RestartPreventExitStatus keeps systemd from retrying it. */
@@ -15,10 +17,14 @@ const configArg = {
   },
 } as const;
 
-function reportConfigError(err: unknown): never {
+function reportStartError(err: unknown): never {
   if (err instanceof ConfigError) {
     process.stderr.write(`claude-pool: invalid config\n${err.message}\n`);
     process.exit(exitConfigError);
+  }
+  if (err instanceof AlreadyRunningError) {
+    process.stderr.write(`claude-pool: ${err.message}\n`);
+    process.exit(1);
   }
   throw err;
 }
@@ -47,7 +53,7 @@ const start = defineCommand({
   },
   async run({ args }) {
     await runSupervisor({ configPath: args.config, port: parsePort(args.port) }).catch(
-      reportConfigError,
+      reportStartError,
     );
   },
 });
@@ -60,7 +66,7 @@ const config = defineCommand({
       const loaded = loadConfig({ explicitPath: args.config });
       process.stdout.write(JSON.stringify(loaded.config, null, 2) + "\n");
     } catch (err) {
-      reportConfigError(err);
+      reportStartError(err);
     }
   },
 });
@@ -71,6 +77,6 @@ export const claudePoolCommand = defineCommand({
     version,
     description: "Supervisor for a pool of persistent Claude Code conversations",
   },
-  subCommands: { start, config },
+  subCommands: { start, config, status, spawn, kill, resume },
   default: "start",
 });

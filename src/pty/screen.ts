@@ -51,11 +51,18 @@ export class ScreenModel {
     this.terminal.resize(cols, rows);
   }
 
-  /** Resolves once every write so far is parsed: the snapshot matches the output up to now. */
-  snapshot(): Promise<ScreenSnapshot> {
+  /**
+   * Resolves once every write so far is parsed, so the snapshot matches the output up to now.
+   * `withScrollback: false` redraws the visible screen only.
+   */
+  snapshot(withScrollback = true): Promise<ScreenSnapshot> {
     return new Promise((resolve) =>
       this.terminal.write("", () =>
-        resolve({ data: this.serializer.serialize(), cols: this.cols, rows: this.rows }),
+        resolve({
+          data: this.serializer.serialize(withScrollback ? {} : { scrollback: 0 }),
+          cols: this.cols,
+          rows: this.rows,
+        }),
       ),
     );
   }

@@ -262,8 +262,16 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /** The screen and scrollback as escape sequences, consistent with all output so far. */
-  snapshot(): Promise<ScreenSnapshot> {
-    return this.screen.snapshot();
+  snapshot(withScrollback = true): Promise<ScreenSnapshot> {
+    return this.screen.snapshot(withScrollback);
+  }
+
+  /** Screen and scrollback as plain text, without the blank lines below the last output. */
+  async text(): Promise<string[]> {
+    await this.screen.flushed();
+    const lines = this.screen.lines(true);
+    while (lines.length > 0 && lines[lines.length - 1].trim() === "") lines.pop();
+    return lines;
   }
 
   private inputTarget(): PtyProcess {

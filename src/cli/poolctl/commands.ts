@@ -1,0 +1,315 @@
+import { readFileSync } from "node:fs";
+import { defineCommand } from "citty";
+import { stripAnsi } from "../../pty/scrollback.js";
+import type { Introspection } from "../../rpc/registry.js";
+import type { SessionInfo } from "../../session/session.js";
+import { version } from "../../version.js";
+import { attach, parseDetachKey } from "./attach.js";
+import { commonArgs, printJson, UsageError, withClient } from "./client.js";
+import {
+  sessionLine,
+  sessionNotes,
+  sessionTable,
+  statusHeader,
+  type PoolStatusResult,
+} from "./format.js";
+
+const idArg = {
+  id: { type: "positional", description: "Session id, name, or unique id prefix", required: true },
+} as const;
+
+/** The seed's `--port` flag: accepted for compatibility; the local CLI talks over the Unix socket. */
+const seedPortArg = {
+  port: {
+    type: "string",
+    description: "Ignored (seed compatibility): the CLI uses the control socket",
+    valueHint: "N",
+  },
+} as const;
+
+export const status = defineCommand({
+  meta: { name: "status", description: "Pool status and the session table" },
+  args: { ...commonArgs, ...seedPortArg },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const [pool, sessions] = await Promise.all([
+        client.call<PoolStatusResult>("pool.status"),
+        client.call<SessionInfo[]>("session.list"),
+      ]);
+      if (args.json) return printJson({ ...pool, sessions });
+      const notes = sessionNotes(sessions);
+      console.log([statusHeader(pool, sessions), "", sessionTable(sessions), ...notes].join("\n"));
+    }),
+});
+
+export const list = defineCommand({
+  meta: { name: "list", description: "The session table" },
+  args: commonArgs,
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const sessions = await client.call<SessionInfo[]>("session.list");
+      if (args.json) return printJson(sessions);
+      console.log([sessionTable(sessions), ...sessionNotes(sessions)].join("\n"));
+    }),
+});
+
+export const spawn = defineCommand({
+  meta: { name: "spawn", description: "Create a session and start it" },
+  args: {
+    ...commonArgs,
+    ...seedPortArg,
+    name: { type: "string", description: "Session name (default: its id)" },
+    cwd: {
+      type: "string",
+      description: "Working directory (default: the config's)",
+      valueHint: "DIR",
+    },
+    model: { type: "string", description: "claude --model" },
+    "keep-warm": { type: "boolean", description: "Never stop for being idle" },
+    "dangerously-skip-permissions": {
+      type: "boolean",
+      description: "claude --dangerously-skip-permissions (refused as root)",
+    },
+  },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const params = Object.fromEntries(
+        Object.entries({
+          name: args.name,
+          workingDirectory: args.cwd,
+          model: args.model,
+          keepWarm: args["keep-warm"],
+          dangerouslySkipPermissions: args["dangerously-skip-permissions"],
+        }).filter(([, v]) => v !== undefined),
+      );
+      const session = await client.call<SessionInfo>("session.spawn", params);
+      if (args.json) return printJson(session);
+      console.log(sessionLine("spawned", session));
+      if (session.status === "failed") process.exitCode = 1;
+    }),
+});
+
+function sessionCommand(name: string, description: string, method: string, verb: string) {
+  return defineCommand({
+    meta: { name, description },
+    args: { ...commonArgs, ...(name === "remove" ? {} : seedPortArg), ...idArg },
+    run: ({ args }) =>
+      withClient(args, async (client) => {
+        const result = await client.call<SessionInfo | { removed: string }>(method, {
+          id: args.id,
+        });
+        if (args.json) return printJson(result);
+        console.log("removed" in result ? `removed ${result.removed}` : sessionLine(verb, result));
+      }),
+  });
+}
+
+export const kill = sessionCommand("kill", "Stop a session", "session.kill", "stopped");
+export const resume = sessionCommand(
+  "resume",
+  "Start a stopped or failed session again, resuming its conversation",
+  "session.resume",
+  "resumed",
+);
+export const remove = sessionCommand(
+  "remove",
+  "Remove a stopped session from the pool",
+  "session.remove",
+  "removed",
+);
+
+export const send = defineCommand({
+  meta: {
+    name: "send",
+    description: "Type a message into a session (TEXT - reads standard input)",
+  },
+  args: {
+    ...commonArgs,
+    ...idArg,
+    text: { type: "positional", description: "The message", required: true },
+    raw: { type: "boolean", description: "Write the text to the PTY as is (no paste, no Enter)" },
+    submit: { type: "boolean", description: "Press Enter after the text", default: true },
+  },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const text = args.text === "-" ? readFileSync(0, "utf8") : args.text;
+      const result = await client.call("session.send", {
+        id: args.id,
+        text,
+        raw: args.raw ?? false,
+        submit: args.submit,
+      });
+      if (args.json) printJson(result);
+    }),
+});
+
+export const attachCommand = defineCommand({
+  meta: { name: "attach", description: "Attach this terminal to a session, like tmux attach" },
+  args: {
+    ...commonArgs,
+    ...idArg,
+    "read-only": { type: "boolean", description: "Watch without sending keys" },
+    "detach-key": {
+      type: "string",
+      description: "Key that detaches (default C-], or $CLAUDE_POOLCTL_DETACH_KEY)",
+      valueHint: "C-x",
+    },
+  },
+  run: async ({ args }) => {
+    const label = args["detach-key"] ?? process.env.CLAUDE_POOLCTL_DETACH_KEY ?? "C-]";
+    const detachKey = parseDetachKey(label);
+    const message = await withClient(args, (client) =>
+      attach(client, args.id, {
+        readOnly: args["read-only"] ?? false,
+        detachKey,
+        detachKeyLabel: label,
+      }),
+    );
+    process.stderr.write(`[${message}]\n`);
+  },
+});
+
+export const logs = defineCommand({
+  meta: { name: "logs", description: "Print a session's screen and scrollback as text" },
+  args: {
+    ...commonArgs,
+    ...idArg,
+    follow: { type: "boolean", alias: "f", description: "Then print new output as it comes" },
+    lines: { type: "string", alias: "n", description: "Only the last N lines", valueHint: "N" },
+  },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const count = args.lines === undefined ? undefined : Number(args.lines);
+      if (count !== undefined && !(Number.isInteger(count) && count > 0)) {
+        throw new UsageError(`--lines must be a positive integer, not "${args.lines}"`);
+      }
+      const result = await client.call<{ id: string; lines: string[] }>("session.logs", {
+        id: args.id,
+        ...(count ? { lines: count } : {}),
+      });
+      if (args.json && !args.follow) return printJson(result);
+      for (const line of result.lines) console.log(line);
+      if (!args.follow) return;
+      await new Promise<void>((resolve) => {
+        client.on("close", resolve);
+        client.on("notification", (method, params) => {
+          if (method === "session.output" && params.id === result.id) {
+            process.stdout.write(stripAnsi(String(params.data)).replace(/\r(?!\n)/g, ""));
+          }
+        });
+        void client.call("session.attach", { id: result.id, readOnly: true });
+      });
+    }),
+});
+
+export const config = defineCommand({
+  meta: { name: "config", description: "Print the config the pool runs with" },
+  args: commonArgs,
+  run: ({ args }) =>
+    withClient(args, async (client) => printJson(await client.call("pool.config"))),
+});
+
+export const call = defineCommand({
+  meta: {
+    name: "call",
+    description: "Call a method with JSON params and print the result (like busctl call)",
+  },
+  args: {
+    ...commonArgs,
+    method: { type: "positional", description: "Method name, e.g. session.get", required: true },
+    params: { type: "positional", description: "Params as a JSON object", required: false },
+  },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      let params: unknown;
+      try {
+        params = args.params === undefined ? {} : JSON.parse(args.params);
+      } catch (err) {
+        throw new UsageError(`params are not valid JSON: ${(err as Error).message}`);
+      }
+      printJson(await client.call(args.method, params as object));
+    }),
+});
+
+export const monitor = defineCommand({
+  meta: { name: "monitor", description: "Print signals as they come (like busctl monitor)" },
+  args: {
+    ...commonArgs,
+    signals: {
+      type: "string",
+      description: "Comma-separated signals (default: all but session.output)",
+      valueHint: "LIST",
+    },
+  },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const introspection = await client.call<Introspection>("pool.introspect");
+      const signals = args.signals
+        ? args.signals.split(",").map((s) => s.trim())
+        : introspection.signals.map((s) => s.name).filter((n) => n !== "session.output");
+      await new Promise<void>((resolve, reject) => {
+        client.on("close", resolve);
+        client.on("notification", (method, params) => {
+          if (args.json) console.log(JSON.stringify({ method, params }));
+          else console.log(describeSignal(method, params));
+        });
+        client
+          .call("pool.subscribe", { signals })
+          .then(
+            () => process.stderr.write(`monitoring ${signals.join(", ")}; Ctrl-C to stop\n`),
+            reject,
+          );
+      });
+    }),
+});
+
+function describeSignal(method: string, params: Record<string, unknown>): string {
+  const { seq, ...rest } = params;
+  if (method === "session.changed") {
+    const s = rest.session as SessionInfo;
+    const extra = s.blockedOn ? ` blockedOn=${s.blockedOn}` : s.reason ? ` (${s.reason})` : "";
+    return `${seq} ${method} ${s.id} ${s.name} ${s.status}${s.pid ? ` pid=${s.pid}` : ""}${extra}`;
+  }
+  return `${seq} ${method} ${JSON.stringify(rest)}`;
+}
+
+export const introspect = defineCommand({
+  meta: { name: "introspect", description: "List methods and signals with their params" },
+  args: commonArgs,
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const result = await client.call<Introspection>("pool.introspect");
+      if (args.json) return printJson(result);
+      const paramNames = (schema: Record<string, unknown>) =>
+        Object.keys((schema.properties as object | undefined) ?? {}).join(", ");
+      console.log("METHODS");
+      for (const m of result.methods) {
+        console.log(`  ${m.name}(${paramNames(m.params)})\n      ${m.description}`);
+      }
+      console.log("SIGNALS");
+      for (const s of result.signals) console.log(`  ${s.name}\n      ${s.description}`);
+    }),
+});
+
+export const poolctlCommand = defineCommand({
+  meta: {
+    name: "claude-poolctl",
+    version,
+    description: "Control a running claude-pool over its control socket",
+  },
+  subCommands: {
+    status,
+    list,
+    spawn,
+    kill,
+    resume,
+    remove,
+    send,
+    attach: attachCommand,
+    logs,
+    config,
+    call,
+    monitor,
+    introspect,
+  },
+});

@@ -1,0 +1,239 @@
+import type { PoolConfig, SessionSettings } from "../config/types.js";
+import { ErrorCode, PoolError } from "../errors.js";
+import type { Pool } from "../pool.js";
+import { version } from "../version.js";
+import type { Peer } from "./peer.js";
+import { MethodRegistry } from "./registry.js";
+import {
+  idParams,
+  noParams,
+  screen,
+  sessionInfo,
+  sessionRef,
+  signalList,
+  spawnParams,
+} from "./schemas.js";
+
+export interface RequestContext {
+  peer: Peer;
+}
+
+type Id = { id: string };
+
+const ok = { type: "object", properties: {} } as const;
+
+/** The control protocol of DESIGN.md: every method and signal, for every transport. */
+export function createControlRegistry(
+  pool: Pool,
+  config: PoolConfig,
+): MethodRegistry<RequestContext> {
+  const registry = new MethodRegistry<RequestContext>();
+  const checkSignals = (names: string[] | undefined): string[] => {
+    const known = registry.signalNames();
+    const unknown = (names ?? []).filter((n) => !known.includes(n));
+    if (unknown.length > 0) {
+      throw new PoolError(
+        ErrorCode.InvalidParams,
+        `unknown signal ${unknown.map((n) => `"${n}"`).join(", ")}; signals are ${known.join(", ")}`,
+      );
+    }
+    return names ?? known;
+  };
+
+  registry
+    .signal("session.changed", {
+      description: "A session changed state, conversation or dialog.",
+      params: { type: "object", properties: { session: sessionInfo, seq: { type: "integer" } } },
+    })
+    .signal("session.removed", {
+      description: "A session was removed from the pool.",
+      params: { type: "object", properties: { id: { type: "string" }, seq: { type: "integer" } } },
+    })
+    .signal("session.output", {
+      description:
+        "PTY output of an attached session (or of every session for subscribers). With resync, " +
+        "data redraws the whole screen because the client fell behind.",
+      params: {
+        type: "object",
+        properties: {
+          id: { type: "string" },
+          data: { type: "string" },
+          resync: { type: "boolean" },
+          seq: { type: "integer" },
+        },
+      },
+    });
+
+  registry
+    .method("pool.status", {
+      description: "Pool health: uptime, active sessions, memory.",
+      params: noParams,
+      result: {
+        type: "object",
+        properties: {
+          status: { const: "ok" },
+          version: { type: "string" },
+          pid: { type: "integer" },
+          uptimeSeconds: { type: "integer" },
+          active: { type: "integer" },
+          maxSessions: { type: "integer" },
+          sessions: { type: "integer" },
+          memoryBytes: { type: "integer" },
+        },
+      },
+      handler: () => ({ ...pool.status(), version, pid: process.pid }),
+    })
+    .method("pool.config", {
+      description: "The resolved config the pool runs with.",
+      params: noParams,
+      result: { type: "object" },
+      handler: () => config,
+    })
+    .method("pool.introspect", {
+      description: "Every method and signal with its JSON Schema.",
+      params: noParams,
+      result: {
+        type: "object",
+        properties: { methods: { type: "array" }, signals: { type: "array" } },
+      },
+      handler: () => registry.introspect(),
+    })
+    .method<{ signals?: string[] }, { signals: string[] }>("pool.subscribe", {
+      description: "Receive signals on this connection; each carries a per-connection seq.",
+      params: { type: "object", additionalProperties: false, properties: { signals: signalList } },
+      result: { type: "object", properties: { signals: signalList } },
+      handler: ({ signals }, { peer }) => {
+        peer.subscribe(checkSignals(signals));
+        return { signals: peer.subscribed() };
+      },
+    })
+    .method<{ signals?: string[] }, { signals: string[] }>("pool.unsubscribe", {
+      description: "Stop receiving signals (all when none are named).",
+      params: { type: "object", additionalProperties: false, properties: { signals: signalList } },
+      result: { type: "object", properties: { signals: signalList } },
+      handler: ({ signals }, { peer }) => {
+        peer.unsubscribe(checkSignals(signals));
+        return { signals: peer.subscribed() };
+      },
+    })
+    .method("session.list", {
+      description: "Every session in the pool.",
+      params: noParams,
+      result: { type: "array", items: sessionInfo },
+      handler: () => pool.list(),
+    })
+    .method<Id, unknown>("session.get", {
+      description: "One session.",
+      params: idParams,
+      result: sessionInfo,
+      handler: ({ id }) => pool.get(id),
+    })
+    .method<SessionSettings, unknown>("session.spawn", {
+      description: "Create a session and start it; it starts from the config's defaults.",
+      params: spawnParams,
+      result: sessionInfo,
+      handler: (settings) => pool.spawn(settings),
+    })
+    .method<Id, unknown>("session.kill", {
+      description: "Stop a session (SIGTERM, then SIGKILL after stopTimeoutSeconds).",
+      params: idParams,
+      result: sessionInfo,
+      handler: ({ id }) => pool.kill(id),
+    })
+    .method<Id, unknown>("session.resume", {
+      description: "Start a stopped, crashed or failed session again, resuming its conversation.",
+      params: idParams,
+      result: sessionInfo,
+      handler: ({ id }) => pool.resume(id),
+    })
+    .method<Id, { removed: string }>("session.remove", {
+      description: "Remove a stopped or failed session from the pool.",
+      params: idParams,
+      result: { type: "object", properties: { removed: { type: "string" } } },
+      handler: ({ id }) => ({ removed: pool.remove(id) }),
+    })
+    .method<Id & { text: string; raw: boolean; submit: boolean }, object>("session.send", {
+      description:
+        "Type text into the session: pasted (bracketed paste when claude enabled it), then Enter " +
+        "as a separate read unless submit is false. With raw, the text goes to the PTY as is.",
+      params: {
+        type: "object",
+        additionalProperties: false,
+        required: ["id", "text"],
+        properties: {
+          id: sessionRef,
+          text: { type: "string", maxLength: 1 << 19 },
+          raw: { type: "boolean", default: false },
+          submit: { type: "boolean", default: true },
+        },
+      },
+      result: ok,
+      handler: async ({ id, text, raw, submit }) => {
+        await pool.send(id, text, { raw, submit });
+        return {};
+      },
+    })
+    .method<Id & { readOnly: boolean }, unknown>("session.attach", {
+      description:
+        "Returns the screen and scrollback as escape sequences that redraw them exactly; then " +
+        "session.output signals stream live output to this connection.",
+      params: {
+        type: "object",
+        additionalProperties: false,
+        required: ["id"],
+        properties: { id: sessionRef, readOnly: { type: "boolean", default: false } },
+      },
+      result: screen,
+      handler: async ({ id, readOnly }, { peer }) => {
+        const session = pool.find(id);
+        const snapshot = await peer.attach(session.id, readOnly);
+        return { id: session.id, readOnly, ...snapshot };
+      },
+    })
+    .method<Id, { detached: boolean }>("session.detach", {
+      description: "Stop streaming a session's output to this connection.",
+      params: idParams,
+      result: { type: "object", properties: { detached: { type: "boolean" } } },
+      handler: ({ id }, { peer }) => ({ detached: peer.detach(pool.find(id).id) }),
+    })
+    .method<Id & { cols: number; rows: number }, { cols: number; rows: number }>("session.resize", {
+      description: "Set the session's terminal size.",
+      params: {
+        type: "object",
+        additionalProperties: false,
+        required: ["id", "cols", "rows"],
+        properties: {
+          id: sessionRef,
+          cols: { type: "integer", minimum: 2, maximum: 1000 },
+          rows: { type: "integer", minimum: 2, maximum: 1000 },
+        },
+      },
+      result: {
+        type: "object",
+        properties: { cols: { type: "integer" }, rows: { type: "integer" } },
+      },
+      handler: ({ id, cols, rows }) => {
+        pool.resize(id, cols, rows);
+        return { cols, rows };
+      },
+    })
+    .method<Id & { lines?: number }, { id: string; lines: string[] }>("session.logs", {
+      description: "The screen and scrollback as plain text lines, oldest first.",
+      params: {
+        type: "object",
+        additionalProperties: false,
+        required: ["id"],
+        properties: { id: sessionRef, lines: { type: "integer", minimum: 1 } },
+      },
+      result: {
+        type: "object",
+        properties: { id: { type: "string" }, lines: { type: "array", items: { type: "string" } } },
+      },
+      handler: async ({ id, lines }) => {
+        const session = pool.find(id);
+        const text = await session.text();
+        return { id: session.id, lines: lines === undefined ? text : text.slice(-lines) };
+      },
+    });
+  return registry;
+}

@@ -1,0 +1,189 @@
+import type { ScreenSnapshot } from "../pty/screen.js";
+
+/** What a transport offers a connected client. */
+export interface PeerTransport {
+  /** Sends one JSON-RPC message. */
+  send(text: string): void;
+  /** Bytes accepted for this peer and not yet written to it. */
+  bufferedBytes(): number;
+  onDrain(listener: () => void): void;
+  /** For logs: "unix", "ws 10.0.0.2:5123", … */
+  readonly label: string;
+}
+
+/** Past this backlog a peer is behind: its live output is dropped and later resynced. */
+export const highWaterBytes = 1 << 20;
+/**
+ * Before a resync's redraw: soft reset (DECSTR) and clear screen and scrollback. Not RIS, which
+ * would also throw a client out of its alternate screen.
+ */
+const resetTerminal = "\x1b[!p\x1b[H\x1b[2J\x1b[3J";
+
+interface Attachment {
+  readOnly: boolean;
+  /** syncing: waiting for a snapshot, output queued; live: output sent; behind: output dropped. */
+  state: "syncing" | "live" | "behind";
+  queue: string[];
+  queuedBytes: number;
+  overflowed: boolean;
+}
+
+export type SnapshotSource = (
+  sessionId: string,
+  withScrollback: boolean,
+) => Promise<ScreenSnapshot>;
+
+/**
+ * One connected client: its signal subscriptions, the sessions it is attached to, and the rule
+ * that a slow client never grows memory without bound or holds anyone else up.
+ */
+export class Peer {
+  private seq = 0;
+  private readonly subscriptions = new Set<string>();
+  private readonly attachments = new Map<string, Attachment>();
+  private closed = false;
+
+  constructor(
+    readonly transport: PeerTransport,
+    private readonly snapshot: SnapshotSource,
+  ) {
+    transport.onDrain(() => this.catchUp());
+  }
+
+  subscribe(signals: string[]): void {
+    for (const s of signals) this.subscriptions.add(s);
+  }
+
+  unsubscribe(signals: string[]): void {
+    for (const s of signals) this.subscriptions.delete(s);
+  }
+
+  subscribed(): string[] {
+    return [...this.subscriptions];
+  }
+
+  isAttached(sessionId: string): { readOnly: boolean } | null {
+    const attachment = this.attachments.get(sessionId);
+    return attachment ? { readOnly: attachment.readOnly } : null;
+  }
+
+  /** Sends a signal if subscribed; a peer far behind loses it, which its `seq` shows. */
+  signal(name: string, params: Record<string, unknown>): void {
+    if (!this.subscriptions.has(name)) return;
+    if (this.transport.bufferedBytes() > highWaterBytes) {
+      this.seq++;
+      return;
+    }
+    this.notify(name, params);
+  }
+
+  /** A session's output: to an attached peer in order, or to a `session.output` subscriber. */
+  output(sessionId: string, data: string): void {
+    const attachment = this.attachments.get(sessionId);
+    if (!attachment) {
+      this.signal("session.output", { id: sessionId, data });
+      return;
+    }
+    switch (attachment.state) {
+      case "syncing":
+        if (attachment.queuedBytes + data.length > highWaterBytes) {
+          attachment.overflowed = true;
+          this.seq++;
+          return;
+        }
+        attachment.queue.push(data);
+        attachment.queuedBytes += data.length;
+        return;
+      case "live":
+        if (this.transport.bufferedBytes() > highWaterBytes) {
+          attachment.state = "behind";
+          this.seq++;
+          return;
+        }
+        this.notify("session.output", { id: sessionId, data });
+        return;
+      case "behind":
+        this.seq++;
+    }
+  }
+
+  /**
+   * Attaches to a session: resolves with its screen, after which output streams live. Output
+   * that arrives while the snapshot is taken is queued and sent after the reply.
+   */
+  async attach(sessionId: string, readOnly: boolean): Promise<ScreenSnapshot> {
+    const attachment: Attachment = {
+      readOnly,
+      state: "syncing",
+      queue: [],
+      queuedBytes: 0,
+      overflowed: false,
+    };
+    this.attachments.set(sessionId, attachment);
+    const snapshot = await this.snapshot(sessionId, true);
+    // The reply goes out in this turn's promise continuations; live output follows it.
+    setImmediate(() => this.goLive(sessionId, attachment));
+    return snapshot;
+  }
+
+  detach(sessionId: string): boolean {
+    return this.attachments.delete(sessionId);
+  }
+
+  /** The session is gone: forget attachments and stop sending. */
+  forget(sessionId: string): void {
+    this.attachments.delete(sessionId);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.attachments.clear();
+    this.subscriptions.clear();
+  }
+
+  private goLive(sessionId: string, attachment: Attachment): void {
+    if (this.closed || this.attachments.get(sessionId) !== attachment) return;
+    if (attachment.overflowed) {
+      void this.resync(sessionId, attachment);
+      return;
+    }
+    for (const data of attachment.queue) this.notify("session.output", { id: sessionId, data });
+    attachment.queue = [];
+    attachment.queuedBytes = 0;
+    attachment.state = "live";
+  }
+
+  private catchUp(): void {
+    for (const [sessionId, attachment] of this.attachments) {
+      if (attachment.state === "behind") void this.resync(sessionId, attachment);
+    }
+  }
+
+  /** Redraws the peer's screen from the model instead of replaying what it missed. */
+  private async resync(sessionId: string, attachment: Attachment): Promise<void> {
+    Object.assign(attachment, { state: "syncing", queue: [], queuedBytes: 0, overflowed: false });
+    let snapshot: ScreenSnapshot;
+    try {
+      snapshot = await this.snapshot(sessionId, false);
+    } catch {
+      this.attachments.delete(sessionId);
+      return;
+    }
+    if (this.closed || this.attachments.get(sessionId) !== attachment) return;
+    this.notify("session.output", {
+      id: sessionId,
+      data: resetTerminal + snapshot.data,
+      resync: true,
+      cols: snapshot.cols,
+      rows: snapshot.rows,
+    });
+    this.goLive(sessionId, attachment);
+  }
+
+  private notify(method: string, params: Record<string, unknown>): void {
+    if (this.closed) return;
+    this.transport.send(
+      JSON.stringify({ jsonrpc: "2.0", method, params: { ...params, seq: ++this.seq } }),
+    );
+  }
+}

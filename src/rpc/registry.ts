@@ -1,0 +1,97 @@
+import { Ajv, type ValidateFunction } from "ajv";
+import { ErrorCode, PoolError } from "../errors.js";
+
+export type JsonSchema = Record<string, unknown>;
+
+export interface MethodDefinition<Params, Result, Context> {
+  description: string;
+  params: JsonSchema;
+  result: JsonSchema;
+  handler: (params: Params, context: Context) => Result | Promise<Result>;
+}
+
+export interface SignalDefinition {
+  description: string;
+  params: JsonSchema;
+}
+
+interface RegisteredMethod<Context> {
+  definition: MethodDefinition<unknown, unknown, Context>;
+  validate: ValidateFunction;
+}
+
+export interface Introspection {
+  methods: { name: string; description: string; params: JsonSchema; result: JsonSchema }[];
+  signals: { name: string; description: string; params: JsonSchema }[];
+}
+
+/**
+ * Every method of the control protocol with the JSON Schema of its params and result; the one
+ * place transports call into. Params are validated before a handler runs.
+ */
+export class MethodRegistry<Context> {
+  private readonly methods = new Map<string, RegisteredMethod<Context>>();
+  private readonly signals = new Map<string, SignalDefinition>();
+  private readonly ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+
+  method<Params, Result>(
+    name: string,
+    definition: MethodDefinition<Params, Result, Context>,
+  ): this {
+    this.methods.set(name, {
+      definition: definition as MethodDefinition<unknown, unknown, Context>,
+      validate: this.ajv.compile(definition.params),
+    });
+    return this;
+  }
+
+  signal(name: string, definition: SignalDefinition): this {
+    this.signals.set(name, definition);
+    return this;
+  }
+
+  has(name: string): boolean {
+    return this.methods.has(name);
+  }
+
+  methodNames(): string[] {
+    return [...this.methods.keys()];
+  }
+
+  signalNames(): string[] {
+    return [...this.signals.keys()];
+  }
+
+  async call(name: string, params: unknown, context: Context): Promise<unknown> {
+    const method = this.methods.get(name);
+    if (!method) {
+      throw new PoolError(
+        ErrorCode.MethodNotFound,
+        `no method "${name}"; list the methods with "claude-poolctl introspect"`,
+      );
+    }
+    const value = params ?? {};
+    if (!method.validate(value)) {
+      const problems = (method.validate.errors ?? []).map(
+        (e) => `${e.instancePath || "params"} ${e.message}`,
+      );
+      throw new PoolError(
+        ErrorCode.InvalidParams,
+        `invalid params for ${name}: ${problems.join("; ")}; see "claude-poolctl introspect"`,
+      );
+    }
+    return method.definition.handler(value, context);
+  }
+
+  introspect(): Introspection {
+    return {
+      methods: [...this.methods].map(([name, { definition }]) => ({
+        name,
+        description: definition.description,
+        params: definition.params,
+        result: definition.result,
+      })),
+      signals: [...this.signals].map(([name, definition]) => ({ name, ...definition })),
+    };
+  }
+}
