@@ -28,6 +28,7 @@ test: build
 
 bench: build
 	node dist/bench/spawn.js
+	node dist/bench/control.js
 
 clean:
 	rm -rf dist

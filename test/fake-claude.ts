@@ -10,7 +10,7 @@
  * /flood <bytes>, /env NAME, /args, /size. Environment: FAKE_CLAUDE_START_DELAY_MS,
  * FAKE_CLAUDE_EXIT_AFTER_MS (+ FAKE_CLAUDE_EXIT_CODE or FAKE_CLAUDE_EXIT_SIGNAL),
  * FAKE_CLAUDE_IGNORE_SIGTERM=1, FAKE_CLAUDE_IGNORE_SIGHUP=1, FAKE_CLAUDE_HANG=1,
- * FAKE_CLAUDE_NO_BRACKETED_PASTE=1,
+ * FAKE_CLAUDE_NO_BRACKETED_PASTE=1, FAKE_CLAUDE_DIALOG=trust-folder,
  * FAKE_CLAUDE_FLOOD_BYTES.
  */
 import { randomUUID } from "node:crypto";
@@ -237,6 +237,8 @@ function partialSuffixLength(text: string, marker: string): number {
   return 0;
 }
 
+const ARROWS = ["\x1b[A", "\x1b[B"];
+
 class InputDecoder {
   private pending = "";
   private paste: string | undefined;
@@ -264,8 +266,9 @@ class InputDecoder {
       return true;
     }
     this.pending = this.pending.slice(sequence.length);
-    if (sequence === PASTE_START) this.paste = ""; // other sequences (arrows, focus) are ignored
-    return true;
+    if (sequence === PASTE_START) this.paste = "";
+    else if (ARROWS.includes(sequence)) events.push({ kind: "key", key: sequence });
+    return true; // other sequences (focus, function keys) are ignored
   }
 
   private takePaste(events: InputEvent[]): boolean {
@@ -316,6 +319,7 @@ class FakeClaude {
   private lastInterrupt = -Infinity;
   private hung = false;
   private bracketedPaste = false;
+  private dialog: { choice: number } | null = null;
 
   constructor(
     private readonly opts: Options,
@@ -333,6 +337,46 @@ class FakeClaude {
     this.scheduleExit();
     if (process.env.FAKE_CLAUDE_HANG === "1") return this.hang();
     this.enterTerminal();
+    if (process.env.FAKE_CLAUDE_DIALOG === "trust-folder") this.showTrustDialog();
+    else this.showPrompt();
+  }
+
+  /** Claude Code 2.1.332's first-run folder trust dialog; its default answer is "No, exit". */
+  private showTrustDialog(): void {
+    this.dialog = { choice: 0 };
+    write(
+      toTerminal(
+        ` Accessing workspace:\n\n ${process.cwd()}\n\n` +
+          " Quick safety check: Is this a project you created or one you trust? (Like your own code, a well-known open source\n" +
+          " project, or work from your team). If not, take a moment to review what's in this folder first.\n\n",
+      ),
+    );
+    this.drawDialogChoices();
+  }
+
+  private drawDialogChoices(): void {
+    const options = ["No, exit", "Yes, I trust this folder"];
+    const lines = options.map((o, i) => ` ${i === this.dialog?.choice ? "❯" : " "} ${o}`);
+    write(`\x1b[s${lines.join("\r\n")}\r\n\r\n Enter to confirm · Esc to cancel\x1b[u`);
+  }
+
+  private answerDialog(key: string): void {
+    const dialog = this.dialog!;
+    if (key === "\x1b[A" || key === "\x1b[B") {
+      dialog.choice = key === "\x1b[B" ? 1 : 0;
+      this.drawDialogChoices();
+    } else if (key === "\r") {
+      this.dialog = null;
+      if (dialog.choice === 0) {
+        write("\x1b[2J\x1b[HClaude Code didn't start because this folder isn't trusted.\r\n");
+        process.exit(1);
+      }
+      write("\x1b[2J\x1b[H");
+      this.showPrompt();
+    }
+  }
+
+  private showPrompt(): void {
     write(`Claude Code (fake) v${VERSION} session ${this.sessionId}\r\n`);
     const floodBytes = envNumber("FAKE_CLAUDE_FLOOD_BYTES");
     if (floodBytes !== undefined) flood(floodBytes);
@@ -420,7 +464,8 @@ class FakeClaude {
   }
 
   private onKey(key: string): void {
-    if (key === "\r") this.submit();
+    if (this.dialog) this.answerDialog(key);
+    else if (key === "\r") this.submit();
     else if (key === "\x7f" || key === "\b") this.backspace();
     else if (key === "\x03") this.interrupt();
     else if (key === "\x04" && this.line === "") process.exit(0);

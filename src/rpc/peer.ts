@@ -42,6 +42,8 @@ export class Peer {
   private readonly subscriptions = new Set<string>();
   private readonly attachments = new Map<string, Attachment>();
   private closed = false;
+  private readonly outbox = new Map<string, string[]>();
+  private flushScheduled = false;
 
   constructor(
     readonly transport: PeerTransport,
@@ -100,7 +102,7 @@ export class Peer {
           this.seq++;
           return;
         }
-        this.notify("session.output", { id: sessionId, data });
+        this.queueOutput(sessionId, data);
         return;
       case "behind":
         this.seq++;
@@ -180,7 +182,34 @@ export class Peer {
     this.goLive(sessionId, attachment);
   }
 
+  /**
+   * Output of one event-loop turn goes out as one message per session: a flood arrives from
+   * the PTY in reads of a few KiB, and a message per read costs more than the bytes.
+   */
+  private queueOutput(sessionId: string, data: string): void {
+    const pending = this.outbox.get(sessionId);
+    if (pending) pending.push(data);
+    else this.outbox.set(sessionId, [data]);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushOutput());
+    }
+  }
+
+  private flushOutput(): void {
+    this.flushScheduled = false;
+    const outbox = [...this.outbox];
+    this.outbox.clear();
+    for (const [id, chunks] of outbox) this.send("session.output", { id, data: chunks.join("") });
+  }
+
+  /** Sends a message after any output queued before it, so order is kept. */
   private notify(method: string, params: Record<string, unknown>): void {
+    if (this.outbox.size > 0) this.flushOutput();
+    this.send(method, params);
+  }
+
+  private send(method: string, params: Record<string, unknown>): void {
     if (this.closed) return;
     this.transport.send(
       JSON.stringify({ jsonrpc: "2.0", method, params: { ...params, seq: ++this.seq } }),
