@@ -342,6 +342,11 @@ describe("attach", () => {
     const s = await runningSession("screen");
     await client.call("session.send", { id: s.id, text: "first message" });
     await client.call("session.send", { id: s.id, text: "\x1b[31mred\x1b[0m" });
+    let settled: string[] = [];
+    const deadline = Date.now() + 10_000;
+    while (!/You said: red\n> $/.test(settled.join("\n")) && Date.now() < deadline) {
+      settled = (await client.call<{ lines: string[] }>("session.logs", { id: s.id })).lines;
+    }
     const [a, b] = [await newClient(), await newClient()];
     const outA = outputOf(a, s.id);
     const outB = outputOf(b, s.id);
