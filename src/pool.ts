@@ -5,8 +5,9 @@ import { sessionSchema } from "./config/schema.js";
 import type { PoolConfig, SessionSettings } from "./config/types.js";
 import { ErrorCode, PoolError } from "./errors.js";
 import { silentLogger, type Logger } from "./log.js";
-import type { PtySpawner } from "./pty/pty.js";
 import { spawnNodePty } from "./pty/node-pty.js";
+import { PlainLauncher } from "./pty/process-launcher.js";
+import type { ProcessLauncher } from "./session/launcher.js";
 import { reapStaleProcesses } from "./session/reap.js";
 import { Session, type SessionInfo, type SessionRecord } from "./session/session.js";
 import { resolveSpec } from "./session/spec.js";
@@ -17,7 +18,10 @@ export interface PoolOptions {
   config: PoolConfig;
   store: StateStore;
   log?: Logger;
-  spawnPty?: PtySpawner;
+  /** Where sessions run; default plain PTY children of the pool. */
+  launcher?: ProcessLauncher;
+  /** Why sessions run without systemd scopes, for pool.status. */
+  noScopesReason?: string | null;
   /** The environment claude's is made from; default the pool's own. */
   env?: NodeJS.ProcessEnv;
 }
@@ -30,6 +34,7 @@ export interface PoolStatus {
   maxSessions: number;
   sessions: number;
   memoryBytes: number;
+  systemd: { mode: PoolConfig["systemd"]; scopes: boolean; reason: string | null };
 }
 
 interface PoolEvents {
@@ -46,14 +51,14 @@ export class Pool extends EventEmitter<PoolEvents> {
   private readonly log: Logger;
   private readonly startedAt = Date.now();
   private idleTimer: NodeJS.Timeout | null = null;
+  private config: PoolConfig;
+  private readonly launcher: ProcessLauncher;
 
   constructor(private readonly options: PoolOptions) {
     super();
     this.log = options.log ?? silentLogger;
-  }
-
-  private get config(): PoolConfig {
-    return this.options.config;
+    this.config = options.config;
+    this.launcher = options.launcher ?? new PlainLauncher(spawnNodePty);
   }
 
   /** Restores the registry, resumes what was running, starts the configured sessions. */
@@ -75,6 +80,27 @@ export class Pool extends EventEmitter<PoolEvents> {
     }
     this.save();
     for (const session of toStart.slice(0, this.config.maxSessions)) session.start();
+    this.startIdleSweep();
+  }
+
+  /**
+   * Applies a reloaded config without touching running sessions: limits, policies and defaults
+   * apply from the next start; newly configured sessions start now.
+   */
+  reconfigure(config: PoolConfig): void {
+    this.config = config;
+    this.startIdleSweep();
+    const configured = this.applyConfiguredSessions();
+    this.save();
+    for (const session of configured) {
+      if (session.status === "stopped" && session.desired === "running") {
+        if (this.activeCount() < this.config.maxSessions) session.start();
+      }
+    }
+  }
+
+  private startIdleSweep(): void {
+    if (this.idleTimer) clearInterval(this.idleTimer);
     this.idleTimer = setInterval(() => this.sweepIdle(), this.config.idleCheckSeconds * 1000);
     this.idleTimer.unref();
   }
@@ -87,6 +113,10 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.save();
   }
 
+  currentConfig(): PoolConfig {
+    return this.config;
+  }
+
   status(): PoolStatus {
     return {
       status: "ok",
@@ -96,6 +126,11 @@ export class Pool extends EventEmitter<PoolEvents> {
       maxSessions: this.config.maxSessions,
       sessions: this.sessions.size,
       memoryBytes: process.memoryUsage().rss,
+      systemd: {
+        mode: this.config.systemd,
+        scopes: this.launcher.kind === "scope",
+        reason: this.options.noScopesReason ?? null,
+      },
     };
   }
 
@@ -223,11 +258,8 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   private add(record: SessionRecord): Session {
     const session = new Session(record, {
-      spawnPty: this.options.spawnPty ?? spawnNodePty,
-      claudePath: this.config.claudePath,
-      restartPolicy: this.config.restart,
-      stopTimeoutMs: this.config.stopTimeoutSeconds * 1000,
-      scrollbackBytes: this.config.scrollbackBytes,
+      launcher: this.launcher,
+      config: () => this.config,
       env: this.options.env ?? process.env,
       log: this.log,
     });

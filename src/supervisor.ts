@@ -1,14 +1,19 @@
 import { unlinkSync } from "node:fs";
 import type { Server } from "node:net";
-import { loadConfig } from "./config/load.js";
+import { ConfigError, loadConfig } from "./config/load.js";
+import type { PoolConfig } from "./config/types.js";
 import { createLogger, type Logger } from "./log.js";
 import { controlSocket, stateDir } from "./paths.js";
 import { Pool } from "./pool.js";
+import { spawnNodePty } from "./pty/node-pty.js";
 import { createControlRegistry } from "./rpc/methods.js";
 import { RpcServer } from "./rpc/server.js";
 import { SignalRouter } from "./rpc/signals.js";
 import { claimSocketPath, listenUnix } from "./rpc/unix-server.js";
 import { StateStore } from "./store/state-store.js";
+import { setUpSystemd, type SystemdSetup } from "./systemd/connect.js";
+import { ServiceNotifier } from "./systemd/notify.js";
+import { takeListenFd } from "./systemd/socket-activation.js";
 import { version } from "./version.js";
 
 export interface SupervisorOptions {
@@ -16,34 +21,105 @@ export interface SupervisorOptions {
   port?: number;
 }
 
-/** `claude-pool start`: runs the pool in the foreground until SIGTERM or SIGINT. */
+/**
+ * `claude-pool start`: runs the pool in the foreground until SIGTERM or SIGINT. Under systemd it
+ * takes the control socket from socket activation, reports READY, STATUS and STOPPING, and pings
+ * the watchdog; SIGHUP reloads the config.
+ */
 export async function runSupervisor(options: SupervisorOptions): Promise<void> {
-  const { config, file } = loadConfig({ explicitPath: options.configPath });
-  if (options.port !== undefined) config.apiPort = options.port;
+  // Before anything copies the environment: these are the service's, not the sessions'.
+  const notifier = ServiceNotifier.fromEnvironment();
+  const listenFd = takeListenFd();
+  const load = (): { config: PoolConfig; file: string | null } => {
+    const loaded = loadConfig({ explicitPath: options.configPath });
+    if (options.port !== undefined) loaded.config.apiPort = options.port;
+    return loaded;
+  };
+  const { config, file } = load();
   const log: Logger = createLogger({ level: config.logLevel });
   log.info(`config: ${file ?? "none found, using defaults"}`);
   const socket = controlSocket();
-  if (socket.fallback) log.warn(`XDG_RUNTIME_DIR is not set; control socket at ${socket.path}`);
-  await claimSocketPath(socket.path, log);
+  if (listenFd === null) {
+    if (socket.fallback) log.warn(`XDG_RUNTIME_DIR is not set; control socket at ${socket.path}`);
+    await claimSocketPath(socket.path, log);
+  }
 
+  const systemd = await setUpSystemd(config, spawnNodePty, log);
   const store = new StateStore(stateDir());
-  const pool = new Pool({ config, store, log });
+  const pool = new Pool({
+    config,
+    store,
+    log,
+    launcher: systemd.launcher ?? undefined,
+    noScopesReason: systemd.reason,
+  });
   await pool.start();
   const router = new SignalRouter(pool);
-  const rpc = new RpcServer(createControlRegistry(pool, config), log);
+  const rpc = new RpcServer(createControlRegistry(pool), log);
   const server = await listenUnix({
     path: socket.path,
+    fd: listenFd,
     rpc,
     router,
     snapshot: (id, withScrollback) => pool.find(id).snapshot(withScrollback),
     log,
   });
   log.info(`claude-pool v${version} | port ${config.apiPort} | max ${config.maxSessions} sessions`);
-  log.info(`control socket: ${socket.path}; registry: ${store.file}`);
-  handleShutdown(pool, server, socket.path, log);
+  log.info(
+    `control socket: ${listenFd === null ? socket.path : `fd ${listenFd} from systemd`}; registry: ${store.file}`,
+  );
+
+  const statusText = () => {
+    const { active, maxSessions } = pool.status();
+    return `${active}/${maxSessions} sessions`;
+  };
+  void notifier.ready(statusText());
+  const stopWatchdog = notifier.startWatchdog();
+  let lastStatus = statusText();
+  pool.on("session.changed", () => {
+    const text = statusText();
+    if (text === lastStatus) return;
+    lastStatus = text;
+    void notifier.status(text);
+  });
+
+  process.on("SIGHUP", () => {
+    void notifier.reloading("reloading the config");
+    try {
+      const reloaded = load();
+      pool.reconfigure(reloaded.config);
+      log.setLevel(reloaded.config.logLevel);
+      log.info(`reloaded ${reloaded.file ?? "the default config"}; running sessions are unchanged`);
+    } catch (err) {
+      const detail = err instanceof ConfigError ? err.message : (err as Error).message;
+      log.error(`config not reloaded, keeping the running one:\n${detail}`);
+    }
+    void notifier.ready(statusText());
+  });
+  handleShutdown({
+    pool,
+    server,
+    socketPath: listenFd === null ? socket.path : null,
+    systemd,
+    notifier,
+    stopWatchdog,
+    log,
+  });
 }
 
-function handleShutdown(pool: Pool, server: Server, socketPath: string, log: Logger): void {
+interface Running {
+  pool: Pool;
+  server: Server;
+  /** The socket file to remove on exit; null when systemd owns it. */
+  socketPath: string | null;
+  systemd: SystemdSetup;
+  notifier: ServiceNotifier;
+  stopWatchdog: () => void;
+  log: Logger;
+}
+
+function handleShutdown(running: Running): void {
+  const { pool, server, socketPath, systemd, notifier, stopWatchdog, log } = running;
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -52,14 +128,19 @@ function handleShutdown(pool: Pool, server: Server, socketPath: string, log: Log
     }
     stopping = true;
     log.info(`${signal}: stopping sessions`);
+    void notifier.stopping("stopping sessions");
     server.close();
-    try {
-      unlinkSync(socketPath);
-    } catch {
-      // already gone
+    if (socketPath !== null) {
+      try {
+        unlinkSync(socketPath);
+      } catch {
+        // already gone
+      }
     }
     pool.shutdown().then(
       () => {
+        stopWatchdog();
+        systemd.close();
         log.info("stopped");
         process.exit(0);
       },

@@ -7,12 +7,14 @@
  * line editor with bracketed paste, and its exit paths. Replies simply echo the user's text.
  *
  * Test hooks, typed as a line: /exit, /crash [code], /segv, /hang, /ignore-sigterm, /clear,
- * /flood <bytes>, /env NAME, /args, /size. Environment: FAKE_CLAUDE_START_DELAY_MS,
+ * /flood <bytes>, /env NAME, /args, /size, /hog (allocates memory until killed), /spawn-child.
+ * Environment: FAKE_CLAUDE_START_DELAY_MS,
  * FAKE_CLAUDE_EXIT_AFTER_MS (+ FAKE_CLAUDE_EXIT_CODE or FAKE_CLAUDE_EXIT_SIGNAL),
  * FAKE_CLAUDE_IGNORE_SIGTERM=1, FAKE_CLAUDE_IGNORE_SIGHUP=1, FAKE_CLAUDE_HANG=1,
  * FAKE_CLAUDE_NO_BRACKETED_PASTE=1, FAKE_CLAUDE_DIALOG=trust-folder,
  * FAKE_CLAUDE_FLOOD_BYTES.
  */
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -558,10 +560,32 @@ class FakeClaude {
       case "/size":
         write(`${process.stdout.columns}x${process.stdout.rows}\r\n`);
         return true;
+      case "/hog":
+        write("allocating memory until something stops me\r\n");
+        hogMemory();
+        return true;
+      case "/spawn-child":
+        write(`child ${spawnSleeper()}\r\n`);
+        return true;
       default:
         return false;
     }
   }
+}
+
+/** Touches 16 MiB more memory every turn of the event loop, forever. */
+function hogMemory(): void {
+  const hoard: Buffer[] = [];
+  const grow = () => {
+    hoard.push(Buffer.alloc(16 << 20, 1));
+    setImmediate(grow);
+  };
+  grow();
+}
+
+/** A child process, like a tool claude runs; returns its pid. */
+function spawnSleeper(): number {
+  return spawn("sleep", ["600"], { stdio: "ignore" }).pid ?? -1;
 }
 
 // ---------------------------------------------------------------------------------------------

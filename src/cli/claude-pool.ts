@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { ConfigError, loadConfig } from "../config/load.js";
 import { AlreadyRunningError } from "../rpc/unix-server.js";
+import { SystemdRequiredError } from "../systemd/connect.js";
 import { runSupervisor } from "../supervisor.js";
 import { kill, resume, spawn, status } from "./poolctl/commands.js";
 import { version } from "../version.js";
@@ -22,7 +23,7 @@ function reportStartError(err: unknown): never {
     process.stderr.write(`claude-pool: invalid config\n${err.message}\n`);
     process.exit(exitConfigError);
   }
-  if (err instanceof AlreadyRunningError) {
+  if (err instanceof AlreadyRunningError || err instanceof SystemdRequiredError) {
     process.stderr.write(`claude-pool: ${err.message}\n`);
     process.exit(1);
   }

@@ -1,4 +1,4 @@
-import type { PoolConfig, SessionSettings } from "../config/types.js";
+import type { SessionSettings } from "../config/types.js";
 import { ErrorCode, PoolError } from "../errors.js";
 import type { Pool } from "../pool.js";
 import { version } from "../version.js";
@@ -23,10 +23,7 @@ type Id = { id: string };
 const ok = { type: "object", properties: {} } as const;
 
 /** The control protocol of DESIGN.md: every method and signal, for every transport. */
-export function createControlRegistry(
-  pool: Pool,
-  config: PoolConfig,
-): MethodRegistry<RequestContext> {
+export function createControlRegistry(pool: Pool): MethodRegistry<RequestContext> {
   const registry = new MethodRegistry<RequestContext>();
   const checkSignals = (names: string[] | undefined): string[] => {
     const known = registry.signalNames();
@@ -87,7 +84,7 @@ export function createControlRegistry(
       description: "The resolved config the pool runs with.",
       params: noParams,
       result: { type: "object" },
-      handler: () => config,
+      handler: () => pool.currentConfig(),
     })
     .method("pool.introspect", {
       description: "Every method and signal with its JSON Schema.",

@@ -6,21 +6,19 @@ export type RestartDecision = { restart: true; delayMs: number } | { restart: fa
 export class RestartTracker {
   private restartTimes: number[] = [];
 
-  constructor(private readonly policy: RestartPolicy) {}
-
   /** Restarts inside the current window. */
   get count(): number {
     return this.restartTimes.length;
   }
 
   /** Called on a crash at `now`: may the session restart, and after how long? */
-  next(now: number): RestartDecision {
-    const windowStart = now - this.policy.windowMinutes * 60_000;
+  next(now: number, policy: RestartPolicy): RestartDecision {
+    const windowStart = now - policy.windowMinutes * 60_000;
     this.restartTimes = this.restartTimes.filter((t) => t > windowStart);
-    if (this.restartTimes.length >= this.policy.maxRestarts) return { restart: false };
+    if (this.restartTimes.length >= policy.maxRestarts) return { restart: false };
     const delayMs = Math.min(
-      this.policy.backoffSeconds * 1000 * 2 ** this.restartTimes.length,
-      this.policy.maxBackoffSeconds * 1000,
+      policy.backoffSeconds * 1000 * 2 ** this.restartTimes.length,
+      policy.maxBackoffSeconds * 1000,
     );
     this.restartTimes.push(now);
     return { restart: true, delayMs };

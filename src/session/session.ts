@@ -1,15 +1,16 @@
 import { EventEmitter } from "node:events";
 import { constants } from "node:os";
-import type { RestartPolicy } from "../config/types.js";
+import type { PoolConfig } from "../config/types.js";
 import { ErrorCode, PoolError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { claudeConfigDir } from "../paths.js";
 import { procStartTime } from "../proc.js";
-import type { Disposable, PtyExit, PtyProcess, PtySpawner } from "../pty/pty.js";
+import type { Disposable, PtyExit, PtyProcess } from "../pty/pty.js";
 import { ScreenModel, type ScreenSnapshot } from "../pty/screen.js";
 import { Scrollback } from "../pty/scrollback.js";
 import { SessionActivity } from "./activity.js";
 import { detectDialog, type Dialog } from "./dialogs.js";
+import type { LaunchedProcess, ProcessLauncher, Usage } from "./launcher.js";
 import { buildClaudeArgs } from "./claude-args.js";
 import { ClaudeSessionWatcher, hasTranscript } from "./claude-state.js";
 import { preflight } from "./preflight.js";
@@ -64,11 +65,9 @@ export interface SessionInfo {
 }
 
 export interface SessionRuntime {
-  spawnPty: PtySpawner;
-  claudePath: string;
-  restartPolicy: RestartPolicy;
-  stopTimeoutMs: number;
-  scrollbackBytes: number;
+  launcher: ProcessLauncher;
+  /** The pool's config, read at each launch so a reload applies to the next start. */
+  config: () => PoolConfig;
   /** The pool's environment, which claude's is made from. */
   env: NodeJS.ProcessEnv;
   log: Logger;
@@ -99,6 +98,8 @@ const tailBytes = 4096;
 const dialogCheckDelayMs = 50;
 /** Typed text and its Enter must reach claude as separate reads, or Enter becomes a newline. */
 const enterDelayMs = 25;
+/** How often systemd's accounting of a running session is read. */
+const usageIntervalMs = 5000;
 
 /**
  * One conversation across all its claude processes: the lifecycle state machine, automatic
@@ -109,12 +110,18 @@ export class Session extends EventEmitter<SessionEvents> {
   private readonly activity: SessionActivity;
   private dialogTimer: NodeJS.Timeout | null = null;
   private input: Promise<void> = Promise.resolve();
-  private pty: PtyProcess | null = null;
+  private launched: LaunchedProcess | null = null;
+  /** Counts launches, so late news about an earlier process is ignored. */
+  private generation = 0;
+  private usage: Usage | null = null;
+  private usageTimer: NodeJS.Timeout | null = null;
   private ptyListeners: Disposable[] = [];
   private watcher: ClaudeSessionWatcher | null = null;
   private exited: Promise<void> = Promise.resolve();
   private markExited: () => void = () => {};
   private stopReason: string | null = null;
+  /** Why the current launch cannot go on; its exit then fails the session instead of a restart. */
+  private launchError: string | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
   private killTimer: NodeJS.Timeout | null = null;
   private readonly restartTracker: RestartTracker;
@@ -126,9 +133,10 @@ export class Session extends EventEmitter<SessionEvents> {
     private readonly runtime: SessionRuntime,
   ) {
     super();
-    this.screen = new ScreenModel(initialSize.cols, initialSize.rows, runtime.scrollbackBytes);
+    const { scrollbackBytes } = runtime.config();
+    this.screen = new ScreenModel(initialSize.cols, initialSize.rows, scrollbackBytes);
     this.activity = new SessionActivity(rec.lastActivityAt);
-    this.restartTracker = new RestartTracker(runtime.restartPolicy);
+    this.restartTracker = new RestartTracker();
   }
 
   get id(): string {
@@ -182,10 +190,10 @@ export class Session extends EventEmitter<SessionEvents> {
       restarts: rec.restarts,
       exitCode: rec.exitCode,
       signal: rec.signal,
-      unit: null,
-      memoryBytes: null,
-      cpuSeconds: null,
-      tasks: null,
+      unit: this.launched?.unit ?? null,
+      memoryBytes: this.usage?.memoryBytes ?? null,
+      cpuSeconds: this.usage?.cpuSeconds ?? null,
+      tasks: this.usage?.tasks ?? null,
       channel: false,
       blockedOn: this.activity.blockedOn,
       reason: rec.reason,
@@ -194,7 +202,7 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Starts claude for this conversation: a user's spawn or resume, or the pool's own start. */
   start(): void {
-    if (this.pty !== null) {
+    if (this.launched !== null) {
       throw new PoolError(
         ErrorCode.InvalidState,
         `session ${this.name} is ${this.status}; stop it first with "claude-poolctl kill ${this.id}"`,
@@ -210,7 +218,7 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Stops the session for good: it stays stopped across pool restarts until resumed. */
   async stop(reason: string): Promise<void> {
     this.rec.desired = "stopped";
-    if (this.pty === null && this.status === "stopped") {
+    if (this.launched === null && this.status === "stopped") {
       this.rec.reason = reason;
       return;
     }
@@ -225,13 +233,16 @@ export class Session extends EventEmitter<SessionEvents> {
       this.transition("stopped");
       return;
     }
-    const pty = this.pty;
-    if (pty === null) return;
+    const launched = this.launched;
+    if (launched === null) return;
     if (this.status !== "stopping") {
       this.stopReason = reason;
       this.transition("stopping");
-      pty.kill("SIGTERM");
-      this.killTimer = setTimeout(() => pty.kill("SIGKILL"), this.runtime.stopTimeoutMs);
+      launched.signal("SIGTERM");
+      this.killTimer = setTimeout(
+        () => launched.signal("SIGKILL"),
+        this.runtime.config().stopTimeoutSeconds * 1000,
+      );
     }
     await this.exited;
   }
@@ -258,7 +269,7 @@ export class Session extends EventEmitter<SessionEvents> {
 
   resize(cols: number, rows: number): void {
     this.screen.resize(cols, rows);
-    this.pty?.resize(cols, rows);
+    this.launched?.pty.resize(cols, rows);
   }
 
   /** The screen and scrollback as escape sequences, consistent with all output so far. */
@@ -275,13 +286,13 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   private inputTarget(): PtyProcess {
-    if (this.pty === null || this.status === "stopping") {
+    if (this.launched === null || this.status === "stopping") {
       throw new PoolError(
         ErrorCode.InvalidState,
         `session ${this.name} is ${this.status}; resume it with "claude-poolctl resume ${this.id}"`,
       );
     }
-    return this.pty;
+    return this.launched.pty;
   }
 
   private queueInput(step: () => Promise<void>): Promise<void> {
@@ -292,14 +303,15 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Writes unless that process has exited meanwhile. */
   private writeTo(pty: PtyProcess, data: string): void {
-    if (this.pty !== pty) return;
+    if (this.launched?.pty !== pty) return;
     pty.write(data);
     this.activity.touch();
   }
 
   private launch(): void {
+    const config = this.runtime.config();
     const env = this.claudeEnv();
-    const check = preflight(this.runtime.claudePath, this.spec, env);
+    const check = preflight(config.claudePath, this.spec, env);
     if (!check.ok) {
       this.fail(check.reason);
       return;
@@ -311,14 +323,23 @@ export class Session extends EventEmitter<SessionEvents> {
       kind: conversation,
       claudeSessionId: this.rec.claudeSessionId,
     });
-    let pty: PtyProcess;
+    let launched: LaunchedProcess;
     try {
-      pty = this.runtime.spawnPty({ file: check.executable, args, cwd, env, ...initialSize });
+      launched = this.runtime.launcher.launch({
+        sessionId: this.id,
+        name: this.name,
+        limits: this.spec.limits,
+        stopTimeoutSec: config.stopTimeoutSeconds,
+        pty: { file: check.executable, args, cwd, env, ...initialSize },
+      });
     } catch (err) {
       this.fail(`cannot start ${check.executable}: ${(err as Error).message}`);
       return;
     }
-    this.pty = pty;
+    const { pty } = launched;
+    const generation = ++this.generation;
+    this.launched = launched;
+    this.launchError = null;
     this.tail = new Scrollback(tailBytes);
     this.exited = new Promise((resolve) => (this.markExited = resolve));
     Object.assign(this.rec, {
@@ -338,8 +359,12 @@ export class Session extends EventEmitter<SessionEvents> {
     );
     this.ptyListeners = [
       pty.onData((data) => this.onOutput(data)),
-      pty.onExit((exit) => this.onExit(exit)),
+      pty.onExit((exit) => this.onExit(exit, launched, generation)),
     ];
+    launched.started.then(
+      () => this.onPlaced(launched, generation),
+      (err: Error) => this.onPlacementFailed(launched, generation, err),
+    );
     this.watcher = new ClaudeSessionWatcher(configDir, pty.pid, (file) => {
       if (file.sessionId !== this.rec.claudeSessionId) {
         this.runtime.log.info(
@@ -351,6 +376,40 @@ export class Session extends EventEmitter<SessionEvents> {
       this.markRunning();
     });
     this.watcher.start();
+  }
+
+  private onPlaced(launched: LaunchedProcess, generation: number): void {
+    if (generation !== this.generation || launched.unit === null) return;
+    this.runtime.log.debug(`session ${this.id} (${this.name}): in ${launched.unit}`);
+    const poll = () =>
+      launched.usage().then(
+        (usage) => {
+          if (generation === this.generation && this.launched === launched) this.usage = usage;
+        },
+        () => {},
+      );
+    void poll();
+    this.usageTimer = setInterval(poll, usageIntervalMs);
+    this.usageTimer.unref();
+    this.emit("changed");
+  }
+
+  /** With systemd "required", a session that cannot get its scope does not run; with "auto", it runs outside one. */
+  private onPlacementFailed(launched: LaunchedProcess, generation: number, err: Error): void {
+    if (generation !== this.generation) return;
+    if (this.runtime.config().systemd === "required") {
+      this.launchError = `cannot place claude in its systemd scope: ${err.message}`;
+      launched.pty.kill("SIGKILL");
+      return;
+    }
+    this.runtime.log.warn(
+      `session ${this.id} (${this.name}): no systemd scope (${err.message}); running it without one`,
+    );
+    try {
+      process.kill(launched.pty.pid, "SIGCONT");
+    } catch {
+      // exited meanwhile; onExit reports it
+    }
   }
 
   private onOutput(data: string): void {
@@ -367,7 +426,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.dialogTimer = setTimeout(() => {
       void this.screen.flushed().then(() => {
         this.dialogTimer = null;
-        const dialog = this.pty ? detectDialog(this.screen.lines()) : null;
+        const dialog = this.launched ? detectDialog(this.screen.lines()) : null;
         if (this.activity.setBlockedOn(dialog)) {
           this.runtime.log.info(
             `session ${this.id} (${this.name}): ${dialog ? `waiting at the ${dialog} dialog` : "dialog answered"}`,
@@ -378,20 +437,26 @@ export class Session extends EventEmitter<SessionEvents> {
     }, dialogCheckDelayMs);
   }
 
-  private onExit(exit: PtyExit): void {
+  private onExit(exit: PtyExit, launched: LaunchedProcess, generation: number): void {
     for (const listener of this.ptyListeners) listener.dispose();
     this.ptyListeners = [];
     this.watcher?.dispose();
     this.watcher = null;
     if (this.killTimer) clearTimeout(this.killTimer);
     this.killTimer = null;
-    this.pty = null;
+    if (this.usageTimer) clearInterval(this.usageTimer);
+    this.usageTimer = null;
+    this.usage = null;
+    this.launched = null;
     this.activity.setBlockedOn(null);
     const signal = exit.signal ? signalName(exit.signal) : null;
     Object.assign(this.rec, { pid: null, procStart: null, exitCode: exit.exitCode, signal });
-    this.markExited();
+    const released = launched.release();
+    void released.finally(() => this.markExited());
     const how = signal ? `killed by ${signal}` : `exited with code ${exit.exitCode}`;
-    if (this.stopReason !== null) {
+    if (this.launchError !== null) {
+      this.fail(this.launchError);
+    } else if (this.stopReason !== null) {
       this.rec.reason = this.stopReason;
       this.runtime.log.info(
         `session ${this.id} (${this.name}): stopped (${this.stopReason}), ${how}`,
@@ -403,20 +468,29 @@ export class Session extends EventEmitter<SessionEvents> {
       this.runtime.log.info(`session ${this.id} (${this.name}): claude exited`);
       this.transition("stopped");
     } else {
-      this.crash(how);
+      const lastLine = this.tail.lastLine();
+      this.rec.reason = lastLine ? `${how}: ${lastLine}` : how;
+      this.runtime.log.warn(`session ${this.id} (${this.name}): crashed, ${this.rec.reason}`);
+      this.transition("crashed");
+      void released.then((result) => {
+        if (generation !== this.generation || this.status !== "crashed") return;
+        if (isOutOfMemory(result, signal, this.spec)) {
+          this.rec.reason = "oom";
+          this.runtime.log.warn(`session ${this.id} (${this.name}): killed by its memory limit`);
+        }
+        this.scheduleRestart();
+      });
     }
   }
 
-  private crash(how: string): void {
-    const lastLine = this.tail.lastLine();
-    const reason = lastLine ? `${how}: ${lastLine}` : how;
-    this.rec.reason = reason;
-    this.runtime.log.warn(`session ${this.id} (${this.name}): crashed, ${reason}`);
-    this.transition("crashed");
-    const decision = this.restartTracker.next(Date.now());
+  /** Restarts a crashed session with backoff, or gives up when it crashed too often. */
+  private scheduleRestart(): void {
+    const policy = this.runtime.config().restart;
+    const decision = this.restartTracker.next(Date.now(), policy);
     if (!decision.restart) {
-      const { maxRestarts, windowMinutes } = this.runtime.restartPolicy;
-      this.fail(`${reason} (gave up after ${maxRestarts} restarts in ${windowMinutes} min)`);
+      this.fail(
+        `${this.rec.reason} (gave up after ${policy.maxRestarts} restarts in ${policy.windowMinutes} min)`,
+      );
       return;
     }
     this.rec.restarts += 1;
@@ -473,4 +547,13 @@ export class Session extends EventEmitter<SessionEvents> {
 function signalName(signal: number): string {
   const entry = Object.entries(constants.signals).find(([, n]) => n === signal);
   return entry ? entry[0] : `signal ${signal}`;
+}
+
+/**
+ * systemd reports an OOM kill as the unit's result "oom-kill" where it can see it (cgroup v2). On
+ * cgroup v1 it cannot: there, a SIGKILL nobody sent to a session with a memory cap is the limit.
+ */
+function isOutOfMemory(result: string | null, signal: string | null, spec: SessionSpec): boolean {
+  if (result === "oom-kill") return true;
+  return result !== null && signal === "SIGKILL" && spec.limits.memoryMax !== undefined;
 }
