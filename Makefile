@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.install-stamp
 TESTS ?= dist/test/*.test.js
 
-.PHONY: all build run test check bench clean
+.PHONY: all build run test test-systemd check bench install-user clean
 
 all: build
 
@@ -25,6 +25,17 @@ check: $(NPM_STAMP)
 
 test: build
 	node --test --test-concurrency=1 --test-reporter=spec $(TESTS)
+	@if [ "$$(id -u)" = 0 ] && [ -e /usr/lib/systemd/user/dbus.socket ]; then \
+		test/run-systemd-tests; \
+	else \
+		echo "systemd tests skipped: they need root and dbus-user-session (test/run-systemd-tests)"; \
+	fi
+
+test-systemd: build
+	test/run-systemd-tests
+
+install-user: build
+	packaging/install-user.sh
 
 bench: build
 	node dist/bench/spawn.js
