@@ -4,6 +4,7 @@ import { stripAnsi } from "../../pty/scrollback.js";
 import type { Introspection } from "../../rpc/registry.js";
 import type { SessionInfo } from "../../session/session.js";
 import { version } from "../../version.js";
+import { bashCompletion, zshCompletion } from "../completion.js";
 import { attach, parseDetachKey } from "./attach.js";
 import { commonArgs, printJson, UsageError, withClient } from "./client.js";
 import {
@@ -44,11 +45,15 @@ export const status = defineCommand({
 
 export const list = defineCommand({
   meta: { name: "list", description: "The session table" },
-  args: commonArgs,
+  args: {
+    ...commonArgs,
+    names: { type: "boolean", description: "Only names and ids, one per line (for scripts)" },
+  },
   run: ({ args }) =>
     withClient(args, async (client) => {
       const sessions = await client.call<SessionInfo[]>("session.list");
       if (args.json) return printJson(sessions);
+      if (args.names) return console.log(sessions.flatMap((s) => [s.name, s.id]).join("\n"));
       console.log([sessionTable(sessions), ...sessionNotes(sessions)].join("\n"));
     }),
 });
@@ -291,6 +296,18 @@ export const introspect = defineCommand({
     }),
 });
 
+export const completion = defineCommand({
+  meta: { name: "completion", description: "Print a shell completion script (bash or zsh)" },
+  args: { shell: { type: "positional", description: "bash or zsh", required: true } },
+  run: async ({ args }) => {
+    if (args.shell !== "bash" && args.shell !== "zsh") {
+      throw new UsageError(`completion: shell must be bash or zsh, not "${args.shell}"`);
+    }
+    const generate = args.shell === "bash" ? bashCompletion : zshCompletion;
+    process.stdout.write(await generate("claude-poolctl", poolctlCommand));
+  },
+});
+
 export const poolctlCommand = defineCommand({
   meta: {
     name: "claude-poolctl",
@@ -311,5 +328,6 @@ export const poolctlCommand = defineCommand({
     call,
     monitor,
     introspect,
+    completion: () => completion,
   },
 });
