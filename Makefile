@@ -40,6 +40,11 @@ install-user: build
 bench: build
 	node dist/bench/spawn.js
 	node dist/bench/control.js
+	@if [ "$$(id -u)" = 0 ] && [ -e /usr/lib/systemd/user/dbus.socket ]; then \
+		test/systemd-sandbox node dist/bench/systemd.js; \
+	else \
+		echo "systemd benchmark skipped: test/systemd-sandbox needs root and dbus-user-session"; \
+	fi
 
 clean:
 	rm -rf dist
