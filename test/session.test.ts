@@ -106,6 +106,17 @@ describe("session lifecycle", () => {
     assert.equal((await t.pool.kill(s.id)).status, "stopped");
   });
 
+  it("kill while starting: starting → stopping → stopped", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "slow", env: { FAKE_CLAUDE_START_DELAY_MS: "5000" } });
+    assert.equal(t.pool.get(s.id).status, "starting");
+    const seen: string[] = [];
+    t.pool.on("session.changed", (info) => info.id === s.id && seen.push(info.status));
+    const stopped = await t.pool.kill(s.id);
+    assert.equal(stopped.status, "stopped");
+    assert.deepEqual(seen, ["stopping", "stopped"]);
+  });
+
   it("kills with SIGKILL after the grace period when claude ignores SIGTERM", async () => {
     const t = newPool({ stopTimeoutSeconds: 0.3 });
     const s = t.pool.spawn({ name: "stubborn", env: { FAKE_CLAUDE_IGNORE_SIGTERM: "1" } });
@@ -251,6 +262,34 @@ describe("crashes and restarts", () => {
     );
     assert.equal(restarted.restarts, 1);
     assert.deepEqual(processArgs(restarted.pid!).slice(0, 2), ["--resume", s.claudeSessionId]);
+  });
+
+  it("kill during the restart backoff stops it for good: crashed → stopped, no restart", async () => {
+    const t = newPool({ restart: { backoffSeconds: 30 } });
+    const s = t.pool.spawn({ name: "waiting" });
+    await waitForStatus(t.pool, s.id, "running");
+    await t.pool.send(s.id, "/crash 4");
+    await waitForSession(
+      t.pool,
+      s.id,
+      "a restart scheduled",
+      (x) => x.status === "crashed" && x.restarts === 1,
+    );
+    const stopped = await t.pool.kill(s.id);
+    assert.equal(stopped.status, "stopped");
+    assert.equal(stopped.pid, null);
+    assert.equal(t.store.load().records.find((r) => r.id === s.id)?.desired, "stopped");
+    t.pool.remove(s.id);
+  });
+
+  it("a failed session resumes and can fail again: failed → starting → … → failed", async () => {
+    const t = newPool({ restart: { maxRestarts: 0 } });
+    const s = t.pool.spawn({ name: "fragile", env: { FAKE_CLAUDE_EXIT_AFTER_MS: "10" } });
+    const failed = await waitForStatus(t.pool, s.id, "failed");
+    assert.match(failed.reason ?? "", /exited with code 1.*gave up after 0 restarts/);
+    const again = t.pool.resume(s.id);
+    assert.equal(again.status, "starting");
+    await waitForStatus(t.pool, s.id, "failed");
   });
 
   it("a death by a signal the pool did not send is a crash", async () => {
