@@ -171,6 +171,29 @@ describe("control socket", () => {
   });
 });
 
+describe("control socket without XDG_RUNTIME_DIR", () => {
+  it("falls back to a private directory under /tmp and says so", async () => {
+    const other = tempDir();
+    writeFileSync(join(other, "pool.json"), JSON.stringify({ claudePath: fakeClaude }));
+    const fallback = `/tmp/claude-pool-${process.getuid!()}/control.sock`;
+    const env = { CLAUDE_POOL_SOCKET: "", XDG_RUNTIME_DIR: "" };
+    const p = new PoolProcess(other, ["--config", join(other, "pool.json")], env);
+    try {
+      await p.waitForLog(new RegExp(`XDG_RUNTIME_DIR is not set; control socket at ${fallback}`));
+      await p.ready();
+      assert.equal(statSync(dirname(fallback)).mode & 0o777, 0o700);
+      const status = spawnSync(process.execPath, [poolctl, "status", "--json"], {
+        encoding: "utf8",
+        env: { ...process.env, ...env },
+      });
+      assert.equal(status.status, 0, status.stderr);
+      assert.equal(JSON.parse(status.stdout).pid, p.child.pid);
+    } finally {
+      await p.stop();
+    }
+  });
+});
+
 describe("methods", () => {
   it("introspect lists every method and signal with schemas, and results match them", async () => {
     const result = await client.call<Introspection>("pool.introspect");
@@ -509,6 +532,27 @@ describe("claude-poolctl", () => {
     assert.match(poolctlRun(["resume", spawned.id.slice(0, 5)]).stdout, /^resumed .*starting/);
     poolctlRun(["kill", "cli"]);
     assert.equal(poolctlRun(["remove", "cli"]).stdout.trim(), `removed ${spawned.id}`);
+  });
+
+  it("claude-pool's seed commands are aliases that use the socket (--port is ignored)", () => {
+    const seed = (args: string[]) =>
+      spawnSync(
+        process.execPath,
+        [join(repoRoot, "dist", "src", "bin", "claude-pool.js"), ...args],
+        {
+          encoding: "utf8",
+          env: { ...process.env, CLAUDE_POOL_SOCKET: pool.socket },
+        },
+      );
+    const spawned = seed(["spawn", "--name", "seedling", "--port", "3200"]);
+    assert.equal(spawned.status, 0, spawned.stderr);
+    assert.match(spawned.stdout, /^spawned [0-9a-f]{8} \(seedling\)/);
+    const status = seed(["status", "--port", "3200"]);
+    assert.match(status.stdout, /^claude-pool \| status: ok \|/);
+    assert.match(status.stdout, /seedling/);
+    assert.match(seed(["kill", "seedling"]).stdout, /^stopped .*\(seedling\), stopped/);
+    assert.match(seed(["resume", "seedling"]).stdout, /^resumed .*\(seedling\)/);
+    seed(["kill", "seedling"]);
   });
 
   it("monitor prints signals as they come", async () => {
