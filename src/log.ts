@@ -21,7 +21,7 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions): Logger {
   let level = options.level;
-  const journal = options.journal ?? process.env.JOURNAL_STREAM !== undefined;
+  const journal = options.journal ?? Boolean(process.env.JOURNAL_STREAM);
   const write = options.write ?? ((line: string) => process.stderr.write(line));
   const emit = (at: LogLevel, message: string): void => {
     if (rank[at] < rank[level]) return;
