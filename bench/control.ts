@@ -6,7 +6,10 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { newRecord } from "../src/pool.js";
+import { resolveSpec } from "../src/session/spec.js";
+import { StateStore } from "../src/store/state-store.js";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +17,7 @@ import pty from "node-pty";
 import { connectUnix, type RpcClient } from "../src/rpc/client.js";
 import { LineReader } from "../src/rpc/line-reader.js";
 import type { SessionInfo } from "../src/session/session.js";
-import { fakeClaude, PoolProcess, repoRoot, waitFor } from "../test/helpers.js";
+import { fakeClaude, repoRoot, startFakePool, waitFor } from "../test/helpers.js";
 import { percentile, summarize } from "./stats.js";
 
 const dir = mkdtempSync(join(tmpdir(), "claude-pool-bench-"));
@@ -22,40 +25,16 @@ const work = join(dir, "work");
 mkdirSync(work);
 const floodBytes = Number(process.env.BENCH_FLOOD_BYTES ?? 32 * 1024 * 1024);
 
+/** A registry of `count` stopped sessions, as a pool that ran them leaves it. */
 function seedRegistry(count: number): void {
-  const stateDir = join(dir, "state", "claude-pool");
-  mkdirSync(stateDir, { recursive: true });
-  const now = new Date().toISOString();
-  const sessions = Array.from({ length: count }, (_, i) => ({
-    id: randomBytes(4).toString("hex"),
-    spec: {
-      name: `bench-${i}`,
-      keepWarm: false,
-      channels: [],
-      developmentChannels: [],
-      pluginDirs: [],
-      workingDirectory: work,
-      dangerouslySkipPermissions: false,
-      model: null,
-      args: [],
-      env: {},
-      limits: {},
-      channel: true,
-    },
-    claudeSessionId: randomUUID(),
-    desired: "stopped",
-    status: "stopped",
-    pid: null,
-    procStart: null,
-    createdAt: now,
-    startedAt: null,
-    lastActivityAt: null,
-    restarts: 0,
-    exitCode: null,
-    signal: null,
-    reason: null,
-  }));
-  writeFileSync(join(stateDir, "state.json"), JSON.stringify({ version: 1, sessions }));
+  const store = new StateStore(join(dir, "state", "claude-pool"));
+  const defaults = { workingDirectory: work };
+  store.save(
+    Array.from({ length: count }, (_, i) => ({
+      ...newRecord(randomBytes(4).toString("hex"), resolveSpec(`bench-${i}`, defaults, {}, true)),
+      desired: "stopped" as const,
+    })),
+  );
 }
 
 /** Requests in flight at once on one connection; returns req/s and per-request latencies. */
@@ -158,12 +137,7 @@ async function attachedFloodMs(client: RpcClient): Promise<number> {
 }
 
 seedRegistry(100);
-writeFileSync(
-  join(dir, "pool.json"),
-  JSON.stringify({ claudePath: fakeClaude, defaults: { workingDirectory: work } }),
-);
-const pool = new PoolProcess(dir, ["--config", join(dir, "pool.json")]);
-await pool.ready();
+const pool = await startFakePool({}, dir);
 const client = await connectUnix(pool.socket);
 const sessions = await client.call<SessionInfo[]>("session.list");
 const count = sessions.length;

@@ -6,36 +6,18 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pty from "node-pty";
 import { parseConfig } from "../src/config/load.js";
 import { Pool } from "../src/pool.js";
 import { StateStore } from "../src/store/state-store.js";
 import { fakeClaude } from "../test/helpers.js";
 import { percentile, summarize } from "./stats.js";
+import { poolSpawnMs, ptyFirstOutputMs } from "./timing.js";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 30);
 const dir = mkdtempSync(join(tmpdir(), "claude-pool-bench-"));
 const work = join(dir, "work");
 mkdirSync(work);
 const env = { ...process.env, CLAUDE_CONFIG_DIR: join(dir, "claude"), TERM: "xterm-256color" };
-
-function rawSpawn(): Promise<number> {
-  const t0 = performance.now();
-  const child = pty.spawn(fakeClaude, ["--session-id", randomUUID(), "--name", "bench"], {
-    cols: 120,
-    rows: 40,
-    cwd: work,
-    env,
-  });
-  return new Promise((resolve) => {
-    const sub = child.onData(() => {
-      const elapsed = performance.now() - t0;
-      sub.dispose();
-      child.onExit(() => resolve(elapsed));
-      child.kill("SIGTERM");
-    });
-  });
-}
 
 const pool = new Pool({
   config: parseConfig(
@@ -50,23 +32,12 @@ const pool = new Pool({
   env,
 });
 
-async function poolSpawn(): Promise<number> {
-  const t0 = performance.now();
-  let id = "";
-  const first = new Promise<number>((resolve) => {
-    const onOutput = (sessionId: string) => {
-      if (sessionId !== id) return;
-      pool.off("session.output", onOutput);
-      resolve(performance.now() - t0);
-    };
-    pool.on("session.output", onOutput);
+const rawSpawn = () =>
+  ptyFirstOutputMs(fakeClaude, ["--session-id", randomUUID(), "--name", "bench"], {
+    cwd: work,
+    env,
   });
-  id = pool.spawn({}).id;
-  const elapsed = await first;
-  await pool.kill(id);
-  pool.remove(id);
-  return elapsed;
-}
+const poolSpawn = () => poolSpawnMs(pool);
 
 await pool.start();
 const raw: number[] = [];

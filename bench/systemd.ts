@@ -7,7 +7,6 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pty from "node-pty";
 import { parseConfig } from "../src/config/load.js";
 import { silentLogger } from "../src/log.js";
 import { Pool } from "../src/pool.js";
@@ -16,6 +15,7 @@ import { StateStore } from "../src/store/state-store.js";
 import { setUpSystemd } from "../src/systemd/connect.js";
 import { fakeClaude } from "../test/helpers.js";
 import { percentile, summarize } from "./stats.js";
+import { poolSpawnMs, ptyFirstOutputMs } from "./timing.js";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 20);
 const dir = mkdtempSync(join(tmpdir(), "claude-pool-bench-"));
@@ -32,36 +32,9 @@ const config = parseConfig(
   "bench",
 );
 
-function firstOutput(file: string, args: string[]): Promise<number> {
-  const t0 = performance.now();
-  const child = pty.spawn(file, args, { cols: 120, rows: 40, cwd: work, env });
-  return new Promise((resolve) => {
-    const sub = child.onData(() => {
-      const elapsed = performance.now() - t0;
-      sub.dispose();
-      child.onExit(() => resolve(elapsed));
-      child.kill("SIGTERM");
-    });
-  });
-}
-
-async function poolSpawn(pool: Pool): Promise<number> {
-  const t0 = performance.now();
-  let id = "";
-  const first = new Promise<number>((resolve) => {
-    const onOutput = (sessionId: string) => {
-      if (sessionId !== id) return;
-      pool.off("session.output", onOutput);
-      resolve(performance.now() - t0);
-    };
-    pool.on("session.output", onOutput);
-  });
-  id = pool.spawn({}).id;
-  const elapsed = await first;
-  await pool.kill(id);
-  pool.remove(id);
-  return elapsed;
-}
+const firstOutput = (file: string, args: string[]) =>
+  ptyFirstOutputMs(file, args, { cwd: work, env });
+const poolSpawn = poolSpawnMs;
 
 const systemd = await setUpSystemd(config, spawnNodePty, silentLogger);
 if (!systemd.launcher) throw new Error(`no user manager: ${systemd.reason}`);

@@ -335,7 +335,8 @@ export class Pool extends EventEmitter<PoolEvents> {
   }
 }
 
-function newRecord(id: string, spec: SessionRecord["spec"]): SessionRecord {
+/** A registry record for a session that has not started yet. */
+export function newRecord(id: string, spec: SessionRecord["spec"]): SessionRecord {
   return {
     id,
     spec,

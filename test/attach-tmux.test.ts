@@ -1,12 +1,11 @@
 /** `claude-poolctl attach` in a real terminal: tmux runs it, send-keys types, capture-pane reads. */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { connectUnix } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
-import { fakeClaude, PoolProcess, repoRoot, tempDir, waitFor } from "./helpers.js";
+import { PoolProcess, repoRoot, startFakePool, waitFor } from "./helpers.js";
 
 const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
 const poolctl = join(repoRoot, "dist", "src", "bin", "claude-poolctl.js");
@@ -19,14 +18,7 @@ let pool: PoolProcess;
 
 describe("claude-poolctl attach under tmux", { skip: !hasTmux && "tmux is not installed" }, () => {
   before(async () => {
-    const dir = tempDir();
-    mkdirSync(join(dir, "work"));
-    writeFileSync(
-      join(dir, "pool.json"),
-      JSON.stringify({ claudePath: fakeClaude, defaults: { workingDirectory: join(dir, "work") } }),
-    );
-    pool = new PoolProcess(dir, ["--config", join(dir, "pool.json")]);
-    await pool.ready();
+    pool = await startFakePool();
     const client = await connectUnix(pool.socket);
     await client.call<SessionInfo>("session.spawn", { name: "tty" });
     client.close();

@@ -5,7 +5,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { connectUnix } from "../src/rpc/client.js";
-import { fakeClaude, PoolProcess, repoRoot, tempDir } from "./helpers.js";
+import { PoolProcess, repoRoot, startFakePool, tempDir } from "./helpers.js";
 
 const poolctl = join(repoRoot, "dist", "src", "bin", "claude-poolctl.js");
 const hasZsh = spawnSync("zsh", ["--version"]).status === 0;
@@ -43,13 +43,7 @@ before(async () => {
   mkdirSync(scripts);
   mkdirSync(bin);
   symlinkSync(poolctl, join(bin, "claude-poolctl"));
-  mkdirSync(join(dir, "work"));
-  writeFileSync(
-    join(dir, "pool.json"),
-    JSON.stringify({ claudePath: fakeClaude, defaults: { workingDirectory: join(dir, "work") } }),
-  );
-  pool = new PoolProcess(dir, ["--config", join(dir, "pool.json")]);
-  await pool.ready();
+  pool = await startFakePool({}, dir);
   env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, CLAUDE_POOL_SOCKET: pool.socket };
   const client = await connectUnix(pool.socket);
   await client.call("session.spawn", { name: "alpha" });

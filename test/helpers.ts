@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { after } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parseConfig } from "../src/config/load.js";
 import type { PoolConfig } from "../src/config/types.js";
@@ -229,4 +230,40 @@ export class PoolProcess {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGTERM");
     await this.exited;
   }
+}
+
+/**
+ * Writes a config for fake claudes (working directory `dir/work`) over `config`, and starts
+ * `claude-pool start` with it; resolves once the control socket answers.
+ */
+export async function startFakePool(
+  config: Record<string, unknown> = {},
+  dir = tempDir(),
+  env: Record<string, string> = {},
+): Promise<PoolProcess> {
+  mkdirSync(join(dir, "work"), { recursive: true });
+  writeFileSync(
+    join(dir, "pool.json"),
+    JSON.stringify({
+      claudePath: fakeClaude,
+      defaults: { workingDirectory: join(dir, "work") },
+      ...config,
+    }),
+  );
+  const pool = new PoolProcess(dir, ["--config", join(dir, "pool.json")], env);
+  await pool.ready();
+  return pool;
+}
+
+/** makePool for one test file: every pool it makes is closed after the file's tests. */
+export function poolFactory(): (config?: Record<string, unknown>) => TestPool {
+  const pools: TestPool[] = [];
+  after(async () => {
+    await Promise.all(pools.map((t) => t.close()));
+  });
+  return (config = {}) => {
+    const t = makePool(config);
+    pools.push(t);
+    return t;
+  };
 }

@@ -1,25 +1,10 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { StateStore } from "../src/store/state-store.js";
-import {
-  makePool,
-  OutputRecorder,
-  processArgs,
-  tempDir,
-  waitForStatus,
-  type TestPool,
-} from "./helpers.js";
+import { OutputRecorder, poolFactory, processArgs, tempDir, waitForStatus } from "./helpers.js";
 
-const pools: TestPool[] = [];
-function newPool(config: Record<string, unknown> = {}): TestPool {
-  const t = makePool(config);
-  pools.push(t);
-  return t;
-}
-after(async () => {
-  await Promise.all(pools.map((t) => t.close()));
-});
+const newPool = poolFactory();
 
 describe("state store", () => {
   it("writes state.json atomically with mode 0600 in a 0700 directory", () => {

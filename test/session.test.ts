@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { ErrorCode, PoolError } from "../src/errors.js";
 import {
-  makePool,
   OutputRecorder,
+  poolFactory,
   processArgs,
   waitFor,
   waitForSession,
@@ -13,15 +13,7 @@ import {
   type TestPool,
 } from "./helpers.js";
 
-const pools: TestPool[] = [];
-function newPool(config: Record<string, unknown> = {}): TestPool {
-  const t = makePool(config);
-  pools.push(t);
-  return t;
-}
-after(async () => {
-  await Promise.all(pools.map((t) => t.close()));
-});
+const newPool = poolFactory();
 
 /** Gives a conversation a transcript, as one submitted message does. */
 async function say(t: TestPool, id: string, rec: OutputRecorder, text: string): Promise<void> {
