@@ -1,3 +1,5 @@
+import { fstatSync } from "node:fs";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 const rank: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -19,9 +21,24 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
+/**
+ * Whether stderr is the journal stream systemd connected: JOURNAL_STREAM names its device and
+ * inode, so a child whose stderr was redirected elsewhere is not fooled by an inherited variable.
+ */
+function stderrIsJournal(): boolean {
+  const stream = process.env.JOURNAL_STREAM;
+  if (!stream) return false;
+  try {
+    const { dev, ino } = fstatSync(2);
+    return stream === `${dev}:${ino}`;
+  } catch {
+    return false;
+  }
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   let level = options.level;
-  const journal = options.journal ?? Boolean(process.env.JOURNAL_STREAM);
+  const journal = options.journal ?? stderrIsJournal();
   const write = options.write ?? ((line: string) => process.stderr.write(line));
   const emit = (at: LogLevel, message: string): void => {
     if (rank[at] < rank[level]) return;

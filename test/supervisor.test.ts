@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { projectSlug } from "../src/session/claude-state.js";
@@ -149,8 +157,13 @@ describe("claude-pool start", () => {
     assert.equal(resumed.id, first.id);
   });
 
-  it("logs with sd-daemon priority prefixes and no timestamps under journald", async () => {
+  /** Runs the pool with stderr in a file and JOURNAL_STREAM set as `journalStream(file)` says. */
+  async function logLines(
+    journalStream: (stat: { dev: number; ino: number }) => string,
+  ): Promise<string[]> {
     const dir = setup();
+    const logFile = join(dir, "stderr.log");
+    const fd = openSync(logFile, "w");
     const child = spawn(
       process.execPath,
       [claudePoolBin, "start", "--config", join(dir, "pool.json")],
@@ -159,21 +172,34 @@ describe("claude-pool start", () => {
           ...process.env,
           XDG_STATE_HOME: join(dir, "state"),
           CLAUDE_CONFIG_DIR: join(dir, "claude"),
-          JOURNAL_STREAM: "8:1234",
+          CLAUDE_POOL_SOCKET: join(dir, "control.sock"),
+          JOURNAL_STREAM: journalStream(fstatSync(fd)),
         },
-        stdio: ["ignore", "ignore", "pipe"],
+        stdio: ["ignore", "ignore", fd],
       },
     );
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    await waitFor("ready log", () => /\| max 5 sessions/.test(stderr));
+    closeSync(fd);
+    await waitFor("ready log", () => /\| max 5 sessions/.test(readFileSync(logFile, "utf8")));
     child.kill("SIGTERM");
     await new Promise((r) => child.on("exit", r));
-    const lines = stderr.trim().split("\n");
+    return readFileSync(logFile, "utf8").trim().split("\n");
+  }
+
+  it("logs with sd-daemon priority prefixes and no timestamps when stderr is the journal", async () => {
+    const lines = await logLines(({ dev, ino }) => `${dev}:${ino}`);
     assert.ok(
       lines.every((l) => /^<[3-7]>/.test(l)),
-      stderr,
+      lines.join("\n"),
     );
     assert.ok(lines.some((l) => l.startsWith("<6>claude-pool v")));
+    assert.ok(lines.some((l) => /^<6>session [0-9a-f]{8} \(junior\): started pid \d+/.test(l)));
+  });
+
+  it("logs with timestamps when JOURNAL_STREAM names another stream", async () => {
+    const lines = await logLines(() => "8:1234");
+    assert.ok(
+      lines.every((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z (DEBUG|INFO |WARN |ERROR) /.test(l)),
+      lines.join("\n"),
+    );
   });
 });
