@@ -8,7 +8,6 @@ import { silentLogger, type Logger } from "./log.js";
 import { spawnNodePty } from "./pty/node-pty.js";
 import { PlainLauncher } from "./pty/process-launcher.js";
 import type { ProcessLauncher } from "./session/launcher.js";
-import { reapStaleProcesses } from "./session/reap.js";
 import { Session, type SessionInfo, type SessionRecord } from "./session/session.js";
 import { resolveSpec } from "./session/spec.js";
 import { isActive, isResumable } from "./session/status.js";
@@ -58,14 +57,14 @@ export class Pool extends EventEmitter<PoolEvents> {
     super();
     this.log = options.log ?? silentLogger;
     this.config = options.config;
-    this.launcher = options.launcher ?? new PlainLauncher(spawnNodePty);
+    this.launcher = options.launcher ?? new PlainLauncher(spawnNodePty, this.log);
   }
 
   /** Restores the registry, resumes what was running, starts the configured sessions. */
   async start(): Promise<void> {
     const { records, warning } = this.options.store.load();
     if (warning) this.log.warn(warning);
-    await reapStaleProcesses(records, this.config.stopTimeoutSeconds * 1000, this.log);
+    await this.launcher.reclaim(records, this.config.stopTimeoutSeconds * 1000);
     for (const record of records) this.add(restoredRecord(record));
     const configured = this.applyConfiguredSessions();
     const toStart = this.sessionsToStart(configured);

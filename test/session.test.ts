@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ErrorCode, PoolError } from "../src/errors.js";
@@ -81,6 +81,27 @@ describe("session lifecycle", () => {
       await t.pool.send(s.id, `/env ${name}`);
       await rec.waitFor(new RegExp(`${name}=${value}`));
     }
+  });
+
+  it("claude inherits no descriptor of the pool: no other session's PTY master", async () => {
+    const t = newPool();
+    const first = t.pool.spawn({ name: "first" });
+    await waitForStatus(t.pool, first.id, "running");
+    const second = await waitForStatus(t.pool, t.pool.spawn({ name: "second" }).id, "running");
+    const fds = readdirSync(`/proc/${second.pid}/fd`).map((fd) => ({
+      fd: Number(fd),
+      target: (() => {
+        try {
+          return readlinkSync(`/proc/${second.pid}/fd/${fd}`);
+        } catch {
+          return "";
+        }
+      })(),
+    }));
+    assert.ok(!fds.some((f) => f.target === "/dev/ptmx"), JSON.stringify(fds));
+    const terminal = fds.filter((f) => f.fd <= 2).map((f) => f.target);
+    assert.equal(new Set(terminal).size, 1, "stdin, stdout and stderr are its own terminal");
+    assert.match(terminal[0], /^\/dev\/pts\/\d+$/);
   });
 
   it("kill stops with SIGTERM: running → stopping → stopped", async () => {

@@ -202,7 +202,7 @@ describe("stopped launch", () => {
     try {
       await waitUntilStopped(pty.pid, 2000);
       assert.equal(processState(pty.pid), "T");
-      assert.equal(readFileSync(`/proc/${pty.pid}/comm`, "utf8").trim(), "sh");
+      assert.equal(readFileSync(`/proc/${pty.pid}/comm`, "utf8").trim(), "bash", "the wrapper");
       assert.equal(out, "");
       assert.equal(continueProcess(pty.pid), true);
       await waitFor("sleep to run", () =>

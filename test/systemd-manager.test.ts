@@ -11,8 +11,12 @@ import type { PtyExit, PtyProcess } from "../src/pty/pty.js";
 import { spawnNodePty } from "../src/pty/node-pty.js";
 import { SystemdManager } from "../src/systemd/manager.js";
 import type { Limits } from "../src/config/types.js";
-import { processState } from "../src/systemd/scope-launch.js";
-import { spawnInScope } from "../src/systemd/scoped-spawn.js";
+import {
+  continueProcess,
+  processState,
+  stoppedLaunch,
+  waitUntilStopped,
+} from "../src/systemd/scope-launch.js";
 import { SCOPE_PATTERN, SESSIONS_SLICE, scopeUnitName } from "../src/systemd/unit-names.js";
 import { waitFor } from "./helpers.js";
 
@@ -66,12 +70,24 @@ interface Launched {
 async function launch(command: string, limits: Limits = {}, unit = newUnit()): Promise<Launched> {
   const mgr = manager as SystemdManager;
   const start = performance.now();
-  const { pty, placed } = spawnInScope(
-    spawnNodePty,
-    mgr,
-    { unit, description: `test ${unit}`, slice: SESSIONS_SLICE, limits, stopTimeoutSec: 2 },
-    { file: "/bin/sh", args: ["-c", command], cwd: "/", env: cleanEnv(), cols: 200, rows: 50 },
-  );
+  const pty = spawnNodePty({
+    cwd: "/",
+    env: cleanEnv(),
+    cols: 200,
+    rows: 50,
+    ...stoppedLaunch("/bin/sh", ["-c", command]),
+  });
+  const placed = (async () => {
+    await waitUntilStopped(pty.pid, 5000);
+    await mgr.startScope(unit, {
+      pids: [pty.pid],
+      description: `test ${unit}`,
+      slice: SESSIONS_SLICE,
+      limits,
+      stopTimeoutSec: 2,
+    });
+    if (!continueProcess(pty.pid)) throw new Error(`process ${pty.pid} exited during placement`);
+  })();
   let text = "";
   pty.onData((d) => (text += d));
   const exited = new Promise<PtyExit>((resolve) => pty.onExit(resolve));

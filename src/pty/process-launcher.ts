@@ -1,14 +1,24 @@
+import { silentLogger, type Logger } from "../log.js";
 import type { LaunchedProcess, ProcessLauncher } from "../session/launcher.js";
+import { reapStaleProcesses } from "../session/reap.js";
+import type { SessionRecord } from "../session/session.js";
+import { cleanExec } from "./clean-exec.js";
 import type { PtySpawner } from "./pty.js";
 
 /** Sessions as plain PTY children of the pool, each in its own process group. */
 export class PlainLauncher implements ProcessLauncher {
   readonly kind = "process";
 
-  constructor(private readonly spawnPty: PtySpawner) {}
+  constructor(
+    private readonly spawnPty: PtySpawner,
+    private readonly log: Logger = silentLogger,
+  ) {}
 
   launch(request: Parameters<ProcessLauncher["launch"]>[0]): LaunchedProcess {
-    const pty = this.spawnPty(request.pty);
+    const pty = this.spawnPty({
+      ...request.pty,
+      ...cleanExec(request.pty.file, request.pty.args),
+    });
     return {
       pty,
       unit: null,
@@ -17,5 +27,9 @@ export class PlainLauncher implements ProcessLauncher {
       release: async () => null,
       usage: async () => null,
     };
+  }
+
+  reclaim(records: SessionRecord[], graceMs: number): Promise<void> {
+    return reapStaleProcesses(records, graceMs, this.log);
   }
 }

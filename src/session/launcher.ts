@@ -1,5 +1,6 @@
 import type { Limits } from "../config/types.js";
 import type { PtyProcess, PtySpawnOptions } from "../pty/pty.js";
+import type { SessionRecord } from "./session.js";
 
 export interface Usage {
   memoryBytes: number | null;
@@ -37,4 +38,9 @@ export interface LaunchedProcess {
 export interface ProcessLauncher {
   readonly kind: "scope" | "process";
   launch(request: LaunchRequest): LaunchedProcess;
+  /**
+   * At pool start: ends what the registry's sessions left running under a previous pool. Their
+   * PTYs died with it, so they cannot be adopted; their conversations resume in new processes.
+   */
+  reclaim(records: SessionRecord[], graceMs: number): Promise<void>;
 }

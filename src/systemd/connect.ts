@@ -3,7 +3,6 @@ import type { Logger } from "../log.js";
 import type { PtySpawner } from "../pty/pty.js";
 import { SystemdManager } from "./manager.js";
 import { ScopeLauncher } from "./scope-launcher.js";
-import { SCOPE_PATTERN } from "./unit-names.js";
 
 export interface SystemdSetup {
   /** Null when sessions run as plain children. */
@@ -18,8 +17,7 @@ export class SystemdRequiredError extends Error {}
 
 /**
  * Connects to the user manager as `config.systemd` says: "auto" falls back to plain children
- * (and says so once), "required" refuses to go on without it, "off" does not try. Scopes a
- * previous pool left behind are stopped.
+ * (and says so once), "required" refuses to go on without it, "off" does not try.
  */
 export async function setUpSystemd(
   config: PoolConfig,
@@ -42,7 +40,6 @@ export async function setUpSystemd(
   }
   const manager = connected.manager;
   const launcher = new ScopeLauncher(manager, spawnPty, log);
-  await launcher.stopStaleScopes(SCOPE_PATTERN);
   log.info(`systemd ${manager.version}: each session runs in its own scope`);
   return { launcher, reason: null, close: () => manager.close() };
 }

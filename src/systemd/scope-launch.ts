@@ -1,20 +1,13 @@
 import { readFileSync } from "node:fs";
+import { cleanExec, type Command } from "../pty/clean-exec.js";
 
 /**
- * Race-free placement in a scope: the launched process stops itself before it execs, the pool
- * moves it into the scope, then continues it. exec keeps the pid, so the program and everything
- * it forks start inside the scope.
+ * Race-free placement in a scope: the launched process stops itself before it execs (see
+ * cleanExec), the pool moves it into the scope, then continues it. exec keeps the pid, so the
+ * program and everything it forks start inside the scope.
  */
-const STOP_THEN_EXEC = 'kill -STOP $$; exec "$0" "$@"';
-
-export interface Command {
-  file: string;
-  args: string[];
-}
-
-/** The command that runs `file args` after the process stops itself once. */
 export function stoppedLaunch(file: string, args: string[]): Command {
-  return { file: "/bin/sh", args: ["-c", STOP_THEN_EXEC, file, ...args] };
+  return cleanExec(file, args, true);
 }
 
 /** The state letter of /proc/<pid>/stat ("R", "S", "T" stopped, "Z" zombie, …), or null if gone. */

@@ -1,9 +1,10 @@
 import type { Logger } from "../log.js";
 import type { PtySpawner } from "../pty/pty.js";
 import type { LaunchedProcess, LaunchRequest, ProcessLauncher } from "../session/launcher.js";
+import type { SessionRecord } from "../session/session.js";
 import type { SystemdManager } from "./manager.js";
 import { continueProcess, stoppedLaunch, waitUntilStopped } from "./scope-launch.js";
-import { scopeUnitName, SESSIONS_SLICE } from "./unit-names.js";
+import { SCOPE_PATTERN, scopeUnitName, sessionIdOfScope, SESSIONS_SLICE } from "./unit-names.js";
 
 const placementTimeoutMs = 5000;
 
@@ -85,17 +86,19 @@ export class ScopeLauncher implements ProcessLauncher {
     };
   }
 
-  /** Stops scopes a previous pool left: their PTYs died with it, so they cannot be adopted. */
-  async stopStaleScopes(pattern: string): Promise<string[]> {
-    const units = await this.manager.listUnits(pattern);
+  /** Stops the scopes of this registry's sessions that a previous pool left running. */
+  async reclaim(records: SessionRecord[]): Promise<void> {
+    const ours = new Set(records.map((r) => r.id));
+    const units = await this.manager.listUnits(SCOPE_PATTERN);
     await Promise.all(
-      units.map(async ({ name }) => {
-        this.log.warn(`stopping ${name}, left by the previous pool`);
-        await this.manager
-          .stopUnit(name)
-          .catch((err: Error) => this.log.warn(`${name}: ${err.message}`));
-      }),
+      units
+        .filter(({ name }) => ours.has(sessionIdOfScope(name) ?? ""))
+        .map(async ({ name }) => {
+          this.log.warn(`stopping ${name}, left by the previous pool`);
+          await this.manager
+            .stopUnit(name)
+            .catch((err: Error) => this.log.warn(`${name}: ${err.message}`));
+        }),
     );
-    return units.map((u) => u.name);
   }
 }
