@@ -1,4 +1,5 @@
 import { unlinkSync } from "node:fs";
+import { join } from "node:path";
 import type { Server } from "node:net";
 import { ConfigError, loadConfig } from "./config/load.js";
 import type { PoolConfig } from "./config/types.js";
@@ -6,7 +7,10 @@ import { createLogger, type Logger } from "./log.js";
 import { controlSocket, stateDir } from "./paths.js";
 import { Pool } from "./pool.js";
 import { spawnNodePty } from "./pty/node-pty.js";
+import { TokenStore } from "./auth/tokens.js";
+import { listenRemote, RemoteApiRefused, type RemoteApi } from "./rpc/http-server.js";
 import { createControlRegistry } from "./rpc/methods.js";
+import type { SnapshotSource } from "./rpc/peer.js";
 import { RpcServer } from "./rpc/server.js";
 import { SignalRouter } from "./rpc/signals.js";
 import { claimSocketPath, listenUnix } from "./rpc/unix-server.js";
@@ -54,17 +58,35 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     noScopesReason: systemd.reason,
   });
   await pool.start();
+  const tokens = new TokenStore(config.auth.tokenFile ?? join(stateDir(), "token"), stateDir());
   const router = new SignalRouter(pool);
-  const rpc = new RpcServer(createControlRegistry(pool), log);
-  const server = await listenUnix({
-    path: socket.path,
-    fd: listenFd,
+  const registry = createControlRegistry(pool, tokens);
+  const rpc = new RpcServer(registry, log);
+  const snapshot: SnapshotSource = (id, withScrollback) => pool.find(id).snapshot(withScrollback);
+  const server = await listenUnix({ path: socket.path, fd: listenFd, rpc, router, snapshot, log });
+  const remote = await listenRemote({
+    config,
+    pool,
+    registry,
     rpc,
     router,
-    snapshot: (id, withScrollback) => pool.find(id).snapshot(withScrollback),
+    snapshot,
+    tokens,
     log,
+  }).catch(async (err: NodeJS.ErrnoException) => {
+    await pool.shutdown();
+    if (err.code === "EADDRINUSE") {
+      throw new RemoteApiRefused(
+        `${config.bind}:${config.apiPort} is in use; set apiPort in the config or pass --port`,
+      );
+    }
+    throw err;
   });
-  log.info(`claude-pool v${version} | port ${config.apiPort} | max ${config.maxSessions} sessions`);
+  const port = Number(new URL(remote.url).port);
+  log.info(`claude-pool v${version} | port ${port} | max ${config.maxSessions} sessions`);
+  log.info(
+    `remote API: ${remote.url}/rpc (JSON-RPC), ${remote.url.replace(/^ws/, "http")}/sessions (REST)`,
+  );
   log.info(
     `control socket: ${listenFd === null ? socket.path : `fd ${listenFd} from systemd`}; registry: ${store.file}`,
   );
@@ -99,6 +121,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   handleShutdown({
     pool,
     server,
+    remote,
     socketPath: listenFd === null ? socket.path : null,
     systemd,
     notifier,
@@ -110,6 +133,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
 interface Running {
   pool: Pool;
   server: Server;
+  remote: RemoteApi;
   /** The socket file to remove on exit; null when systemd owns it. */
   socketPath: string | null;
   systemd: SystemdSetup;
@@ -119,7 +143,7 @@ interface Running {
 }
 
 function handleShutdown(running: Running): void {
-  const { pool, server, socketPath, systemd, notifier, stopWatchdog, log } = running;
+  const { pool, server, remote, socketPath, systemd, notifier, stopWatchdog, log } = running;
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -130,6 +154,7 @@ function handleShutdown(running: Running): void {
     log.info(`${signal}: stopping sessions`);
     void notifier.stopping("stopping sessions");
     server.close();
+    remote.close();
     if (socketPath !== null) {
       try {
         unlinkSync(socketPath);

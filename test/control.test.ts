@@ -120,6 +120,7 @@ before(async () => {
     join(dir, "pool.json"),
     JSON.stringify({
       claudePath: fakeClaude,
+      apiPort: 0,
       maxSessions: 6,
       stopTimeoutSeconds: 2,
       defaults: { workingDirectory: join(dir, "work") },
@@ -160,7 +161,7 @@ describe("control socket", () => {
     holder.kill("SIGKILL");
     await new Promise((resolve) => holder.once("exit", resolve));
     assert.ok(statSync(stale).isSocket());
-    writeFileSync(join(other, "pool.json"), JSON.stringify({ claudePath: fakeClaude }));
+    writeFileSync(join(other, "pool.json"), JSON.stringify({ claudePath: fakeClaude, apiPort: 0 }));
     const p = new PoolProcess(other, ["--config", join(other, "pool.json")]);
     await p.ready();
     assert.match(p.stderr, /removing stale socket/);
@@ -174,7 +175,7 @@ describe("control socket", () => {
 describe("control socket without XDG_RUNTIME_DIR", () => {
   it("falls back to a private directory under /tmp and says so", async () => {
     const other = tempDir();
-    writeFileSync(join(other, "pool.json"), JSON.stringify({ claudePath: fakeClaude }));
+    writeFileSync(join(other, "pool.json"), JSON.stringify({ claudePath: fakeClaude, apiPort: 0 }));
     const fallback = `/tmp/claude-pool-${process.getuid!()}/control.sock`;
     const env = { CLAUDE_POOL_SOCKET: "", XDG_RUNTIME_DIR: "" };
     const p = new PoolProcess(other, ["--config", join(other, "pool.json")], env);

@@ -246,6 +246,7 @@ export async function startFakePool(
     join(dir, "pool.json"),
     JSON.stringify({
       claudePath: fakeClaude,
+      apiPort: 0,
       defaults: { workingDirectory: join(dir, "work") },
       ...config,
     }),

@@ -66,6 +66,7 @@ function setup(env: Record<string, string> = {}): string {
     join(dir, "pool.json"),
     JSON.stringify({
       claudePath: fakeClaude,
+      apiPort: 0,
       stopTimeoutSeconds: 1,
       primarySession: { name: "junior", keepWarm: true, workingDirectory: join(dir, "work"), env },
     }),

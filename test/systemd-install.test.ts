@@ -55,6 +55,7 @@ describe("make install-user", { skip }, () => {
         config,
         JSON.stringify({
           claudePath: fakeClaude,
+          apiPort: 0,
           stopTimeoutSeconds: 2,
           primarySession: { name: "installed", workingDirectory: join(home, "work") },
         }),

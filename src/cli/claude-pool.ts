@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { ConfigError, loadConfig } from "../config/load.js";
+import { RemoteApiRefused } from "../rpc/http-server.js";
 import { AlreadyRunningError } from "../rpc/unix-server.js";
 import { SystemdRequiredError } from "../systemd/connect.js";
 import { runSupervisor } from "../supervisor.js";
@@ -23,7 +24,11 @@ function reportStartError(err: unknown): never {
     process.stderr.write(`claude-pool: invalid config\n${err.message}\n`);
     process.exit(exitConfigError);
   }
-  if (err instanceof AlreadyRunningError || err instanceof SystemdRequiredError) {
+  if (
+    err instanceof AlreadyRunningError ||
+    err instanceof SystemdRequiredError ||
+    err instanceof RemoteApiRefused
+  ) {
     process.stderr.write(`claude-pool: ${err.message}\n`);
     process.exit(1);
   }

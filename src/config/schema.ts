@@ -212,5 +212,17 @@ export const configSchema = {
       type: "boolean",
       default: false,
     },
+    requestsPerSecond: {
+      description: "Requests per second one remote connection may send on average (0 = no limit).",
+      type: "number",
+      minimum: 0,
+      default: 500,
+    },
+    pingSeconds: {
+      description: "How often remote connections are pinged; one that misses a pong is dropped.",
+      type: "number",
+      exclusiveMinimum: 0,
+      default: 30,
+    },
   },
 } as const;

@@ -54,4 +54,6 @@ export interface PoolConfig {
   tls?: { cert: string; key: string };
   allowedOrigins: string[];
   allowInsecureRemote: boolean;
+  requestsPerSecond: number;
+  pingSeconds: number;
 }

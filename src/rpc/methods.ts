@@ -1,4 +1,6 @@
 import type { SessionSettings } from "../config/types.js";
+import type { Caller, TokenStore } from "../auth/tokens.js";
+import { hasScope, scopeNames, type Scope } from "../auth/scopes.js";
 import { ErrorCode, PoolError } from "../errors.js";
 import type { Pool } from "../pool.js";
 import { version } from "../version.js";
@@ -16,6 +18,7 @@ import {
 
 export interface RequestContext {
   peer: Peer;
+  caller: Caller;
 }
 
 type Id = { id: string };
@@ -23,7 +26,10 @@ type Id = { id: string };
 const ok = { type: "object", properties: {} } as const;
 
 /** The control protocol of DESIGN.md: every method and signal, for every transport. */
-export function createControlRegistry(pool: Pool): MethodRegistry<RequestContext> {
+export function createControlRegistry(
+  pool: Pool,
+  tokens: TokenStore | null = null,
+): MethodRegistry<RequestContext> {
   const registry = new MethodRegistry<RequestContext>();
   const checkSignals = (names: string[] | undefined): string[] => {
     const known = registry.signalNames();
@@ -63,6 +69,7 @@ export function createControlRegistry(pool: Pool): MethodRegistry<RequestContext
 
   registry
     .method("pool.status", {
+      scope: "read",
       description: "Pool health: uptime, active sessions, memory.",
       params: noParams,
       result: {
@@ -81,12 +88,14 @@ export function createControlRegistry(pool: Pool): MethodRegistry<RequestContext
       handler: () => ({ ...pool.status(), version, pid: process.pid }),
     })
     .method("pool.config", {
+      scope: "read",
       description: "The resolved config the pool runs with.",
       params: noParams,
       result: { type: "object" },
       handler: () => pool.currentConfig(),
     })
     .method("pool.introspect", {
+      scope: "read",
       description: "Every method and signal with its JSON Schema.",
       params: noParams,
       result: {
@@ -96,6 +105,7 @@ export function createControlRegistry(pool: Pool): MethodRegistry<RequestContext
       handler: () => registry.introspect(),
     })
     .method<{ signals?: string[] }, { signals: string[] }>("pool.subscribe", {
+      scope: "read",
       description: "Receive signals on this connection; each carries a per-connection seq.",
       params: { type: "object", additionalProperties: false, properties: { signals: signalList } },
       result: { type: "object", properties: { signals: signalList } },
@@ -105,6 +115,7 @@ export function createControlRegistry(pool: Pool): MethodRegistry<RequestContext
       },
     })
     .method<{ signals?: string[] }, { signals: string[] }>("pool.unsubscribe", {
+      scope: "read",
       description: "Stop receiving signals (all when none are named).",
       params: { type: "object", additionalProperties: false, properties: { signals: signalList } },
       result: { type: "object", properties: { signals: signalList } },
@@ -114,42 +125,49 @@ export function createControlRegistry(pool: Pool): MethodRegistry<RequestContext
       },
     })
     .method("session.list", {
+      scope: "read",
       description: "Every session in the pool.",
       params: noParams,
       result: { type: "array", items: sessionInfo },
       handler: () => pool.list(),
     })
     .method<Id, unknown>("session.get", {
+      scope: "read",
       description: "One session.",
       params: idParams,
       result: sessionInfo,
       handler: ({ id }) => pool.get(id),
     })
     .method<SessionSettings, unknown>("session.spawn", {
+      scope: "control",
       description: "Create a session and start it; it starts from the config's defaults.",
       params: spawnParams,
       result: sessionInfo,
       handler: (settings) => pool.spawn(settings),
     })
     .method<Id, unknown>("session.kill", {
+      scope: "control",
       description: "Stop a session (SIGTERM, then SIGKILL after stopTimeoutSeconds).",
       params: idParams,
       result: sessionInfo,
       handler: ({ id }) => pool.kill(id),
     })
     .method<Id, unknown>("session.resume", {
+      scope: "control",
       description: "Start a stopped, crashed or failed session again, resuming its conversation.",
       params: idParams,
       result: sessionInfo,
       handler: ({ id }) => pool.resume(id),
     })
     .method<Id, { removed: string }>("session.remove", {
+      scope: "control",
       description: "Remove a stopped or failed session from the pool.",
       params: idParams,
       result: { type: "object", properties: { removed: { type: "string" } } },
       handler: ({ id }) => ({ removed: pool.remove(id) }),
     })
     .method<Id & { text: string; raw: boolean; submit: boolean }, object>("session.send", {
+      scope: "control",
       description:
         "Type text into the session: pasted (bracketed paste when claude enabled it), then Enter " +
         "as a separate read unless submit is false. With raw, the text goes to the PTY as is.",
@@ -171,6 +189,7 @@ export function createControlRegistry(pool: Pool): MethodRegistry<RequestContext
       },
     })
     .method<Id & { readOnly: boolean }, unknown>("session.attach", {
+      scope: "read",
       description:
         "Returns the screen and scrollback as escape sequences that redraw them exactly; then " +
         "session.output signals stream live output to this connection.",
@@ -181,19 +200,27 @@ export function createControlRegistry(pool: Pool): MethodRegistry<RequestContext
         properties: { id: sessionRef, readOnly: { type: "boolean", default: false } },
       },
       result: screen,
-      handler: async ({ id, readOnly }, { peer }) => {
+      handler: async ({ id, readOnly }, { peer, caller }) => {
+        if (!readOnly && !hasScope(caller.scopes, "control")) {
+          throw new PoolError(
+            ErrorCode.Unauthorized,
+            'a writable attach needs the "control" scope; attach with readOnly: true',
+          );
+        }
         const session = pool.find(id);
         const snapshot = await peer.attach(session.id, readOnly);
         return { id: session.id, readOnly, ...snapshot };
       },
     })
     .method<Id, { detached: boolean }>("session.detach", {
+      scope: "read",
       description: "Stop streaming a session's output to this connection.",
       params: idParams,
       result: { type: "object", properties: { detached: { type: "boolean" } } },
       handler: ({ id }, { peer }) => ({ detached: peer.detach(pool.find(id).id) }),
     })
     .method<Id & { cols: number; rows: number }, { cols: number; rows: number }>("session.resize", {
+      scope: "control",
       description: "Set the session's terminal size.",
       params: {
         type: "object",
@@ -215,6 +242,7 @@ export function createControlRegistry(pool: Pool): MethodRegistry<RequestContext
       },
     })
     .method<Id & { lines?: number }, { id: string; lines: string[] }>("session.logs", {
+      scope: "read",
       description: "The screen and scrollback as plain text lines, oldest first.",
       params: {
         type: "object",
@@ -232,5 +260,69 @@ export function createControlRegistry(pool: Pool): MethodRegistry<RequestContext
         return { id: session.id, lines: lines === undefined ? text : text.slice(-lines) };
       },
     });
+  if (tokens) addTokenMethods(registry, tokens);
   return registry;
+}
+
+const tokenInfo = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    name: { type: "string" },
+    scopes: { type: "array", items: { enum: [...scopeNames] } },
+    createdAt: { type: "string" },
+  },
+};
+
+function addTokenMethods(registry: MethodRegistry<RequestContext>, tokens: TokenStore): void {
+  const secret = { type: "object", properties: { token: { type: "string" } } };
+  registry
+    .method("token.show", {
+      scope: "admin",
+      description: "The main token of the remote API (all scopes).",
+      params: noParams,
+      result: secret,
+      handler: () => ({ token: tokens.mainToken() }),
+    })
+    .method("token.rotate", {
+      scope: "admin",
+      description: "Replace the main token; the old one stops working.",
+      params: noParams,
+      result: secret,
+      handler: () => ({ token: tokens.rotate() }),
+    })
+    .method<{ name: string; scopes: Scope[] }, unknown>("token.create", {
+      scope: "admin",
+      description: "Make an extra token with some scopes; its secret is shown only now.",
+      params: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "scopes"],
+        properties: {
+          name: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" },
+          scopes: { type: "array", minItems: 1, items: { enum: [...scopeNames] } },
+        },
+      },
+      result: { type: "object", properties: { token: { type: "string" }, info: tokenInfo } },
+      handler: ({ name, scopes }) => tokens.create(name, scopes),
+    })
+    .method("token.list", {
+      scope: "admin",
+      description: "Every token, without secrets.",
+      params: noParams,
+      result: { type: "array", items: tokenInfo },
+      handler: () => tokens.list(),
+    })
+    .method<Id, unknown>("token.revoke", {
+      scope: "admin",
+      description: "Revoke an extra token by id or name.",
+      params: {
+        type: "object",
+        additionalProperties: false,
+        required: ["id"],
+        properties: { id: { type: "string", minLength: 1 } },
+      },
+      result: tokenInfo,
+      handler: ({ id }) => tokens.revoke(id),
+    });
 }

@@ -1,10 +1,13 @@
 import { Ajv, type ValidateFunction } from "ajv";
+import { hasScope, type Scope } from "../auth/scopes.js";
 import { ErrorCode, PoolError } from "../errors.js";
 
 export type JsonSchema = Record<string, unknown>;
 
 export interface MethodDefinition<Params, Result, Context> {
   description: string;
+  /** The scope a caller needs (admin has them all). */
+  scope: Scope;
   params: JsonSchema;
   result: JsonSchema;
   handler: (params: Params, context: Context) => Result | Promise<Result>;
@@ -20,8 +23,19 @@ interface RegisteredMethod<Context> {
   validate: ValidateFunction;
 }
 
+/** What the registry needs to know of a request's context: who calls. */
+export interface CallerContext {
+  caller: { name: string; scopes: ReadonlySet<Scope> };
+}
+
 export interface Introspection {
-  methods: { name: string; description: string; params: JsonSchema; result: JsonSchema }[];
+  methods: {
+    name: string;
+    description: string;
+    scope: Scope;
+    params: JsonSchema;
+    result: JsonSchema;
+  }[];
   signals: { name: string; description: string; params: JsonSchema }[];
 }
 
@@ -29,7 +43,7 @@ export interface Introspection {
  * Every method of the control protocol with the JSON Schema of its params and result; the one
  * place transports call into. Params are validated before a handler runs.
  */
-export class MethodRegistry<Context> {
+export class MethodRegistry<Context extends CallerContext> {
   private readonly methods = new Map<string, RegisteredMethod<Context>>();
   private readonly signals = new Map<string, SignalDefinition>();
   private readonly ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
@@ -70,6 +84,13 @@ export class MethodRegistry<Context> {
         `no method "${name}"; list the methods with "claude-poolctl introspect"`,
       );
     }
+    const { scope } = method.definition;
+    if (!hasScope(context.caller.scopes, scope)) {
+      throw new PoolError(
+        ErrorCode.Unauthorized,
+        `${name} needs a token with the "${scope}" scope; make one with "claude-poolctl token create --scope ${scope}"`,
+      );
+    }
     const value = params ?? {};
     if (!method.validate(value)) {
       const problems = (method.validate.errors ?? []).map(
@@ -88,6 +109,7 @@ export class MethodRegistry<Context> {
       methods: [...this.methods].map(([name, { definition }]) => ({
         name,
         description: definition.description,
+        scope: definition.scope,
         params: definition.params,
         result: definition.result,
       })),

@@ -6,10 +6,10 @@ import {
 } from "json-rpc-2.0";
 import { ErrorCode, PoolError } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { MethodRegistry } from "./registry.js";
+import type { CallerContext, MethodRegistry } from "./registry.js";
 
 /** JSON-RPC 2.0 over any transport: text in, text out; batches included. */
-export class RpcServer<Context> {
+export class RpcServer<Context extends CallerContext> {
   private readonly server = new JSONRPCServer<Context>();
 
   constructor(

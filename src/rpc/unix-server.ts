@@ -1,6 +1,8 @@
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { basename, dirname } from "node:path";
+import { allScopes } from "../auth/scopes.js";
+import type { Caller } from "../auth/tokens.js";
 import type { Logger } from "../log.js";
 import { connectUnix, UnreachableError } from "./client.js";
 import { LineReader, maxMessageBytes } from "./line-reader.js";
@@ -8,6 +10,9 @@ import type { RequestContext } from "./methods.js";
 import { Peer, type SnapshotSource } from "./peer.js";
 import { invalidRequestReply, type RpcServer } from "./server.js";
 import type { SignalRouter } from "./signals.js";
+
+/** Whoever can open the socket is the pool's own user: every scope. */
+const localCaller: Caller = { name: "local", tokenId: "local", scopes: allScopes };
 
 /** Another pool owns the socket. */
 export class AlreadyRunningError extends Error {
@@ -96,7 +101,7 @@ function serveConnection(socket: Socket, options: UnixServerOptions): void {
   const reader = new LineReader(
     {
       line: (text) => {
-        options.rpc.handle(text, { peer }).then(
+        options.rpc.handle(text, { peer, caller: localCaller }).then(
           (reply) => reply !== null && peer.transport.send(reply),
           (err: Error) => options.log.error(`control socket: ${err.message}`),
         );

@@ -1,0 +1,153 @@
+import { readFileSync } from "node:fs";
+import { createServer as createHttpServer, type IncomingMessage, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import { isIP } from "node:net";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { TokenStore } from "../auth/tokens.js";
+import type { PoolConfig } from "../config/types.js";
+import type { Logger } from "../log.js";
+import type { Pool } from "../pool.js";
+import { authenticate, pathOf } from "./http-auth.js";
+import type { RequestContext } from "./methods.js";
+import { Peer, type SnapshotSource } from "./peer.js";
+import type { MethodRegistry } from "./registry.js";
+import { isRestPath, sendError, sendJson, serveRest } from "./rest.js";
+import { serveSeedEvents } from "./seed-events.js";
+import type { RpcServer } from "./server.js";
+import type { SignalRouter } from "./signals.js";
+import { maxFrameBytes, serveWsRpc } from "./ws-connection.js";
+
+/** The pool refuses to serve the remote API this way; its message says why and what to do. */
+export class RemoteApiRefused extends Error {}
+
+export interface RemoteApiOptions {
+  config: PoolConfig;
+  pool: Pool;
+  registry: MethodRegistry<RequestContext>;
+  rpc: RpcServer<RequestContext>;
+  router: SignalRouter;
+  snapshot: SnapshotSource;
+  tokens: TokenStore;
+  log: Logger;
+}
+
+export interface RemoteApi {
+  server: Server;
+  /** ws:// or wss:// base address, with the port actually bound. */
+  url: string;
+  close(): void;
+}
+
+export function isLoopback(address: string): boolean {
+  return address === "localhost" || address === "::1" || /^127\.\d+\.\d+\.\d+$/.test(address);
+}
+
+/**
+ * The TCP side: JSON-RPC over WebSocket at /rpc, the seed's REST routes and /ws event stream,
+ * and an unauthenticated /health. Every other request needs a token.
+ */
+export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi> {
+  const { config, log } = options;
+  const tls = config.tls;
+  if (!isLoopback(config.bind) && !tls && !config.allowInsecureRemote) {
+    throw new RemoteApiRefused(
+      `refusing to serve the remote API on ${config.bind} without TLS: tokens would cross the ` +
+        'network in clear text; set tls.cert and tls.key, bind to 127.0.0.1, or set "allowInsecureRemote": true',
+    );
+  }
+  const server = tls
+    ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) })
+    : createHttpServer();
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });
+  const alive = new WeakMap<WebSocket, boolean>();
+
+  server.on("request", (req, res) => {
+    const path = pathOf(req);
+    if (path === "/health" && req.method === "GET") {
+      const { uptimeSeconds, active, maxSessions } = options.pool.status();
+      sendJson(res, 200, { status: "ok", uptime: uptimeSeconds, active, max: maxSessions });
+      return;
+    }
+    if (!isRestPath(path)) {
+      sendError(res, 404, `no route ${path}; the API is /health, /sessions, /rpc and /ws`);
+      return;
+    }
+    const auth = authenticate(req, options.tokens, config.allowedOrigins);
+    if (!auth.ok) {
+      sendError(res, auth.status, auth.message);
+      return;
+    }
+    const peer = new Peer(
+      { label: "rest", send: () => {}, bufferedBytes: () => 0, onDrain: () => {} },
+      options.snapshot,
+    );
+    serveRest(req, res, path, { registry: options.registry, caller: auth.caller, peer }).catch(
+      (err: Error) => {
+        log.error(`REST ${req.method} ${path}: ${err.message}`);
+        if (!res.headersSent) sendError(res, 500, "internal error; see the pool's log");
+      },
+    );
+  });
+
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = pathOf(req);
+    if (path !== "/rpc" && path !== "/ws")
+      return refuseUpgrade(socket, 404, `no WebSocket at ${path}; use /rpc or /ws`);
+    const auth = authenticate(req, options.tokens, config.allowedOrigins);
+    if (!auth.ok) return refuseUpgrade(socket, auth.status, auth.message);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      alive.set(ws, true);
+      ws.on("pong", () => alive.set(ws, true));
+      const label = `ws ${req.socket.remoteAddress}:${req.socket.remotePort} (${auth.caller.name})`;
+      log.debug(`${label}: connected to ${path}`);
+      if (path === "/ws") serveSeedEvents(ws, options.pool);
+      else
+        serveWsRpc(ws, auth.caller, label, {
+          ...options,
+          requestsPerSecond: config.requestsPerSecond,
+        });
+    });
+  });
+
+  const ping = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, config.pingSeconds * 1000);
+  ping.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.apiPort, config.bind, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.apiPort;
+  const host = isIP(config.bind) === 6 ? `[${config.bind}]` : config.bind;
+  return {
+    server,
+    url: `${tls ? "wss" : "ws"}://${host}:${port}`,
+    close: () => {
+      clearInterval(ping);
+      for (const ws of wss.clients) ws.terminate();
+      server.close();
+    },
+  };
+}
+
+function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+  const reason = { 401: "Unauthorized", 403: "Forbidden", 404: "Not Found" }[status] ?? "Error";
+  const body = JSON.stringify({ error: message });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
