@@ -329,12 +329,13 @@ class FakeClaude {
   ) {}
 
   start(): void {
-    this.publishSession();
+    // Handlers first: whoever sees the session file may signal at once.
     process.on("exit", () => this.cleanUp());
     process.on("SIGTERM", () => process.exit(128 + os.constants.signals.SIGTERM));
     process.on("SIGHUP", () => this.hangUp());
     process.on("SIGINT", () => this.interrupt());
     if (process.env.FAKE_CLAUDE_IGNORE_SIGTERM === "1") ignoreSigterm();
+    this.publishSession();
     startMcpServers(this.opts.mcpConfigs);
     this.scheduleExit();
     if (process.env.FAKE_CLAUDE_HANG === "1") return this.hang();

@@ -28,6 +28,15 @@ const apiKey = `sk-ant-api03-${"x".repeat(80)}-pooltest0123456789AA`;
 /** Offline start-up waits out ~17 s of remote-settings retries. */
 const startupMs = 60_000;
 
+/** The JSON in `file`, or undefined while it is missing or half-written (claude writes in place). */
+function readJson(file: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
 const pools: TestPool[] = [];
 after(async () => {
   await Promise.all(pools.map((t) => t.close()));
@@ -61,24 +70,13 @@ describe("real claude", { skip }, () => {
       const s = t.pool.spawn({ name: "smoke" });
       const running = await waitForStatus(t.pool, s.id, "running", startupMs);
       const file = join(t.claudeDir, "sessions", `${running.pid}.json`);
-      const info = await waitFor(
-        "claude's sessions/<pid>.json",
-        () =>
-          existsSync(file) && (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>),
-        startupMs,
-      );
+      const info = await waitFor("claude's sessions/<pid>.json", () => readJson(file), startupMs);
       assert.equal(info.sessionId, s.claudeSessionId);
       assert.equal(info.pid, running.pid);
       assert.equal(info.cwd, t.workDir);
       assert.equal(info.name, "smoke");
       // "status":"idle" appears once the REPL is up and waiting for input
-      await waitFor(
-        "claude's REPL to be idle",
-        () =>
-          existsSync(file) &&
-          (JSON.parse(readFileSync(file, "utf8")) as { status?: string }).status === "idle",
-        startupMs,
-      );
+      await waitFor("claude's REPL to be idle", () => readJson(file)?.status === "idle", startupMs);
       assert.equal(t.pool.get(s.id).blockedOn, null);
       const stopped = await t.pool.kill(s.id);
       assert.equal(stopped.status, "stopped");
