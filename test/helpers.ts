@@ -232,15 +232,8 @@ export class PoolProcess {
   }
 }
 
-/**
- * Writes a config for fake claudes (working directory `dir/work`) over `config`, and starts
- * `claude-pool start` with it; resolves once the control socket answers.
- */
-export async function startFakePool(
-  config: Record<string, unknown> = {},
-  dir = tempDir(),
-  env: Record<string, string> = {},
-): Promise<PoolProcess> {
+/** Writes `dir/pool.json` for fake claudes (working directory `dir/work`, any free API port). */
+export function writeFakeConfig(dir: string, config: Record<string, unknown> = {}): void {
   mkdirSync(join(dir, "work"), { recursive: true });
   writeFileSync(
     join(dir, "pool.json"),
@@ -251,6 +244,18 @@ export async function startFakePool(
       ...config,
     }),
   );
+}
+
+/**
+ * Writes a config for fake claudes (working directory `dir/work`) over `config`, and starts
+ * `claude-pool start` with it; resolves once the control socket answers.
+ */
+export async function startFakePool(
+  config: Record<string, unknown> = {},
+  dir = tempDir(),
+  env: Record<string, string> = {},
+): Promise<PoolProcess> {
+  writeFakeConfig(dir, config);
   const pool = new PoolProcess(dir, ["--config", join(dir, "pool.json")], env);
   await pool.ready();
   return pool;

@@ -1,5 +1,7 @@
 import { EventEmitter } from "node:events";
 import { connect, type Socket } from "node:net";
+import { WebSocket } from "ws";
+import { ErrorCode } from "../errors.js";
 import { LineReader } from "./line-reader.js";
 
 /** An error reply from the pool. */
@@ -131,6 +133,67 @@ function unixClientTransport(socket: Socket): ClientTransport {
       let error: Error | undefined;
       socket.on("error", (err) => (error = err));
       socket.on("close", () => listener(error));
+    },
+  };
+}
+
+export interface WsConnectOptions {
+  token?: string;
+  /** Extra CA certificate, for a pool with a self-signed certificate. */
+  ca?: Buffer;
+}
+
+/**
+ * Connects to a pool's remote API: `ws://host:port` (or wss://), path /rpc unless given.
+ * Rejects with UnreachableError when nothing answers, and with RpcError(-32004) on 401/403.
+ */
+export function connectWs(url: string, options: WsConnectOptions = {}): Promise<RpcClient> {
+  const target = new URL(url);
+  if (target.pathname === "/" || target.pathname === "") target.pathname = "/rpc";
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(target, {
+      headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
+      maxPayload: 64 << 20,
+      ...(options.ca ? { ca: options.ca } : {}),
+    });
+    ws.once("unexpected-response", (_req, res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => (body += d.toString()));
+      res.on("end", () => {
+        const message = (() => {
+          try {
+            return (JSON.parse(body) as { error: string }).error;
+          } catch {
+            return `HTTP ${res.statusCode}`;
+          }
+        })();
+        reject(new RpcError(ErrorCode.Unauthorized, message));
+      });
+    });
+    ws.once("error", (err) => reject(new UnreachableError(target.href, err)));
+    ws.once("open", () => {
+      ws.removeAllListeners("error");
+      resolve(new RpcClient(wsClientTransport(ws)));
+    });
+  });
+}
+
+function wsClientTransport(ws: WebSocket): ClientTransport {
+  return {
+    send: (text) => ws.send(text),
+    close: () => ws.close(),
+    onMessage: (listener) => ws.on("message", (data) => listener(data.toString())),
+    onClose: (listener) => {
+      let error: Error | undefined;
+      ws.on("error", (err) => (error = err));
+      ws.on("close", (code, reason) =>
+        listener(
+          error ??
+            (code === 1000 || code === 1005
+              ? undefined
+              : new Error(`connection closed (${code} ${reason.toString()})`)),
+        ),
+      );
     },
   };
 }

@@ -49,20 +49,12 @@ export function serveWsRpc(
       peer.transport.send(invalidRequestReply("send JSON-RPC as text frames, not binary ones"));
       return;
     }
+    const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : data.toString("utf8");
     if (!limiter.take()) {
-      peer.transport.send(
-        JSON.stringify({
-          jsonrpc: "2.0",
-          id: null,
-          error: {
-            code: -32000,
-            message: `rate limit of ${options.requestsPerSecond} requests/s exceeded; slow down`,
-          },
-        }),
-      );
+      const reply = rateLimitedReply(text, options.requestsPerSecond);
+      if (reply !== null) peer.transport.send(reply);
       return;
     }
-    const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : data.toString("utf8");
     options.rpc.handle(text, { peer, caller }).then(
       (reply) => reply !== null && peer.transport.send(reply),
       (err: Error) => options.log.error(`${label}: ${err.message}`),
@@ -76,3 +68,23 @@ export function serveWsRpc(
 }
 
 export const maxFrameBytes = maxMessageBytes;
+
+/** The error for each request in a message refused by the rate limit (none for notifications). */
+function rateLimitedReply(text: string, perSecond: number): string | null {
+  const error = {
+    code: -32000,
+    message: `rate limit of ${perSecond} requests/s exceeded; slow down and retry`,
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return JSON.stringify({ jsonrpc: "2.0", id: null, error });
+  }
+  const requests = (Array.isArray(parsed) ? parsed : [parsed]) as { id?: unknown }[];
+  const replies = requests
+    .filter((r) => typeof r === "object" && r !== null && r.id !== undefined)
+    .map((r) => ({ jsonrpc: "2.0", id: r.id, error }));
+  if (replies.length === 0) return null;
+  return JSON.stringify(Array.isArray(parsed) ? replies : replies[0]);
+}

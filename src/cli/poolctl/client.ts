@@ -1,5 +1,6 @@
 import { controlSocket } from "../../paths.js";
-import { connectUnix, type RpcClient } from "../../rpc/client.js";
+import { readFileSync } from "node:fs";
+import { connectUnix, connectWs, type RpcClient } from "../../rpc/client.js";
 
 /** A mistake in how the command was called: exit status 2. */
 export class UsageError extends Error {
@@ -18,14 +19,36 @@ export const commonArgs = {
       "Control socket (default: $CLAUDE_POOL_SOCKET or $XDG_RUNTIME_DIR/claude-pool/control.sock)",
     valueHint: "PATH",
   },
+  url: {
+    type: "string",
+    description: "A remote pool, ws://host:3200 or wss://… (default: $CLAUDE_POOL_URL)",
+    valueHint: "URL",
+  },
+  token: {
+    type: "string",
+    description: "Token for --url (default: $CLAUDE_POOL_TOKEN)",
+    valueHint: "TOKEN",
+  },
 } as const;
 
 export interface CommonArgs {
   json: boolean;
   socket?: string;
+  url?: string;
+  token?: string;
 }
 
+/**
+ * The pool named by --url (or $CLAUDE_POOL_URL) over WebSocket, else the local control socket.
+ * $CLAUDE_POOL_CA names a CA certificate to trust for wss://.
+ */
 export function openClient(args: CommonArgs): Promise<RpcClient> {
+  const url = args.url ?? process.env.CLAUDE_POOL_URL;
+  if (url && !args.socket) {
+    const token = args.token ?? process.env.CLAUDE_POOL_TOKEN;
+    const ca = process.env.CLAUDE_POOL_CA ? readFileSync(process.env.CLAUDE_POOL_CA) : undefined;
+    return connectWs(url, { token, ca });
+  }
   return connectUnix(args.socket ?? controlSocket().path);
 }
 

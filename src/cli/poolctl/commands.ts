@@ -296,6 +296,94 @@ export const introspect = defineCommand({
     }),
 });
 
+interface TokenInfo {
+  id: string;
+  name: string;
+  scopes: string[];
+  createdAt: string;
+}
+
+const tokenCommands = {
+  rotate: defineCommand({
+    meta: { name: "rotate", description: "Replace the main token; the old one stops working" },
+    args: commonArgs,
+    run: ({ args }) =>
+      withClient(args, async (client) => {
+        const result = await client.call<{ token: string }>("token.rotate");
+        if (args.json) return printJson(result);
+        console.log(result.token);
+      }),
+  }),
+  create: defineCommand({
+    meta: { name: "create", description: "Make an extra token; its secret is printed only now" },
+    args: {
+      ...commonArgs,
+      name: { type: "string", description: "What the token is for, e.g. phone", required: true },
+      scope: {
+        type: "string",
+        description: "Comma-separated scopes: read, control, approve, admin",
+        required: true,
+        valueHint: "LIST",
+      },
+    },
+    run: ({ args }) =>
+      withClient(args, async (client) => {
+        const scopes = args.scope
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean);
+        const result = await client.call<{ token: string; info: TokenInfo }>("token.create", {
+          name: args.name,
+          scopes,
+        });
+        if (args.json) return printJson(result);
+        console.log(result.token);
+      }),
+  }),
+  list: defineCommand({
+    meta: { name: "list", description: "Every token, without secrets" },
+    args: commonArgs,
+    run: ({ args }) =>
+      withClient(args, async (client) => {
+        const tokens = await client.call<TokenInfo[]>("token.list");
+        if (args.json) return printJson(tokens);
+        for (const t of tokens) {
+          console.log(`${t.id.padEnd(10)}${t.name.padEnd(20)}${t.scopes.join(",")}`);
+        }
+      }),
+  }),
+  revoke: defineCommand({
+    meta: { name: "revoke", description: "Revoke an extra token by id or name" },
+    args: {
+      ...commonArgs,
+      id: { type: "positional", description: "Token id or name", required: true },
+    },
+    run: ({ args }) =>
+      withClient(args, async (client) => {
+        const revoked = await client.call<TokenInfo>("token.revoke", { id: args.id });
+        if (args.json) return printJson(revoked);
+        console.log(`revoked ${revoked.id} (${revoked.name})`);
+      }),
+  }),
+};
+
+export const token = defineCommand({
+  meta: {
+    name: "token",
+    description: "Print the remote API's main token; rotate, create, list, revoke tokens",
+  },
+  args: commonArgs,
+  subCommands: tokenCommands,
+  run: ({ args, rawArgs }) => {
+    if (rawArgs.some((a) => Object.hasOwn(tokenCommands, a))) return;
+    return withClient(args, async (client) => {
+      const result = await client.call<{ token: string }>("token.show");
+      if (args.json) return printJson(result);
+      console.log(result.token);
+    });
+  },
+});
+
 export const completion = defineCommand({
   meta: { name: "completion", description: "Print a shell completion script (bash or zsh)" },
   args: { shell: { type: "positional", description: "bash or zsh", required: true } },
@@ -328,6 +416,7 @@ export const poolctlCommand = defineCommand({
     call,
     monitor,
     introspect,
+    token,
     completion: () => completion,
   },
 });

@@ -1,0 +1,454 @@
+/** The remote API on loopback: WebSocket JSON-RPC, tokens and scopes, REST, /ws, TLS. */
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { WebSocket } from "ws";
+import { connectUnix, connectWs, RpcError, type RpcClient } from "../src/rpc/client.js";
+import type { SessionInfo } from "../src/session/session.js";
+import {
+  PoolProcess,
+  repoRoot,
+  startFakePool,
+  tempDir,
+  waitFor,
+  writeFakeConfig,
+} from "./helpers.js";
+
+const poolctl = join(repoRoot, "dist", "src", "bin", "claude-poolctl.js");
+let pool: PoolProcess;
+let url: string;
+let admin: string;
+let local: RpcClient;
+const clients: RpcClient[] = [];
+
+async function remote(token: string | undefined = admin): Promise<RpcClient> {
+  const client = await connectWs(url, { token });
+  clients.push(client);
+  return client;
+}
+
+async function rejectsWith(
+  promise: Promise<unknown>,
+  code: number,
+  message: RegExp,
+): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof RpcError, String(err));
+    assert.equal(err.code, code, err.message);
+    assert.match(err.message, message);
+    return true;
+  });
+}
+
+function http(path: string, init: RequestInit & { token?: string | null } = {}): Promise<Response> {
+  const token = init.token === undefined ? admin : init.token;
+  const headers: Record<string, string> = { ...(init.headers as Record<string, string>) };
+  if (token) headers.authorization = `Bearer ${token}`;
+  return fetch(`${url.replace(/^ws/, "http")}${path}`, { ...init, headers });
+}
+
+/** Resolves once the session's screen shows the fake's prompt. */
+async function untilPrompt(c: RpcClient, id: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const { lines } = await c.call<{ lines: string[] }>("session.logs", { id });
+    if (lines.some((l) => l.startsWith(">"))) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`session ${id} never showed its prompt`);
+}
+
+/** A WebSocket handshake by hand, then a socket that does nothing it is not told to. */
+async function rawUpgrade(path: string, token: string): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  await new Promise((resolve) => socket.once("connect", resolve));
+  socket.write(
+    `GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n` +
+      `Authorization: Bearer ${token}\r\n\r\n`,
+  );
+  const head = await new Promise<string>((resolve) =>
+    socket.once("data", (d: Buffer) => resolve(d.toString())),
+  );
+  assert.match(head, /^HTTP\/1\.1 101/);
+  return socket;
+}
+
+/** Sends one text frame (masked, as a client must) on a raw upgraded socket. */
+function sendFrame(socket: Socket, text: string): void {
+  const payload = Buffer.from(text);
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const header =
+    payload.length < 126
+      ? Buffer.from([0x81, 0x80 | payload.length])
+      : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+  const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]));
+  socket.write(Buffer.concat([header, mask, masked]));
+}
+
+before(async () => {
+  const dir = tempDir();
+  pool = await startFakePool(
+    {
+      maxSessions: 4,
+      stopTimeoutSeconds: 2,
+      requestsPerSecond: 50,
+      pingSeconds: 0.5,
+      allowedOrigins: ["https://app.example"],
+    },
+    dir,
+  );
+  url = /remote API: (ws:\/\/[^/\s]+)\/rpc/.exec(pool.stderr)![1];
+  admin = readFileSync(join(dir, "state", "claude-pool", "token"), "utf8").trim();
+  local = await connectUnix(pool.socket);
+});
+
+after(async () => {
+  for (const c of clients) c.close();
+  local.close();
+  await pool.stop();
+});
+
+describe("authentication", () => {
+  it("/health needs no token and says no more than ok, uptime, active, max", async () => {
+    const res = await http("/health", { token: null });
+    assert.equal(res.status, 200);
+    assert.deepEqual(Object.keys((await res.json()) as object).sort(), [
+      "active",
+      "max",
+      "status",
+      "uptime",
+    ]);
+  });
+
+  it("refuses a missing or wrong token, on WebSocket and REST alike", async () => {
+    await rejectsWith(connectWs(url), -32004, /no token/);
+    await rejectsWith(connectWs(url, { token: "cpt_wrong" }), -32004, /unknown or revoked token/);
+    assert.equal((await http("/sessions", { token: null })).status, 401);
+    assert.equal((await http("/sessions", { token: "cpt_wrong" })).status, 401);
+  });
+
+  it("takes the token from ?token= for browsers", async () => {
+    const ws = new WebSocket(`${url}/rpc?token=${admin}`);
+    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    ws.close();
+  });
+
+  it("checks a browser's Origin against allowedOrigins", async () => {
+    const refused = new WebSocket(`${url}/rpc`, {
+      headers: { authorization: `Bearer ${admin}`, origin: "https://evil.example" },
+    });
+    const status = await new Promise<number>((resolve) =>
+      refused.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)),
+    );
+    assert.equal(status, 403);
+    const allowed = new WebSocket(`${url}/rpc`, {
+      headers: { authorization: `Bearer ${admin}`, origin: "https://app.example" },
+    });
+    await new Promise((resolve, reject) => allowed.once("open", resolve).once("error", reject));
+    allowed.close();
+  });
+
+  it("each scope reaches its own methods only; a revoked token stops working", async () => {
+    const make = (name: string, scopes: string[]) =>
+      local.call<{ token: string }>("token.create", { name, scopes }).then((r) => r.token);
+    const readerToken = await make("reader", ["read"]);
+    const reader = await remote(readerToken);
+    const controller = await remote(await make("controller", ["control"]));
+    const approver = await remote(await make("approver", ["approve"]));
+    const administrator = await remote(admin);
+
+    assert.ok(Array.isArray(await reader.call("session.list")));
+    await rejectsWith(
+      reader.call("session.spawn", { name: "nope" }),
+      -32004,
+      /needs a token with the "control" scope/,
+    );
+    await rejectsWith(reader.call("token.list"), -32004, /"admin" scope/);
+    await rejectsWith(approver.call("session.list"), -32004, /"read" scope/);
+    await rejectsWith(
+      controller.call("token.create", { name: "x", scopes: ["admin"] }),
+      -32004,
+      /"admin"/,
+    );
+
+    const s = await controller.call<SessionInfo>("session.spawn", { name: "scoped" });
+    await reader.call("session.attach", { id: s.id, readOnly: true });
+    await rejectsWith(
+      reader.call("session.attach", { id: s.id }),
+      -32004,
+      /writable attach needs the "control" scope/,
+    );
+    await rejectsWith(reader.call("session.send", { id: s.id, text: "hi" }), -32004, /"control"/);
+    await controller.call("session.kill", { id: s.id });
+    await controller.call("session.remove", { id: s.id });
+
+    const listed = await administrator.call<{ name: string; scopes: string[] }[]>("token.list");
+    assert.deepEqual(listed.find((t) => t.name === "reader")?.scopes, ["read"]);
+    assert.ok(!JSON.stringify(listed).includes("cpt_"), "no secrets in the list");
+    await administrator.call("token.revoke", { id: "reader" });
+    await rejectsWith(connectWs(url, { token: readerToken }), -32004, /unknown or revoked token/);
+  });
+});
+
+describe("protocol limits", () => {
+  it("answers malformed JSON with -32700 and keeps the connection", async () => {
+    const ws = new WebSocket(`${url}/rpc`, { headers: { authorization: `Bearer ${admin}` } });
+    await new Promise((resolve) => ws.once("open", resolve));
+    const replies: Record<string, unknown>[] = [];
+    ws.on("message", (d) => replies.push(JSON.parse(d.toString()) as Record<string, unknown>));
+    ws.send("{ not json");
+    ws.send(JSON.stringify({ jsonrpc: "2.0", id: 5, method: "pool.status" }));
+    await waitFor("two replies", () => replies.length >= 2);
+    assert.equal((replies[0].error as { code: number }).code, -32700);
+    assert.equal(replies[1].id, 5);
+    ws.close();
+  });
+
+  it("closes the connection with 1009 on a frame over 1 MiB", async () => {
+    const ws = new WebSocket(`${url}/rpc`, { headers: { authorization: `Bearer ${admin}` } });
+    await new Promise((resolve) => ws.once("open", resolve));
+    const closed = new Promise<number>((resolve) => ws.once("close", resolve));
+    ws.send("x".repeat((1 << 20) + 1));
+    assert.equal(await closed, 1009);
+  });
+
+  it("limits requests per connection", async () => {
+    const c = await remote();
+    const results = await Promise.allSettled(
+      Array.from({ length: 300 }, () => c.call("pool.status")),
+    );
+    const limited = results.filter((r) => r.status === "rejected");
+    assert.ok(limited.length > 0, "some requests are refused");
+    assert.ok(results.filter((r) => r.status === "fulfilled").length >= 50, "a burst goes through");
+  });
+
+  it("drops a peer that stops answering pings", async () => {
+    const socket = await rawUpgrade("/rpc", admin);
+    socket.pause(); // read nothing: no pong ever goes back
+    const closed = new Promise((resolve) => socket.once("close", resolve));
+    socket.resume();
+    socket.on("data", () => {}); // reads frames but never answers a ping
+    await closed;
+  });
+});
+
+describe("seed REST API and /ws", () => {
+  it("GET/POST /sessions, GET/DELETE /sessions/:id, POST /sessions/:id/resume", async () => {
+    const created = await http("/sessions", {
+      method: "POST",
+      body: JSON.stringify({ name: "rest" }),
+    });
+    assert.equal(created.status, 201);
+    const session = (await created.json()) as SessionInfo;
+    assert.equal(session.name, "rest");
+    const list = (await (await http("/sessions")).json()) as SessionInfo[];
+    assert.ok(list.some((s) => s.id === session.id));
+    assert.equal(
+      ((await (await http(`/sessions/${session.id}`)).json()) as SessionInfo).id,
+      session.id,
+    );
+    const killed = await http(`/sessions/rest`, { method: "DELETE" });
+    assert.equal(killed.status, 200);
+    assert.equal(((await killed.json()) as SessionInfo).status, "stopped");
+    const resumed = await http(`/sessions/${session.id}/resume`, { method: "POST" });
+    assert.equal(resumed.status, 200);
+    const again = await http(`/sessions/${session.id}/resume`, { method: "POST" });
+    assert.equal(again.status, 409);
+    assert.match(
+      ((await again.json()) as { error: string }).error,
+      /only stopped, crashed or failed/,
+    );
+    await http(`/sessions/${session.id}`, { method: "DELETE" });
+    await local.call("session.remove", { id: session.id });
+  });
+
+  it("answers errors as JSON with status codes", async () => {
+    assert.equal((await http("/sessions/nonexistent")).status, 404);
+    const bad = await http("/sessions", { method: "POST", body: "{nope" });
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /not valid JSON/);
+    assert.equal(
+      (await http("/sessions", { method: "POST", body: '{"pluginDirs":"x"}' })).status,
+      400,
+    );
+    assert.equal((await http("/nowhere")).status, 404);
+    const ids: string[] = [];
+    for (;;) {
+      const res = await http("/sessions", { method: "POST", body: "{}" });
+      if (res.status === 409) {
+        assert.match(((await res.json()) as { error: string }).error, /pool is full/);
+        break;
+      }
+      assert.equal(res.status, 201);
+      ids.push(((await res.json()) as SessionInfo).id);
+    }
+    for (const id of ids) {
+      await local.call("session.kill", { id });
+      await local.call("session.remove", { id });
+    }
+  });
+
+  it("/ws sends the session list, then updates and removals", async () => {
+    const ws = new WebSocket(`${url}/ws`, { headers: { authorization: `Bearer ${admin}` } });
+    const events: { type: string; session?: SessionInfo; id?: string; sessions?: unknown[] }[] = [];
+    ws.on("message", (d) => events.push(JSON.parse(d.toString())));
+    await waitFor("the first message", () => events.length > 0);
+    assert.equal(events[0].type, "sessions");
+    assert.ok(Array.isArray(events[0].sessions));
+    const s = await local.call<SessionInfo>("session.spawn", { name: "watched" });
+    await waitFor("a running update", () =>
+      events.some(
+        (e) =>
+          e.type === "session_update" && e.session?.id === s.id && e.session.status === "running",
+      ),
+    );
+    await local.call("session.kill", { id: s.id });
+    await local.call("session.remove", { id: s.id });
+    await waitFor("removed", () =>
+      events.some((e) => e.type === "session_removed" && e.id === s.id),
+    );
+    ws.close();
+  });
+});
+
+describe("remote attach", () => {
+  it("replays the screen and streams live output over WebSocket", async () => {
+    const c = await remote();
+    const s = await c.call<SessionInfo>("session.spawn", { name: "far" });
+    let live = "";
+    c.on("notification", (m, p) => {
+      if (m === "session.output" && p.id === s.id) live += String(p.data);
+    });
+    await untilPrompt(c, s.id);
+    const screen = await c.call<{ data: string }>("session.attach", { id: s.id });
+    assert.match(screen.data, /Claude Code \(fake\)/);
+    await c.call("session.send", { id: s.id, text: "over the network" });
+    await waitFor("the reply", () => /You said: over the network/.test(live));
+    await c.call("session.kill", { id: s.id });
+    await c.call("session.remove", { id: s.id });
+  });
+
+  it("a slow WebSocket client during a flood: bounded memory, others unaffected", async () => {
+    const fast = await remote();
+    const s = await fast.call<SessionInfo>("session.spawn", { name: "wsflood" });
+    let fastText = "";
+    fast.on("notification", (m, p) => {
+      if (m === "session.output" && p.id === s.id)
+        fastText = (fastText + String(p.data)).slice(-4096);
+    });
+    await untilPrompt(fast, s.id);
+    await fast.call("session.attach", { id: s.id });
+    // a first flood grows the screen's scrollback and the heap to their working size
+    await fast.call("session.send", { id: s.id, text: "/flood 8000000" });
+    await waitFor("the warm-up flood", () => /flood done/.test(fastText), 60_000);
+    fastText = "";
+    const slow = await rawUpgrade("/rpc", admin);
+    sendFrame(
+      slow,
+      JSON.stringify({ jsonrpc: "2.0", id: 1, method: "session.attach", params: { id: s.id } }),
+    );
+    slow.pause();
+    const rss = () =>
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pool.child.pid}/status`, "utf8"))![1]) *
+      1024;
+    const before = rss();
+    await fast.call("session.send", { id: s.id, text: "/flood 8000000" });
+    await waitFor("the flood to reach the fast client", () => /flood done/.test(fastText), 60_000);
+    const growth = rss() - before;
+    assert.ok(growth < 32 * 1024 * 1024, `pool RSS grew by ${growth} bytes`);
+    slow.destroy();
+    await fast.call("session.kill", { id: s.id });
+    await fast.call("session.remove", { id: s.id });
+  });
+});
+
+describe("claude-poolctl over the network and tokens", () => {
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [poolctl, ...args], {
+      encoding: "utf8",
+      env: { ...process.env, CLAUDE_POOL_SOCKET: pool.socket, ...env },
+    });
+
+  it("token prints the main token; create, list and revoke manage extra ones", () => {
+    assert.equal(run(["token"]).stdout.trim(), admin);
+    const made = run(["token", "create", "--name", "phone", "--scope", "read,approve"]);
+    assert.equal(made.status, 0, made.stderr);
+    const phone = made.stdout.trim();
+    assert.match(phone, /^cpt_/);
+    assert.match(run(["token", "list"]).stdout, /phone\s+read,approve/);
+    const status = run(["status", "--url", url, "--token", phone]);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, /^claude-pool \| status: ok/);
+    const spawn = run(["spawn", "--name", "nope"], {
+      CLAUDE_POOL_URL: url,
+      CLAUDE_POOL_TOKEN: phone,
+      CLAUDE_POOL_SOCKET: "",
+    });
+    assert.equal(spawn.status, 1);
+    assert.match(spawn.stderr, /"control" scope/);
+    assert.match(run(["token", "revoke", "phone"]).stdout, /^revoked [0-9a-f]{8} \(phone\)/);
+    const revoked = run(["list", "--url", url, "--token", phone]);
+    assert.equal(revoked.status, 1);
+    assert.match(revoked.stderr, /unknown or revoked token/);
+  });
+
+  it("token rotate replaces the main token", async () => {
+    const rotated = run(["token", "rotate"]).stdout.trim();
+    assert.notEqual(rotated, admin);
+    await rejectsWith(connectWs(url, { token: admin }), -32004, /unknown or revoked/);
+    admin = rotated;
+    await (await remote(admin)).call("pool.status");
+  });
+});
+
+it("refuses a non-loopback address without TLS, and says why", async () => {
+  const dir = tempDir();
+  writeFakeConfig(dir, { bind: "0.0.0.0" });
+  const p = new PoolProcess(dir, ["--config", join(dir, "pool.json")]);
+  assert.equal((await p.exited).code, 1);
+  assert.match(p.stderr, /refusing to serve the remote API on 0\.0\.0\.0 without TLS.*tls\.cert/);
+});
+
+it("serves wss:// with a certificate made here", { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      join(dir, "cert.pem"),
+    ],
+    { stdio: "ignore" },
+  );
+  const secure = await startFakePool(
+    { tls: { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") } },
+    dir,
+  );
+  try {
+    const wss = /remote API: (wss:\/\/[^/\s]+)\/rpc/.exec(secure.stderr)![1];
+    const token = readFileSync(join(dir, "state", "claude-pool", "token"), "utf8").trim();
+    const c = await connectWs(wss, { token, ca: readFileSync(join(dir, "cert.pem")) });
+    assert.equal((await c.call<{ status: string }>("pool.status")).status, "ok");
+    c.close();
+    await assert.rejects(connectWs(wss, { token }), /self-signed certificate/);
+  } finally {
+    await secure.stop();
+  }
+});
