@@ -39,10 +39,11 @@ function runningRecord(dir: string, name: string, notPid?: number): SessionRecor
   return r?.status === "running" && r.pid !== null && r.pid !== notPid ? r : false;
 }
 
+/** Running, as opposed to gone or a zombie its new parent has not reaped yet. */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.charAt(stat.lastIndexOf(")") + 2) !== "Z";
   } catch {
     return false;
   }

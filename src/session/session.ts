@@ -115,6 +115,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private generation = 0;
   private usage: Usage | null = null;
   private usageTimer: NodeJS.Timeout | null = null;
+  private pollUsage: (() => Promise<void>) | null = null;
   private ptyListeners: Disposable[] = [];
   private watcher: ClaudeSessionWatcher | null = null;
   private exited: Promise<void> = Promise.resolve();
@@ -388,7 +389,9 @@ export class Session extends EventEmitter<SessionEvents> {
         },
         () => {},
       );
-    void poll();
+    // the first reading waits for claude: until it runs, the scope holds only the stopped shell
+    this.pollUsage = poll;
+    if (this.status === "running") void poll();
     this.usageTimer = setInterval(poll, usageIntervalMs);
     this.usageTimer.unref();
     this.emit("changed");
@@ -446,6 +449,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.killTimer = null;
     if (this.usageTimer) clearInterval(this.usageTimer);
     this.usageTimer = null;
+    this.pollUsage = null;
     this.usage = null;
     this.launched = null;
     this.activity.setBlockedOn(null);
@@ -512,7 +516,9 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   private markRunning(): void {
-    if (this.status === "starting") this.transition("running");
+    if (this.status !== "starting") return;
+    this.transition("running");
+    void this.pollUsage?.();
   }
 
   private transition(to: SessionStatus): void {
