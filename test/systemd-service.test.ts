@@ -1,7 +1,9 @@
 /**
- * The shipped unit files against a real user manager: socket activation, Type=notify with
- * READY/STATUS/RELOADING/STOPPING and watchdog pings, the hardening options, the sessions slice.
- * Only inside test/systemd-sandbox: it installs units into the user manager's config.
+ * The real service: the shipped units (claude-pool.service, .socket, -sessions.slice) with
+ * `claude-pool start` over fake claudes, under the sandbox's user manager. Socket activation,
+ * READY and STATUS, reload, the watchdog, stop, a second activation, journald priorities.
+ * Only inside test/systemd-sandbox (test/run-systemd-tests): it installs units into the user
+ * manager's config. The journald test needs SANDBOX_JOURNALD=1, which test/run-systemd-tests sets.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -9,25 +11,45 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
+  readFileSync,
   readdirSync,
   rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
-import { connect } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { repoRoot, waitFor } from "./helpers.js";
+import { connectUnix } from "../src/rpc/client.js";
+import type { SessionInfo } from "../src/session/session.js";
+import { processState } from "../src/systemd/scope-launch.js";
+import { claudePoolBin, fakeClaude, repoRoot, tempDir } from "./helpers.js";
 
 const inSandbox = process.env.SANDBOX_MANAGER_PID !== undefined;
 const skip = inSandbox ? false : "not inside test/systemd-sandbox (run test/run-systemd-tests)";
+const noJournal =
+  process.env.SANDBOX_JOURNALD === "1"
+    ? false
+    : "no private journald: SANDBOX_JOURNALD is not 1 (test/run-systemd-tests sets it)";
 const unitDir = join(process.env.XDG_CONFIG_HOME ?? "/nonexistent", "systemd", "user");
 const socketPath = join(
   process.env.XDG_RUNTIME_DIR ?? "/nonexistent",
   "claude-pool",
   "control.sock",
 );
-const fixture = join(repoRoot, "dist", "test", "systemd-service-fixture.js");
+const SERVICE = "claude-pool.service";
+const SOCKET = "claude-pool.socket";
+const WATCHDOG_SEC = 2;
+/** What the sessions' claude must not inherit from the service. */
+const SERVICE_VARIABLES = [
+  "LISTEN_FDS",
+  "LISTEN_PID",
+  "LISTEN_FDNAMES",
+  "NOTIFY_SOCKET",
+  "WATCHDOG_USEC",
+  "WATCHDOG_PID",
+  "INVOCATION_ID",
+  "JOURNAL_STREAM",
+];
 
 function systemctl(...args: string[]): string {
   return execFileSync("systemctl", ["--user", ...args], {
@@ -46,154 +68,350 @@ function show(unit: string, ...props: string[]): Record<string, string> {
   );
 }
 
-interface FixtureReply {
-  pid: number;
-  listenFd: number | null;
-  leftInEnv: string[];
-  notify: boolean;
-  watchdogIntervalMs: number | null;
-  reloads: number;
+/** Every loaded claude-pool-*.scope, in any state. */
+function scopeUnits(): string[] {
+  return systemctl("list-units", "--all", "--plain", "--no-legend", "claude-pool-*.scope")
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/)[0])
+    .filter((name) => name !== undefined && name !== "");
 }
 
-function ask(): Promise<FixtureReply> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    const socket = connect(socketPath);
-    socket.setEncoding("utf8");
-    socket.on("data", (d: string) => (text += d));
-    socket.on("end", () => resolve(JSON.parse(text) as FixtureReply));
-    socket.on("error", reject);
-    socket.setTimeout(10_000, () => socket.destroy(new Error("no answer from the service")));
-  });
+/** Gone, or a zombie nobody has reaped yet: it runs no more either way. */
+function gone(pid: number): boolean {
+  const state = processState(pid);
+  return state === null || state === "Z" || state === "X";
 }
 
-async function waitForState(unit: string, want: Record<string, string>): Promise<void> {
+/** Polls `probe` until it yields a value other than undefined/false; fails at the deadline. */
+async function eventually<T>(
+  what: () => string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function waitForProps(unit: string, want: Record<string, string>): Promise<void> {
   let last: Record<string, string> = {};
-  await waitFor(`${unit} ${JSON.stringify(want)} (last seen ${JSON.stringify(last)})`, () => {
-    last = show(unit, ...Object.keys(want));
-    return Object.entries(want).every(([k, v]) => last[k] === v);
-  });
+  await eventually(
+    () => `${unit} ${JSON.stringify(want)}, last seen ${JSON.stringify(last)}`,
+    () => {
+      last = show(unit, ...Object.keys(want));
+      return Object.entries(want).every(([k, v]) => last[k] === v);
+    },
+  );
 }
 
-describe("claude-pool units under a user manager", { skip }, () => {
-  before(() => {
-    mkdirSync(join(unitDir, "claude-pool.service.d"), { recursive: true });
-    for (const file of readdirSync(join(repoRoot, "units"))) {
-      copyFileSync(join(repoRoot, "units", file), join(unitDir, file));
-    }
-    // The shipped service, with the fixture for ExecStart and a short watchdog to see the pings.
+/** One call over a fresh connection to the control socket (which activates the service). */
+async function call<T>(method: string, params?: object): Promise<T> {
+  const client = await connectUnix(socketPath);
+  try {
+    return await client.call<T>(method, params);
+  } finally {
+    client.close();
+  }
+}
+
+/** Polls session.list until every session named in `names` runs in its scope. */
+async function runningInScopes(names: string[]): Promise<SessionInfo[]> {
+  let last: SessionInfo[] = [];
+  return eventually(
+    () => `${names.join(", ")} running in their scopes; last seen ${JSON.stringify(last)}`,
+    async () => {
+      last = await call<SessionInfo[]>("session.list");
+      const found = names.map((n) => last.find((s) => s.name === n));
+      const ok = found.every(
+        (s) =>
+          s !== undefined &&
+          s.status === "running" &&
+          s.pid !== null &&
+          s.unit === `claude-pool-${s.id}.scope`,
+      );
+      return ok ? (found as SessionInfo[]) : false;
+    },
+  );
+}
+
+/** The service's journal entries written by the pool itself (its stderr), as journald stores them. */
+function poolJournal(...args: string[]): { MESSAGE: string; PRIORITY: string }[] {
+  const out = execFileSync(
+    "journalctl",
+    ["--user-unit", SERVICE, "--output", "json", "--no-pager", ...args],
+    { encoding: "utf8" },
+  );
+  return out
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((e) => e.SYSLOG_IDENTIFIER === "claude-pool" && e._TRANSPORT === "stdout")
+    .map((e) => ({ MESSAGE: String(e.MESSAGE), PRIORITY: String(e.PRIORITY) }));
+}
+
+describe("claude-pool.service under a user manager", { skip }, () => {
+  const dir = inSandbox ? tempDir("claude-pool-service-") : "/nonexistent";
+  const configFile = join(dir, "pool.json");
+  const unitFiles = inSandbox ? readdirSync(join(repoRoot, "units")) : [];
+  const writeConfig = (overrides: Record<string, unknown> = {}) =>
     writeFileSync(
-      join(unitDir, "claude-pool.service.d", "50-test.conf"),
-      `[Service]\nExecStart=\nExecStart=${process.execPath} ${fixture}\nWatchdogSec=2\n`,
+      configFile,
+      JSON.stringify({
+        claudePath: fakeClaude,
+        apiPort: 0,
+        systemd: "required",
+        maxSessions: 4,
+        stopTimeoutSeconds: 2,
+        restart: { backoffSeconds: 0.1, maxBackoffSeconds: 1 },
+        defaults: { workingDirectory: join(dir, "work") },
+        primarySession: { name: "primary", keepWarm: true },
+        ...overrides,
+      }),
+    );
+  /** MainPID of the first activation, and the pids of its sessions. */
+  let mainPid = 0;
+  let sessionPids: Record<string, number> = {};
+  let activatedAt = 0;
+
+  before(() => {
+    for (const sub of ["work", "state", "claude"]) mkdirSync(join(dir, sub));
+    writeConfig();
+    for (const file of unitFiles) copyFileSync(join(repoRoot, "units", file), join(unitDir, file));
+    mkdirSync(join(unitDir, `${SERVICE}.d`), { recursive: true });
+    writeFileSync(
+      join(unitDir, `${SERVICE}.d`, "50-test.conf"),
+      [
+        "[Service]",
+        "ExecStart=",
+        `ExecStart=${process.execPath} ${claudePoolBin} start --config ${configFile}`,
+        `Environment=XDG_STATE_HOME=${dir}/state CLAUDE_CONFIG_DIR=${dir}/claude`,
+        `Environment=PATH=${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
+        `WatchdogSec=${WATCHDOG_SEC}`,
+        "",
+      ].join("\n"),
     );
     systemctl("daemon-reload");
   });
 
   after(() => {
     try {
-      systemctl("stop", "claude-pool.socket", "claude-pool.service");
+      systemctl("disable", "--now", SOCKET, SERVICE);
     } finally {
-      rmSync(join(unitDir, "claude-pool.service.d"), { recursive: true, force: true });
-      for (const file of readdirSync(join(repoRoot, "units"))) rmSync(join(unitDir, file));
+      rmSync(join(unitDir, `${SERVICE}.d`), { recursive: true, force: true });
+      for (const file of unitFiles) rmSync(join(unitDir, file), { force: true });
       systemctl("daemon-reload");
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it("loads the service with the intended settings", () => {
-    const props = show(
-      "claude-pool.service",
-      "LoadState",
-      "Type",
-      "NotifyAccess",
-      "KillMode",
-      "Restart",
-      "RestartPreventExitStatus",
-      "NoNewPrivileges",
-      "LockPersonality",
-      "RestrictRealtime",
-      "RestrictSUIDSGID",
-      "PrivateTmp",
+  it("loads the shipped units with the test's ExecStart", () => {
+    assert.deepEqual(
+      show(
+        SERVICE,
+        "LoadState",
+        "Type",
+        "NotifyAccess",
+        "KillMode",
+        "Restart",
+        "RestartPreventExitStatus",
+        "NoNewPrivileges",
+        "LockPersonality",
+        "RestrictRealtime",
+        "RestrictSUIDSGID",
+        "PrivateTmp",
+      ),
+      {
+        LoadState: "loaded",
+        Type: "notify",
+        NotifyAccess: "all",
+        KillMode: "mixed",
+        Restart: "on-failure",
+        RestartPreventExitStatus: "78",
+        NoNewPrivileges: "yes",
+        LockPersonality: "yes",
+        RestrictRealtime: "yes",
+        RestrictSUIDSGID: "yes",
+        PrivateTmp: "no",
+      },
     );
-    assert.deepEqual(props, {
-      LoadState: "loaded",
-      Type: "notify",
-      NotifyAccess: "all",
-      KillMode: "mixed",
-      Restart: "on-failure",
-      RestartPreventExitStatus: "78",
-      NoNewPrivileges: "yes",
-      LockPersonality: "yes",
-      RestrictRealtime: "yes",
-      RestrictSUIDSGID: "yes",
-      PrivateTmp: "no",
-    });
-  });
-
-  it("the sessions slice loads with its description", () => {
+    assert.match(
+      show(SERVICE, "ExecStart").ExecStart,
+      new RegExp(`argv\\[\\]=${process.execPath} ${claudePoolBin} start --config ${configFile} `),
+    );
     assert.deepEqual(show("claude-pool-sessions.slice", "LoadState", "Description"), {
       LoadState: "loaded",
       Description: "claude-pool sessions",
     });
   });
 
-  it("enabling the socket listens on %t/claude-pool/control.sock, 0600 in a 0700 directory", () => {
-    systemctl("enable", "--now", "claude-pool.socket");
-    assert.equal(show("claude-pool.service", "ActiveState").ActiveState, "inactive");
+  it("enabling the socket listens on %t/claude-pool/control.sock (0600 in a 0700 dir); the service waits", () => {
+    systemctl("enable", "--now", SOCKET);
+    assert.equal(show(SOCKET, "ActiveState").ActiveState, "active");
+    assert.equal(show(SERVICE, "ActiveState").ActiveState, "inactive");
     assert.ok(statSync(socketPath).isSocket());
     assert.equal(statSync(socketPath).mode & 0o777, 0o600);
-    assert.equal(statSync(join(socketPath, "..")).mode & 0o777, 0o700);
+    assert.equal(statSync(dirname(socketPath)).mode & 0o777, 0o700);
   });
 
-  it("the first client starts the service, which gets fd 3 and clears the variables", async () => {
-    const reply = await ask();
-    assert.equal(reply.listenFd, 3);
-    assert.deepEqual(reply.leftInEnv, []);
-    assert.equal(reply.notify, true);
-    assert.equal(reply.watchdogIntervalMs, 1000);
-    await waitForState("claude-pool.service", {
+  it("the first client starts the service; pool.status answers on the activated socket", async () => {
+    const client = await connectUnix(socketPath);
+    const status = await client
+      .call<{ pid: number; systemd: { scopes: boolean } }>("pool.status")
+      .finally(() => client.close());
+    activatedAt = Date.now();
+    mainPid = status.pid;
+    assert.equal(status.systemd.scopes, true);
+    const props = show(SERVICE, "ActiveState", "SubState", "MainPID", "NRestarts", "WatchdogUSec");
+    assert.deepEqual(props, {
       ActiveState: "active",
       SubState: "running",
-      StatusText: "0/5 sessions",
-      MainPID: String(reply.pid),
+      MainPID: String(mainPid),
+      NRestarts: "0",
+      WatchdogUSec: `${WATCHDOG_SEC}s`,
     });
   });
 
-  it("watchdog pings keep it running past WatchdogSec", async () => {
-    const { pid } = await ask();
-    const until = Date.now() + 4500;
-    await waitFor("4.5 s (over two WatchdogSec periods)", () => Date.now() >= until, 6000);
-    assert.deepEqual(show("claude-pool.service", "ActiveState", "MainPID", "NRestarts"), {
+  it('after READY, StatusText says "N/M sessions" and follows a session start', async () => {
+    await waitForProps(SERVICE, { ActiveState: "active", StatusText: "1/4 sessions" });
+    await call("session.spawn", { name: "second" });
+    await waitForProps(SERVICE, { ActiveState: "active", StatusText: "2/4 sessions" });
+    const sessions = await runningInScopes(["primary", "second"]);
+    sessionPids = Object.fromEntries(sessions.map((s) => [s.name, s.pid!]));
+  });
+
+  it("sessions run in their scopes, not in the service, without the service's variables", () => {
+    const serviceCgroup = show(SERVICE, "ControlGroup").ControlGroup;
+    for (const [name, pid] of Object.entries(sessionPids)) {
+      const cgroup = readFileSync(`/proc/${pid}/cgroup`, "utf8");
+      assert.match(cgroup, /\/claude-pool-sessions\.slice\/claude-pool-[0-9a-f]{8}\.scope$/m, name);
+      assert.ok(!cgroup.includes(`${serviceCgroup}\n`), `${name} is not in ${serviceCgroup}`);
+      const env = readFileSync(`/proc/${pid}/environ`, "utf8")
+        .split("\0")
+        .map((e) => e.slice(0, e.indexOf("=")));
+      assert.deepEqual(
+        SERVICE_VARIABLES.filter((v) => env.includes(v)),
+        [],
+        `${name} inherited service variables`,
+      );
+      assert.ok(env.includes("CLAUDE_POOL_SESSION_ID"));
+    }
+  });
+
+  it("reload rereads the config in the same process; sessions keep running", async () => {
+    writeConfig({ maxSessions: 6 });
+    systemctl("reload", SERVICE);
+    await waitForProps(SERVICE, {
       ActiveState: "active",
-      MainPID: String(pid),
+      StatusText: "2/6 sessions",
+      MainPID: String(mainPid),
+    });
+    const config = await call<{ maxSessions: number }>("pool.config");
+    assert.equal(config.maxSessions, 6);
+    const sessions = await runningInScopes(["primary", "second"]);
+    assert.deepEqual(
+      Object.fromEntries(sessions.map((s) => [s.name, s.pid])),
+      sessionPids,
+      "same claude processes",
+    );
+    assert.equal(show(SERVICE, "NRestarts").NRestarts, "0");
+  });
+
+  it(
+    "logs to journald with priorities: an error at -p 3, no <N> prefixes, no timestamps",
+    { skip: noJournal },
+    async () => {
+      const failed = await call<SessionInfo>("session.spawn", {
+        name: "nowhere",
+        workingDirectory: join(dir, "missing"),
+      });
+      assert.equal(failed.status, "failed");
+      const failure = `session ${failed.id} (nowhere): failed, working directory ${join(dir, "missing")} does not exist`;
+      let errors: { MESSAGE: string; PRIORITY: string }[] = [];
+      await eventually(
+        () => `"${failure}" in journalctl -p 3: ${JSON.stringify(errors)}`,
+        () => {
+          errors = poolJournal("--priority", "3");
+          return errors.some((e) => e.MESSAGE.startsWith(failure));
+        },
+      );
+      assert.ok(
+        errors.every((e) => Number(e.PRIORITY) <= 3),
+        JSON.stringify(errors),
+      );
+
+      const entries = poolJournal();
+      const find = (re: RegExp) => entries.find((e) => re.test(e.MESSAGE));
+      assert.equal(find(/^claude-pool v\S+ \| port /)?.PRIORITY, "6");
+      assert.equal(find(/^control socket: fd 3 from systemd;/)?.PRIORITY, "6", "socket-activated");
+      assert.equal(find(/^reloaded .*running sessions are unchanged/)?.PRIORITY, "6");
+      assert.equal(find(/^session [0-9a-f]{8} \(nowhere\): failed/)?.PRIORITY, "3");
+      const decorated = entries.filter(
+        (e) =>
+          /^<\d>/.test(e.MESSAGE) ||
+          /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/.test(e.MESSAGE) ||
+          /^(DEBUG|INFO|WARN|ERROR)\b/.test(e.MESSAGE),
+      );
+      assert.deepEqual(decorated, [], "journald strips the priority; the pool adds no timestamp");
+    },
+  );
+
+  it(`the watchdog pings keep it alive past WatchdogSec=${WATCHDOG_SEC}`, async () => {
+    // WatchdogTimestamp is the last WATCHDOG=1; without pings systemd kills the pool after 2 s.
+    const start = Number(
+      show(SERVICE, "ExecMainStartTimestampMonotonic").ExecMainStartTimestampMonotonic,
+    );
+    let last = 0;
+    await eventually(
+      () =>
+        `a watchdog ping ${2 * WATCHDOG_SEC} s after the start; last at +${(last - start) / 1e6} s`,
+      () => {
+        last = Number(show(SERVICE, "WatchdogTimestampMonotonic").WatchdogTimestampMonotonic);
+        return last - start > 2 * WATCHDOG_SEC * 1e6;
+      },
+      3 * WATCHDOG_SEC * 1000 + 2000,
+    );
+    assert.ok(Date.now() - activatedAt > WATCHDOG_SEC * 1000);
+    assert.deepEqual(show(SERVICE, "ActiveState", "MainPID", "NRestarts"), {
+      ActiveState: "active",
+      MainPID: String(mainPid),
       NRestarts: "0",
     });
   });
 
-  it("reload goes through RELOADING=1 back to READY=1 in the same process", async () => {
-    const { pid } = await ask();
-    systemctl("reload", "claude-pool.service");
-    await waitForState("claude-pool.service", {
-      ActiveState: "active",
-      StatusText: "reloaded 1",
-      MainPID: String(pid),
-    });
-    assert.equal((await ask()).reloads, 1);
-  });
-
-  it("stop sends STOPPING and ends cleanly; the next client starts it again", async () => {
-    systemctl("stop", "claude-pool.service");
-    assert.deepEqual(show("claude-pool.service", "ActiveState", "Result", "ExecMainStatus"), {
+  it("stop ends the sessions and exits cleanly, leaving no claude-pool-*.scope", () => {
+    assert.equal(scopeUnits().length, 2);
+    systemctl("stop", SERVICE);
+    assert.deepEqual(show(SERVICE, "ActiveState", "Result", "ExecMainCode", "ExecMainStatus"), {
       ActiveState: "inactive",
       Result: "success",
+      ExecMainCode: "1", // CLD_EXITED
       ExecMainStatus: "0",
     });
-    const reply = await ask();
-    assert.equal(reply.listenFd, 3);
-    await waitForState("claude-pool.service", { ActiveState: "active" });
+    assert.deepEqual(scopeUnits(), []);
+    for (const [name, pid] of Object.entries(sessionPids)) assert.ok(gone(pid), `${name} ${pid}`);
+    assert.equal(show(SOCKET, "ActiveState").ActiveState, "active", "the socket keeps listening");
   });
 
-  it("stopping the socket removes the socket file", () => {
-    systemctl("stop", "claude-pool.socket", "claude-pool.service");
+  it("the next client starts it again, and the sessions resume in new scopes", async () => {
+    const status = await call<{ pid: number }>("pool.status");
+    assert.notEqual(status.pid, mainPid);
+    await waitForProps(SERVICE, {
+      ActiveState: "active",
+      MainPID: String(status.pid),
+      StatusText: "2/6 sessions",
+    });
+    const sessions = await runningInScopes(["primary", "second"]);
+    for (const s of sessions) assert.notEqual(s.pid, sessionPids[s.name]);
+  });
+
+  it("stopping socket and service removes the socket file and every scope", () => {
+    systemctl("stop", SOCKET, SERVICE);
     assert.equal(existsSync(socketPath), false);
+    assert.deepEqual(scopeUnits(), []);
+    assert.equal(show(SERVICE, "ActiveState").ActiveState, "inactive");
   });
 });
