@@ -9,12 +9,12 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { newRecord } from "../src/pool.js";
 import { resolveSpec } from "../src/session/spec.js";
 import { StateStore } from "../src/store/state-store.js";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pty from "node-pty";
-import { connectUnix, type RpcClient } from "../src/rpc/client.js";
+import { connectUnix, connectWs, type RpcClient } from "../src/rpc/client.js";
 import { LineReader } from "../src/rpc/line-reader.js";
 import type { SessionInfo } from "../src/session/session.js";
 import { fakeClaude, repoRoot, startFakePool, waitFor } from "../test/helpers.js";
@@ -116,8 +116,8 @@ async function rawFloodMs(): Promise<number> {
   return ms;
 }
 
-async function attachedFloodMs(client: RpcClient): Promise<number> {
-  const session = await client.call<SessionInfo>("session.spawn", { name: "flood" });
+async function attachedFloodMs(client: RpcClient, name: string): Promise<number> {
+  const session = await client.call<SessionInfo>("session.spawn", { name });
   let text = "";
   let waiting: ((ms: number) => void) | null = null;
   let t0 = 0;
@@ -133,12 +133,19 @@ async function attachedFloodMs(client: RpcClient): Promise<number> {
   await client.call("session.send", { id: session.id, text: `/flood ${floodBytes}` });
   const ms = await done;
   await client.call("session.kill", { id: session.id });
+  await client.call("session.remove", { id: session.id });
   return ms;
 }
 
+const line = (label: string, r: { perSecond: number; latencies: number[] }) =>
+  `  ${label.padEnd(24)} ${r.perSecond.toFixed(0).padStart(7)} req/s   p99 ${percentile(r.latencies, 99).toFixed(2)} ms`;
+
 seedRegistry(100);
-const pool = await startFakePool({}, dir);
+const pool = await startFakePool({ requestsPerSecond: 0 }, dir);
 const client = await connectUnix(pool.socket);
+const url = /remote API: (ws:\/\/[^/\s]+)\/rpc/.exec(pool.stderr)![1];
+const token = readFileSync(join(dir, "state", "claude-pool", "token"), "utf8").trim();
+const ws = await connectWs(url, { token });
 const sessions = await client.call<SessionInfo[]>("session.list");
 const count = sessions.length;
 
@@ -146,49 +153,54 @@ const echoPath = join(dir, "echo.sock");
 const closeEcho = await echoServer(echoPath, sessions);
 const echo = await connectUnix(echoPath);
 const requests = Number(process.env.BENCH_REQUESTS ?? 20_000);
-await load(() => echo.call("session.list"), 2000);
-await load(() => client.call("session.list"), 2000);
+for (const c of [echo, client, ws]) await load(() => c.call("session.list"), 2000);
 const baseline = await load(() => echo.call("session.list"), requests);
 const listed = await load(() => client.call("session.list"), requests);
+const listedWs = await load(() => ws.call("session.list"), requests);
 echo.close();
 closeEcho();
-
+const size = JSON.stringify(sessions).length;
+console.log(`session.list with ${count} sessions (${size} bytes a reply), 16 in flight`);
+console.log(line("echo server (baseline)", baseline));
+console.log(line("Unix socket", listed));
+console.log(line("WebSocket", listedWs));
 console.log(
-  `session.list with ${count} sessions (${JSON.stringify(sessions).length} bytes) over the Unix socket, 16 in flight`,
+  `  Unix/echo ${(listed.perSecond / baseline.perSecond).toFixed(2)}×, ` +
+    `WebSocket/Unix ${(listedWs.perSecond / listed.perSecond).toFixed(2)}×   ` +
+    "goals: Unix ≥ 20000 req/s p99 ≤ 2 ms, WebSocket ≥ 10000 req/s",
 );
-console.log(
-  `  echo server (baseline)   ${baseline.perSecond.toFixed(0).padStart(7)} req/s   p99 ${percentile(baseline.latencies, 99).toFixed(2)} ms`,
-);
-console.log(
-  `  claude-pool              ${listed.perSecond.toFixed(0).padStart(7)} req/s   p99 ${percentile(listed.latencies, 99).toFixed(2)} ms`,
-);
-console.log(
-  `  ratio pool/echo: ${(listed.perSecond / baseline.perSecond).toFixed(2)}×   goal ≥ 20000 req/s, p99 ≤ 2 ms`,
-);
+const status = await load(() => client.call("pool.status"), requests);
+const statusWs = await load(() => ws.call("pool.status"), requests);
+console.log("pool.status (a small reply), 16 in flight");
+console.log(line("Unix socket", status));
+console.log(line("WebSocket", statusWs));
 
 const env = { ...process.env, CLAUDE_POOL_SOCKET: pool.socket };
 const poolctl = join(repoRoot, "dist", "src", "bin", "claude-poolctl.js");
 const nodeNothing = wallTime(["-e", "0"], env);
-const status = wallTime([poolctl, "status"], env);
+const poolctlStatus = wallTime([poolctl, "status"], env);
 console.log("\nclaude-poolctl status, wall time");
 console.log(summarize("  node -e 0 (baseline)", nodeNothing));
-console.log(summarize("  claude-poolctl status", status));
+console.log(summarize("  claude-poolctl status", poolctlStatus));
 console.log(
-  `  ratio: ${(percentile(status, 50) / percentile(nodeNothing, 50)).toFixed(2)}×   goal ≤ 2.00×`,
+  `  ratio: ${(percentile(poolctlStatus, 50) / percentile(nodeNothing, 50)).toFixed(2)}×   goal ≤ 2.00×`,
 );
 
 const rawMs = await rawFloodMs();
-const attachedMs = await attachedFloodMs(client);
+const attachedMs = await attachedFloodMs(client, "flood-unix");
+const attachedWsMs = await attachedFloodMs(ws, "flood-ws");
 const mb = floodBytes / (1024 * 1024);
+const rate = (ms: number) => (mb / (ms / 1000)).toFixed(1).padStart(6);
 console.log(`\nflood of ${mb} MiB through a PTY`);
+console.log(`  raw node-pty read (baseline)   ${rate(rawMs)} MiB/s`);
+console.log(`  attached over the Unix socket  ${rate(attachedMs)} MiB/s`);
+console.log(`  attached over WebSocket        ${rate(attachedWsMs)} MiB/s`);
 console.log(
-  `  raw node-pty read (baseline)   ${(mb / (rawMs / 1000)).toFixed(1).padStart(6)} MiB/s`,
+  `  attached/raw: Unix ${((rawMs / attachedMs) * 100).toFixed(0)}%, ` +
+    `WebSocket ${((rawMs / attachedWsMs) * 100).toFixed(0)}%   goal ≥ 80%`,
 );
-console.log(
-  `  attached over the socket       ${(mb / (attachedMs / 1000)).toFixed(1).padStart(6)} MiB/s`,
-);
-console.log(`  ratio attached/raw: ${((rawMs / attachedMs) * 100).toFixed(0)}%   goal ≥ 80%`);
 
 client.close();
+ws.close();
 await pool.stop();
 rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { connect, type Socket } from "node:net";
-import { WebSocket } from "ws";
+import type { WebSocket } from "ws";
 import { ErrorCode } from "../errors.js";
 import { LineReader } from "./line-reader.js";
 
@@ -147,9 +147,11 @@ export interface WsConnectOptions {
  * Connects to a pool's remote API: `ws://host:port` (or wss://), path /rpc unless given.
  * Rejects with UnreachableError when nothing answers, and with RpcError(-32004) on 401/403.
  */
-export function connectWs(url: string, options: WsConnectOptions = {}): Promise<RpcClient> {
+export async function connectWs(url: string, options: WsConnectOptions = {}): Promise<RpcClient> {
   const target = new URL(url);
   if (target.pathname === "/" || target.pathname === "") target.pathname = "/rpc";
+  // loaded here: the local CLI, whose start-up time counts, never needs it
+  const { WebSocket } = await import("ws");
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(target, {
       headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
