@@ -1,6 +1,6 @@
 /** The remote API on loopback: WebSocket JSON-RPC, tokens and scopes, REST, /ws, TLS. */
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
@@ -76,18 +76,6 @@ async function rawUpgrade(path: string, token: string): Promise<Socket> {
   );
   assert.match(head, /^HTTP\/1\.1 101/);
   return socket;
-}
-
-/** Sends one text frame (masked, as a client must) on a raw upgraded socket. */
-function sendFrame(socket: Socket, text: string): void {
-  const payload = Buffer.from(text);
-  const mask = Buffer.from([1, 2, 3, 4]);
-  const header =
-    payload.length < 126
-      ? Buffer.from([0x81, 0x80 | payload.length])
-      : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
-  const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]));
-  socket.write(Buffer.concat([header, mask, masked]));
 }
 
 before(async () => {
@@ -347,12 +335,12 @@ describe("remote attach", () => {
     await fast.call("session.send", { id: s.id, text: "/flood 8000000" });
     await waitFor("the warm-up flood", () => /flood done/.test(fastText), 60_000);
     fastText = "";
-    const slow = await rawUpgrade("/rpc", admin);
-    sendFrame(
-      slow,
-      JSON.stringify({ jsonrpc: "2.0", id: 1, method: "session.attach", params: { id: s.id } }),
-    );
-    slow.pause();
+    const { hostname, port } = new URL(url);
+    const script = join(repoRoot, "test", "slow-ws-client.py");
+    const slow = spawn("python3", [script, hostname, port, admin, s.id]);
+    let said = "";
+    slow.stdout.on("data", (d: Buffer) => (said += d.toString()));
+    await waitFor("the slow client to attach", () => said.includes("attached"));
     const rss = () =>
       Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pool.child.pid}/status`, "utf8"))![1]) *
       1024;
@@ -361,7 +349,9 @@ describe("remote attach", () => {
     await waitFor("the flood to reach the fast client", () => /flood done/.test(fastText), 60_000);
     const growth = rss() - before;
     assert.ok(growth < 32 * 1024 * 1024, `pool RSS grew by ${growth} bytes`);
-    slow.destroy();
+    slow.stdin.write("read now\n");
+    await waitFor("the slow client's verdict", () => /resync\n/.test(said), 15_000);
+    assert.match(said, /^attached\nresync\n$/, "the slow client is redrawn from the screen");
     await fast.call("session.kill", { id: s.id });
     await fast.call("session.remove", { id: s.id });
   });
