@@ -6,10 +6,10 @@ import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Ajv } from "ajv";
 import { ScreenModel } from "../src/pty/screen.js";
-import { connectUnix, RpcError, type RpcClient } from "../src/rpc/client.js";
+import { connectUnix, type RpcClient } from "../src/rpc/client.js";
 import type { Introspection } from "../src/rpc/registry.js";
 import type { SessionInfo } from "../src/session/session.js";
-import { fakeClaude, PoolProcess, repoRoot, tempDir, waitFor } from "./helpers.js";
+import { fakeClaude, PoolProcess, rejectsWithRpc, repoRoot, tempDir, waitFor } from "./helpers.js";
 
 const poolctl = join(repoRoot, "dist", "src", "bin", "claude-poolctl.js");
 
@@ -56,19 +56,6 @@ function poolctlRun(args: string[], input?: string) {
     encoding: "utf8",
     input,
     env: { ...process.env, CLAUDE_POOL_SOCKET: pool.socket },
-  });
-}
-
-async function rejectsWith(
-  promise: Promise<unknown>,
-  code: number,
-  message: RegExp,
-): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof RpcError, String(err));
-    assert.equal(err.code, code, err.message);
-    assert.match(err.message, message);
-    return true;
   });
 }
 
@@ -240,22 +227,26 @@ describe("methods", () => {
   });
 
   it("answers every error with its code and a hint", async () => {
-    await rejectsWith(client.call("session.get", { id: "zzz" }), -32001, /claude-poolctl list/);
-    await rejectsWith(client.call("no.such"), -32601, /no method "no.such".*introspect/);
-    await rejectsWith(client.call("session.get", {}), -32602, /must have required property 'id'/);
-    await rejectsWith(
+    await rejectsWithRpc(client.call("session.get", { id: "zzz" }), -32001, /claude-poolctl list/);
+    await rejectsWithRpc(client.call("no.such"), -32601, /no method "no.such".*introspect/);
+    await rejectsWithRpc(
+      client.call("session.get", {}),
+      -32602,
+      /must have required property 'id'/,
+    );
+    await rejectsWithRpc(
       client.call("session.resize", { id: "x", cols: "wide", rows: 1 }),
       -32602,
       /cols must be integer/,
     );
     const s = await runningSession("state");
-    await rejectsWith(
+    await rejectsWithRpc(
       client.call("session.resume", { id: s.id }),
       -32003,
       /only stopped, crashed or failed/,
     );
-    await rejectsWith(client.call("session.remove", { id: s.id }), -32003, /stop it first/);
-    await rejectsWith(
+    await rejectsWithRpc(client.call("session.remove", { id: s.id }), -32003, /stop it first/);
+    await rejectsWithRpc(
       client.call("pool.subscribe", { signals: ["nope"] }),
       -32602,
       /unknown signal "nope"/,
@@ -270,7 +261,11 @@ describe("methods", () => {
     for (let i = status.active; i < status.maxSessions; i++) {
       ids.push((await client.call<SessionInfo>("session.spawn", { name: `fill${i}` })).id);
     }
-    await rejectsWith(client.call("session.spawn", { name: "overflow" }), -32002, /pool is full/);
+    await rejectsWithRpc(
+      client.call("session.spawn", { name: "overflow" }),
+      -32002,
+      /pool is full/,
+    );
     for (const id of ids) {
       await client.call("session.kill", { id });
       await client.call("session.remove", { id });

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { parseConfig } from "../src/config/load.js";
 import type { PoolConfig } from "../src/config/types.js";
 import { Pool } from "../src/pool.js";
+import { RpcError } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
 import type { SessionStatus } from "../src/session/status.js";
 import { StateStore } from "../src/store/state-store.js";
@@ -272,4 +274,18 @@ export function poolFactory(): (config?: Record<string, unknown>) => TestPool {
     pools.push(t);
     return t;
   };
+}
+
+/** Asserts that `promise` rejects with a JSON-RPC error of `code` whose message matches. */
+export async function rejectsWithRpc(
+  promise: Promise<unknown>,
+  code: number,
+  message: RegExp,
+): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof RpcError, String(err));
+    assert.equal(err.code, code, err.message);
+    assert.match(err.message, message);
+    return true;
+  });
 }

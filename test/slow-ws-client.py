@@ -3,7 +3,7 @@
 kernel cannot absorb a flood on its behalf (Node cannot shrink SO_RCVBUF; Python can).
 
 usage: slow-ws-client.py HOST PORT TOKEN SESSION_ID
-Prints "attached", waits for a line on stdin, then reads for up to 10 s and prints "resync" once
+Prints "attached" once the attach reply is read, waits for a line on stdin, then reads for up to 10 s and prints "resync" once
 a resync message arrives (or "no resync")."""
 import json
 import socket
@@ -31,10 +31,15 @@ payload = json.dumps(
 mask = bytes([1, 2, 3, 4])
 masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 s.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + masked)
+# read the attach reply (it ends with the screen size), then nothing more until told to
+reply = b""
+while b'"rows":' not in reply:
+    reply = (reply + s.recv(65536))[-65536:]
 print("attached", flush=True)
 sys.stdin.readline()
 s.settimeout(0.5)
 seen = b""
+total = 0
 deadline = time.time() + 10
 while time.time() < deadline:
     try:
@@ -43,8 +48,9 @@ while time.time() < deadline:
         continue
     if not chunk:
         break
+    total += len(chunk)
     seen = (seen + chunk)[-65536:]
     if b'"resync":true' in seen:
         print("resync", flush=True)
         sys.exit(0)
-print("no resync", flush=True)
+print(f"no resync after {total} bytes; last: {seen[-300:]!r}", flush=True)

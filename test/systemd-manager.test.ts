@@ -3,7 +3,7 @@
  * test/run-systemd-tests (test/systemd-sandbox). Without a reachable manager they are skipped.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn as spawnChild } from "node:child_process";
+import { spawn as spawnChild } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
@@ -19,16 +19,12 @@ import {
 } from "../src/systemd/scope-launch.js";
 import { SCOPE_PATTERN, SESSIONS_SLICE, scopeUnitName } from "../src/systemd/unit-names.js";
 import { waitFor } from "./helpers.js";
+import { notEnforced, show } from "./systemd-support.js";
 
 const connected = await SystemdManager.connect();
 const manager = connected.manager;
 const noManager = connected.manager ? false : `no systemd user manager: ${connected.reason}`;
-const enforced = process.env.SANDBOX_LIMITS_ENFORCED === "1";
-const notEnforced = enforced
-  ? false
-  : process.env.SANDBOX_LIMITS_ENFORCED === "0"
-    ? "cgroup limits are not enforced here (SANDBOX_LIMITS_ENFORCED=0: cgroup2 without controllers)"
-    : "SANDBOX_LIMITS_ENFORCED is unset: run under test/run-systemd-tests to check enforcement";
+const enforced = !notEnforced;
 /** systemd reports OOM kills only where the kernel keeps memory.events: cgroup v2 with memory. */
 const cgroupV2Memory = existsSync("/sys/fs/cgroup/cgroup.controllers")
   ? readFileSync("/sys/fs/cgroup/cgroup.controllers", "utf8").split(/\s+/).includes("memory")
@@ -36,18 +32,6 @@ const cgroupV2Memory = existsSync("/sys/fs/cgroup/cgroup.controllers")
 
 function newUnit(): string {
   return scopeUnitName(`t${randomBytes(4).toString("hex")}`);
-}
-
-function systemctlShow(unit: string, ...props: string[]): Record<string, string> {
-  const out = execFileSync("systemctl", ["--user", "show", unit, ...props.map((p) => `-p${p}`)], {
-    encoding: "utf8",
-  });
-  return Object.fromEntries(
-    out
-      .trim()
-      .split("\n")
-      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-  );
 }
 
 /** A file of the scope's cgroup: the v1 controller hierarchy's name, else the cgroup2 one. */
@@ -198,7 +182,7 @@ describe("SystemdManager against the user manager", { skip: noManager }, () => {
     const l = await launch("exec sleep 30", { memoryMax: "50M", tasksMax: 20, cpuQuota: "150%" });
     leftovers.push(l);
     assert.deepEqual(
-      systemctlShow(l.unit, "MemoryMax", "MemoryHigh", "TasksMax", "CPUQuotaPerSecUSec", "Slice"),
+      show(l.unit, "MemoryMax", "MemoryHigh", "TasksMax", "CPUQuotaPerSecUSec", "Slice"),
       {
         MemoryMax: String(50 * 1024 * 1024),
         MemoryHigh: String(Math.floor(50 * 1024 * 1024 * 0.9)),
@@ -212,7 +196,7 @@ describe("SystemdManager against the user manager", { skip: noManager }, () => {
   it("the limits are in the scope's cgroup files", { skip: notEnforced }, async () => {
     const l = await launch("exec sleep 30", { memoryMax: "50M", tasksMax: 20, cpuQuota: "150%" });
     leftovers.push(l);
-    const cg = systemctlShow(l.unit, "ControlGroup").ControlGroup;
+    const cg = show(l.unit, "ControlGroup").ControlGroup;
     assert.equal(cgroupFile(cg, ["memory", "memory.limit_in_bytes"], "memory.max"), "52428800");
     assert.equal(cgroupFile(cg, ["pids", "pids.max"], "pids.max"), "20");
     const quota = cgroupFile(cg, ["cpu", "cpu.cfs_quota_us"], "cpu.max").split(" ")[0];

@@ -6,51 +6,27 @@
  * without a bus run anywhere.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { connectUnix, type RpcClient } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
-import { processState } from "../src/systemd/scope-launch.js";
 import { fakeClaude, PoolProcess, tempDir } from "./helpers.js";
+import {
+  eventually,
+  gone,
+  inSandbox,
+  notEnforced,
+  scopeUnits,
+  show,
+  systemctl,
+} from "./systemd-support.js";
 
-const inSandbox = process.env.SANDBOX_MANAGER_PID !== undefined;
 const noSandbox = inSandbox
   ? false
   : "needs the user manager of test/systemd-sandbox (run test/run-systemd-tests)";
-const enforced = process.env.SANDBOX_LIMITS_ENFORCED === "1";
-const notEnforced = enforced
-  ? false
-  : process.env.SANDBOX_LIMITS_ENFORCED === "0"
-    ? "cgroup limits are not enforced here (SANDBOX_LIMITS_ENFORCED=0: cgroup2 without controllers)"
-    : "SANDBOX_LIMITS_ENFORCED is unset: run under test/run-systemd-tests to check enforcement";
 const SLICE = "claude-pool-sessions.slice";
-
-function systemctl(...args: string[]): string {
-  return execFileSync("systemctl", ["--user", ...args], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-}
-
-function show(unit: string, ...props: string[]): Record<string, string> {
-  const out = systemctl("show", unit, ...props.map((p) => `--property=${p}`));
-  return Object.fromEntries(
-    out
-      .trim()
-      .split("\n")
-      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-  );
-}
-
-/** Every loaded claude-pool-*.scope, in any state. */
-function scopeUnits(): string[] {
-  return systemctl("list-units", "--all", "--plain", "--no-legend", "claude-pool-*.scope")
-    .split("\n")
-    .map((line) => line.trim().split(/\s+/)[0])
-    .filter((name) => name !== undefined && name !== "");
-}
 
 /** The cgroup of `pid` in the given hierarchy ("" is cgroup2), or undefined. */
 function cgroupOf(lines: string[], hierarchy: string): string | undefined {
@@ -68,27 +44,6 @@ function cgroupFile(controlGroup: string, v1: [string, string], v2: string): str
   return readFileSync(existsSync(v1Path) ? v1Path : `/sys/fs/cgroup${controlGroup}/${v2}`, "utf8")
     .trim()
     .replace(/\s+/g, " ");
-}
-
-/** Gone, or a zombie nobody has reaped yet: it runs no more either way. */
-function gone(pid: number): boolean {
-  const state = processState(pid);
-  return state === null || state === "Z" || state === "X";
-}
-
-/** Polls `probe` until it yields a value other than undefined/false; fails at the deadline. */
-async function eventually<T>(
-  what: () => string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Polls session.get until `test` holds. */
@@ -263,7 +218,7 @@ describe("claude-pool start with systemd required", { skip: noSandbox }, () => {
     for (const [who, lines] of sightings) {
       assert.equal(cgroupOf(lines, ""), scopeCgroup, `${who}: ${lines.join(" | ")}`);
       assert.notEqual(cgroupOf(lines, ""), cgroupOf(own, ""));
-      if (enforced && cgroupOf(own, "memory") !== undefined) {
+      if (!notEnforced && cgroupOf(own, "memory") !== undefined) {
         for (const h of ["name=systemd", "memory", "pids"]) {
           assert.ok(cgroupOf(lines, h)?.endsWith(`/${unit}`), `${who} ${h}: ${lines.join(" | ")}`);
         }

@@ -21,10 +21,9 @@ import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { connectUnix } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
-import { processState } from "../src/systemd/scope-launch.js";
 import { claudePoolBin, fakeClaude, repoRoot, tempDir } from "./helpers.js";
+import { eventually, gone, inSandbox, scopeUnits, show, systemctl } from "./systemd-support.js";
 
-const inSandbox = process.env.SANDBOX_MANAGER_PID !== undefined;
 const skip = inSandbox ? false : "not inside test/systemd-sandbox (run test/run-systemd-tests)";
 const noJournal =
   process.env.SANDBOX_JOURNALD === "1"
@@ -50,52 +49,6 @@ const SERVICE_VARIABLES = [
   "INVOCATION_ID",
   "JOURNAL_STREAM",
 ];
-
-function systemctl(...args: string[]): string {
-  return execFileSync("systemctl", ["--user", ...args], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-}
-
-function show(unit: string, ...props: string[]): Record<string, string> {
-  const out = systemctl("show", unit, ...props.map((p) => `--property=${p}`));
-  return Object.fromEntries(
-    out
-      .trim()
-      .split("\n")
-      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-  );
-}
-
-/** Every loaded claude-pool-*.scope, in any state. */
-function scopeUnits(): string[] {
-  return systemctl("list-units", "--all", "--plain", "--no-legend", "claude-pool-*.scope")
-    .split("\n")
-    .map((line) => line.trim().split(/\s+/)[0])
-    .filter((name) => name !== undefined && name !== "");
-}
-
-/** Gone, or a zombie nobody has reaped yet: it runs no more either way. */
-function gone(pid: number): boolean {
-  const state = processState(pid);
-  return state === null || state === "Z" || state === "X";
-}
-
-/** Polls `probe` until it yields a value other than undefined/false; fails at the deadline. */
-async function eventually<T>(
-  what: () => string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function waitForProps(unit: string, want: Record<string, string>): Promise<void> {
   let last: Record<string, string> = {};

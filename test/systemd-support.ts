@@ -1,0 +1,60 @@
+/** What the tests that run beside a systemd user manager share. */
+import { execFileSync } from "node:child_process";
+import { processState } from "../src/systemd/scope-launch.js";
+
+export const inSandbox = process.env.SANDBOX_MANAGER_PID !== undefined;
+
+/** A skip reason where cgroup limits cannot be observed, false where they can. */
+export const notEnforced =
+  process.env.SANDBOX_LIMITS_ENFORCED === "1"
+    ? false
+    : process.env.SANDBOX_LIMITS_ENFORCED === "0"
+      ? "cgroup limits are not enforced here (SANDBOX_LIMITS_ENFORCED=0: cgroup2 without controllers)"
+      : "SANDBOX_LIMITS_ENFORCED is unset: run under test/run-systemd-tests to check enforcement";
+
+export function systemctl(...args: string[]): string {
+  return execFileSync("systemctl", ["--user", ...args], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+/** `systemctl --user show` of some properties, as a map. */
+export function show(unit: string, ...props: string[]): Record<string, string> {
+  const out = systemctl("show", unit, ...props.map((p) => `--property=${p}`));
+  return Object.fromEntries(
+    out
+      .trim()
+      .split("\n")
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+}
+
+/** Every loaded claude-pool-*.scope, in any state. */
+export function scopeUnits(): string[] {
+  return systemctl("list-units", "--all", "--plain", "--no-legend", "claude-pool-*.scope")
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/)[0])
+    .filter((name) => name !== undefined && name !== "");
+}
+
+/** Gone, or a zombie nobody has reaped yet: it runs no more either way. */
+export function gone(pid: number): boolean {
+  const state = processState(pid);
+  return state === null || state === "Z" || state === "X";
+}
+
+/** Polls `probe` until it yields a value other than undefined/false; fails at the deadline. */
+export async function eventually<T>(
+  what: () => string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
