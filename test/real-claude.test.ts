@@ -74,9 +74,15 @@ describe("real claude", { skip }, () => {
       assert.equal(info.sessionId, s.claudeSessionId);
       assert.equal(info.pid, running.pid);
       assert.equal(info.cwd, t.workDir);
-      assert.equal(info.name, "smoke");
-      // "status":"idle" appears once the REPL is up and waiting for input
-      await waitFor("claude's REPL to be idle", () => readJson(file)?.status === "idle", startupMs);
+      // The file may first carry a name derived from the folder; --name lands by the time the
+      // REPL is up ("status":"idle", waiting for input).
+      const ready = await waitFor(
+        "claude's REPL to be idle",
+        () => (readJson(file)?.status === "idle" ? readJson(file) : undefined),
+        startupMs,
+      );
+      assert.equal(ready.name, "smoke");
+      assert.equal(ready.sessionId, s.claudeSessionId);
       assert.equal(t.pool.get(s.id).blockedOn, null);
       const stopped = await t.pool.kill(s.id);
       assert.equal(stopped.status, "stopped");
