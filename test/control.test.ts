@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn as spawnChild, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -9,7 +9,15 @@ import { ScreenModel } from "../src/pty/screen.js";
 import { connectUnix, type RpcClient } from "../src/rpc/client.js";
 import type { Introspection } from "../src/rpc/registry.js";
 import type { SessionInfo } from "../src/session/session.js";
-import { fakeClaude, PoolProcess, rejectsWithRpc, repoRoot, tempDir, waitFor } from "./helpers.js";
+import {
+  fakeClaude,
+  PoolProcess,
+  rejectsWithRpc,
+  repoRoot,
+  tempDir,
+  waitFor,
+  writeFakeConfig,
+} from "./helpers.js";
 
 const poolctl = join(repoRoot, "dist", "src", "bin", "claude-poolctl.js");
 
@@ -102,17 +110,7 @@ function outputOf(
 
 before(async () => {
   dir = tempDir();
-  mkdirSync(join(dir, "work"));
-  writeFileSync(
-    join(dir, "pool.json"),
-    JSON.stringify({
-      claudePath: fakeClaude,
-      apiPort: 0,
-      maxSessions: 6,
-      stopTimeoutSeconds: 2,
-      defaults: { workingDirectory: join(dir, "work") },
-    }),
-  );
+  writeFakeConfig(dir, { maxSessions: 6, stopTimeoutSeconds: 2 });
   pool = new PoolProcess(dir, ["--config", join(dir, "pool.json")]);
   await pool.ready();
   client = await newClient();

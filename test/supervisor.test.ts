@@ -15,11 +15,11 @@ import { projectSlug } from "../src/session/claude-state.js";
 import type { SessionRecord } from "../src/session/session.js";
 import {
   claudePoolBin,
-  fakeClaude,
   PoolProcess,
   processArgs,
   tempDir,
   waitFor,
+  writeFakeConfig,
 } from "./helpers.js";
 
 function records(dir: string): SessionRecord[] {
@@ -62,16 +62,10 @@ function startPool(dir: string, args: string[] = []): PoolProcess {
 
 function setup(env: Record<string, string> = {}): string {
   const dir = tempDir();
-  mkdirSync(join(dir, "work"));
-  writeFileSync(
-    join(dir, "pool.json"),
-    JSON.stringify({
-      claudePath: fakeClaude,
-      apiPort: 0,
-      stopTimeoutSeconds: 1,
-      primarySession: { name: "junior", keepWarm: true, workingDirectory: join(dir, "work"), env },
-    }),
-  );
+  writeFakeConfig(dir, {
+    stopTimeoutSeconds: 1,
+    primarySession: { name: "junior", keepWarm: true, workingDirectory: join(dir, "work"), env },
+  });
   return dir;
 }
 

@@ -19,7 +19,7 @@ import {
 } from "../src/systemd/scope-launch.js";
 import { SCOPE_PATTERN, SESSIONS_SLICE, scopeUnitName } from "../src/systemd/unit-names.js";
 import { waitFor } from "./helpers.js";
-import { notEnforced, show } from "./systemd-support.js";
+import { cgroupFile, notEnforced, show } from "./systemd-support.js";
 
 const connected = await SystemdManager.connect();
 const manager = connected.manager;
@@ -32,15 +32,6 @@ const cgroupV2Memory = existsSync("/sys/fs/cgroup/cgroup.controllers")
 
 function newUnit(): string {
   return scopeUnitName(`t${randomBytes(4).toString("hex")}`);
-}
-
-/** A file of the scope's cgroup: the v1 controller hierarchy's name, else the cgroup2 one. */
-function cgroupFile(controlGroup: string, v1: [string, string], v2: string): string {
-  const [controller, file] = v1;
-  const v1Path = `/sys/fs/cgroup/${controller}${controlGroup}/${file}`;
-  return readFileSync(existsSync(v1Path) ? v1Path : `/sys/fs/cgroup${controlGroup}/${v2}`, "utf8")
-    .trim()
-    .replace(/\s+/g, " ");
 }
 
 interface Launched {

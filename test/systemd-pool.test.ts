@@ -14,6 +14,7 @@ import { connectUnix, type RpcClient } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
 import { fakeClaude, PoolProcess, tempDir } from "./helpers.js";
 import {
+  cgroupFile,
   eventually,
   gone,
   inSandbox,
@@ -35,15 +36,6 @@ function cgroupOf(lines: string[], hierarchy: string): string | undefined {
 
 function cgroupLines(pid: number): string[] {
   return readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n");
-}
-
-/** A file of a unit's cgroup: the v1 controller hierarchy's, else the cgroup2 one. */
-function cgroupFile(controlGroup: string, v1: [string, string], v2: string): string {
-  const [controller, file] = v1;
-  const v1Path = `/sys/fs/cgroup/${controller}${controlGroup}/${file}`;
-  return readFileSync(existsSync(v1Path) ? v1Path : `/sys/fs/cgroup${controlGroup}/${v2}`, "utf8")
-    .trim()
-    .replace(/\s+/g, " ");
 }
 
 /** Polls session.get until `test` holds. */

@@ -1,5 +1,6 @@
 /** What the tests that run beside a systemd user manager share. */
 import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { processState } from "../src/systemd/scope-launch.js";
 
 export const inSandbox = process.env.SANDBOX_MANAGER_PID !== undefined;
@@ -57,4 +58,13 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A file of a unit's cgroup: the v1 controller hierarchy's, else the cgroup2 one. */
+export function cgroupFile(controlGroup: string, v1: [string, string], v2: string): string {
+  const [controller, file] = v1;
+  const v1Path = `/sys/fs/cgroup/${controller}${controlGroup}/${file}`;
+  return readFileSync(existsSync(v1Path) ? v1Path : `/sys/fs/cgroup${controlGroup}/${v2}`, "utf8")
+    .trim()
+    .replace(/\s+/g, " ");
 }
