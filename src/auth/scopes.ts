@@ -11,7 +11,3 @@ export const allScopes: ReadonlySet<Scope> = new Set(scopeNames);
 export function hasScope(granted: ReadonlySet<Scope>, needed: Scope): boolean {
   return granted.has("admin") || granted.has(needed);
 }
-
-export function isScope(value: string): value is Scope {
-  return (scopeNames as readonly string[]).includes(value);
-}

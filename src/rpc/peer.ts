@@ -64,11 +64,6 @@ export class Peer {
     return [...this.subscriptions];
   }
 
-  isAttached(sessionId: string): { readOnly: boolean } | null {
-    const attachment = this.attachments.get(sessionId);
-    return attachment ? { readOnly: attachment.readOnly } : null;
-  }
-
   /** Sends a signal if subscribed; a peer far behind loses it, which its `seq` shows. */
   signal(name: string, params: Record<string, unknown>): void {
     if (!this.subscriptions.has(name)) return;

@@ -2,7 +2,7 @@ import { runCommand, runMain, type CommandDef } from "citty";
 import { RpcError, UnreachableError } from "../../rpc/client.js";
 import { UsageError } from "./client.js";
 
-export const ExitStatus = { ok: 0, poolError: 1, usage: 2, unreachable: 3 } as const;
+const ExitStatus = { ok: 0, poolError: 1, usage: 2, unreachable: 3 } as const;
 
 /**
  * Runs a CLI with claude-poolctl's exit statuses: 1 for an error from the pool, 2 for usage,
