@@ -11,6 +11,11 @@ function readStat(pid: number): { state: string; startTime: string | null } | nu
   }
 }
 
+/** The state letter of /proc/<pid>/stat ("R", "S", "T" stopped, "Z" zombie, …), or null if gone. */
+export function processState(pid: number): string | null {
+  return readStat(pid)?.state || null;
+}
+
 /** Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), or null. */
 export function procStartTime(pid: number): string | null {
   return readStat(pid)?.startTime ?? null;

@@ -11,6 +11,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { processState } from "../src/proc.js";
 import { projectSlug } from "../src/session/claude-state.js";
 import type { SessionRecord } from "../src/session/session.js";
 import {
@@ -41,12 +42,8 @@ function runningRecord(dir: string, name: string, notPid?: number): SessionRecor
 
 /** Running, as opposed to gone or a zombie its new parent has not reaped yet. */
 function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.charAt(stat.lastIndexOf(")") + 2) !== "Z";
-  } catch {
-    return false;
-  }
+  const state = processState(pid);
+  return state !== null && state !== "Z";
 }
 
 const children: PoolProcess[] = [];

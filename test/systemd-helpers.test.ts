@@ -1,5 +1,6 @@
 /** The parts of src/systemd that need no user manager. */
 import assert from "node:assert/strict";
+import { processState } from "../src/proc.js";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -7,12 +8,7 @@ import { spawnNodePty } from "../src/pty/node-pty.js";
 import type { PtyExit } from "../src/pty/pty.js";
 import { cgroup2CpuSeconds } from "../src/systemd/cgroup-cpu.js";
 import { ServiceNotifier } from "../src/systemd/notify.js";
-import {
-  continueProcess,
-  processState,
-  stoppedLaunch,
-  waitUntilStopped,
-} from "../src/systemd/scope-launch.js";
+import { continueProcess, stoppedLaunch, waitUntilStopped } from "../src/systemd/scope-launch.js";
 import { parseCpuQuota, parseSize, scopeProperties } from "../src/systemd/scope-properties.js";
 import { takeListenFd } from "../src/systemd/socket-activation.js";
 import {

@@ -3,6 +3,7 @@
  * test/run-systemd-tests (test/systemd-sandbox). Without a reachable manager they are skipped.
  */
 import assert from "node:assert/strict";
+import { processState } from "../src/proc.js";
 import { spawn as spawnChild } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -11,12 +12,7 @@ import type { PtyExit, PtyProcess } from "../src/pty/pty.js";
 import { spawnNodePty } from "../src/pty/node-pty.js";
 import { SystemdManager } from "../src/systemd/manager.js";
 import type { Limits } from "../src/config/types.js";
-import {
-  continueProcess,
-  processState,
-  stoppedLaunch,
-  waitUntilStopped,
-} from "../src/systemd/scope-launch.js";
+import { continueProcess, stoppedLaunch, waitUntilStopped } from "../src/systemd/scope-launch.js";
 import { SCOPE_PATTERN, SESSIONS_SLICE, scopeUnitName } from "../src/systemd/unit-names.js";
 import { waitFor } from "./helpers.js";
 import { cgroupFile, notEnforced, show } from "./systemd-support.js";

@@ -1,7 +1,7 @@
 /** What the tests that run beside a systemd user manager share. */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { processState } from "../src/systemd/scope-launch.js";
+import { processState } from "../src/proc.js";
 
 export const inSandbox = process.env.SANDBOX_MANAGER_PID !== undefined;
 

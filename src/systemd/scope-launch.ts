@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { processState } from "../proc.js";
 import { cleanExec, type Command } from "../pty/clean-exec.js";
 
 /**
@@ -8,17 +8,6 @@ import { cleanExec, type Command } from "../pty/clean-exec.js";
  */
 export function stoppedLaunch(file: string, args: string[]): Command {
   return cleanExec(file, args, true);
-}
-
-/** The state letter of /proc/<pid>/stat ("R", "S", "T" stopped, "Z" zombie, …), or null if gone. */
-export function processState(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // comm (field 2) may hold spaces and parentheses; the state follows its closing one.
-    return stat.charAt(stat.lastIndexOf(")") + 2) || null;
-  } catch {
-    return null;
-  }
 }
 
 /** Resolves once `pid` is stopped; rejects if it exits first or the deadline passes. */
