@@ -3,6 +3,7 @@ import { EventEmitter } from "node:events";
 import { Ajv } from "ajv";
 import { sessionSchema } from "./config/schema.js";
 import type { PoolConfig, SessionSettings } from "./config/types.js";
+import type { ChannelWiring } from "./channel/mcp-config.js";
 import { ErrorCode, PoolError } from "./errors.js";
 import { silentLogger, type Logger } from "./log.js";
 import { spawnNodePty } from "./pty/node-pty.js";
@@ -23,6 +24,8 @@ export interface PoolOptions {
   noScopesReason?: string | null;
   /** The environment claude's is made from; default the pool's own. */
   env?: NodeJS.ProcessEnv;
+  /** Connects sessions to the pool's channel server; without it sessions run without one. */
+  channel?: ChannelWiring;
 }
 
 export interface PoolStatus {
@@ -203,6 +206,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     void session.stop("removed");
     session.removeAllListeners();
     this.sessions.delete(session.id);
+    this.options.channel?.remove(session.id);
     this.save();
     this.log.info(`session ${session.id} (${session.name}): removed`);
     this.emit("session.removed", session.id);
@@ -261,6 +265,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       config: () => this.config,
       env: this.options.env ?? process.env,
       log: this.log,
+      channel: this.options.channel ?? null,
     });
     session.on("changed", () => {
       this.save();

@@ -1,6 +1,9 @@
 import { unlinkSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Server } from "node:net";
+import { AuditLog } from "./channel/audit-log.js";
+import { ChannelHub } from "./channel/hub.js";
+import { McpConfigFiles } from "./channel/mcp-config.js";
 import { ConfigError, loadConfig } from "./config/load.js";
 import type { PoolConfig } from "./config/types.js";
 import { createLogger, type Logger } from "./log.js";
@@ -10,7 +13,7 @@ import { spawnNodePty } from "./pty/node-pty.js";
 import { TokenStore } from "./auth/tokens.js";
 import { listenRemote, RemoteApiRefused, type RemoteApi } from "./rpc/http-server.js";
 import { createControlRegistry } from "./rpc/methods.js";
-import type { SnapshotSource } from "./rpc/peer.js";
+import type { Peer, SnapshotSource } from "./rpc/peer.js";
 import { RpcServer } from "./rpc/server.js";
 import { SignalRouter } from "./rpc/signals.js";
 import { claimSocketPath, listenUnix } from "./rpc/unix-server.js";
@@ -56,11 +59,17 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     log,
     launcher: systemd.launcher ?? undefined,
     noScopesReason: systemd.reason,
+    channel: new McpConfigFiles(join(dirname(socket.path), "sessions"), socket.path),
+  });
+  const hub = new ChannelHub<Peer>(pool, {
+    config: () => pool.currentConfig(),
+    audit: new AuditLog(join(stateDir(), "audit.log")),
+    log,
   });
   await pool.start();
   const tokens = new TokenStore(config.auth.tokenFile ?? join(stateDir(), "token"), stateDir());
-  const router = new SignalRouter(pool);
-  const registry = createControlRegistry(pool, tokens);
+  const router = new SignalRouter(pool, hub);
+  const registry = createControlRegistry(pool, tokens, hub);
   const rpc = new RpcServer(registry, log);
   const snapshot: SnapshotSource = (id, withScrollback) => pool.find(id).snapshot(withScrollback);
   const server = await listenUnix({ path: socket.path, fd: listenFd, rpc, router, snapshot, log });

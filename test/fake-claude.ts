@@ -11,8 +11,8 @@
  * Environment: FAKE_CLAUDE_START_DELAY_MS,
  * FAKE_CLAUDE_EXIT_AFTER_MS (+ FAKE_CLAUDE_EXIT_CODE or FAKE_CLAUDE_EXIT_SIGNAL),
  * FAKE_CLAUDE_IGNORE_SIGTERM=1, FAKE_CLAUDE_IGNORE_SIGHUP=1, FAKE_CLAUDE_HANG=1,
- * FAKE_CLAUDE_NO_BRACKETED_PASTE=1, FAKE_CLAUDE_DIALOG=trust-folder,
- * FAKE_CLAUDE_FLOOD_BYTES.
+ * FAKE_CLAUDE_NO_BRACKETED_PASTE=1, FAKE_CLAUDE_DIALOG=trust-folder|development-channels,
+ * FAKE_CLAUDE_FLOOD_BYTES, FAKE_CLAUDE_CHANNELS=off (see fake-claude-mcp.ts).
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -20,6 +20,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { channelServers, FakeMcpHost } from "./fake-claude-mcp.js";
 
 const VERSION = "2.1.332";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -67,6 +68,8 @@ interface Options {
   name?: string;
   skipPermissions: boolean;
   mcpConfigs: string[];
+  /** Entries of --channels and --dangerously-load-development-channels. */
+  channelEntries: string[];
   prompt?: string;
 }
 
@@ -129,6 +132,10 @@ function parseArgs(argv: readonly string[]): Options {
     name: last("--name"),
     skipPermissions: values.has("--dangerously-skip-permissions"),
     mcpConfigs: values.get("--mcp-config") ?? [],
+    channelEntries: [
+      ...(values.get("--channels") ?? []),
+      ...(values.get("--dangerously-load-development-channels") ?? []),
+    ],
     prompt: positionals[0],
   };
 }
@@ -212,11 +219,6 @@ function chooseSessionId(opts: Options): string {
     fail(`Error: Session ID ${opts.sessionId} is already in use.`);
   }
   return opts.sessionId ?? randomUUID();
-}
-
-/** Seam for MCP: a later issue starts the servers these config files describe. */
-function startMcpServers(_configPaths: readonly string[]): void {
-  // Not yet: the paths are only visible through /args.
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,7 +323,12 @@ class FakeClaude {
   private lastInterrupt = -Infinity;
   private hung = false;
   private bracketedPaste = false;
-  private dialog: { choice: number } | null = null;
+  private dialog: {
+    choice: number;
+    options: [string, string];
+    accept: number;
+    refusal: string;
+  } | null = null;
 
   constructor(
     private readonly opts: Options,
@@ -336,17 +343,20 @@ class FakeClaude {
     process.on("SIGINT", () => this.interrupt());
     if (process.env.FAKE_CLAUDE_IGNORE_SIGTERM === "1") ignoreSigterm();
     this.publishSession();
-    startMcpServers(this.opts.mcpConfigs);
+    new FakeMcpHost(this.opts.mcpConfigs, channelServers(this.opts.channelEntries), (line) =>
+      write(`${toTerminal(line)}\r\n`),
+    ).start();
     this.scheduleExit();
     if (process.env.FAKE_CLAUDE_HANG === "1") return this.hang();
     this.enterTerminal();
-    if (process.env.FAKE_CLAUDE_DIALOG === "trust-folder") this.showTrustDialog();
+    const dialog = process.env.FAKE_CLAUDE_DIALOG;
+    if (dialog === "trust-folder") this.showTrustDialog();
+    else if (dialog === "development-channels") this.showDevelopmentChannelsDialog();
     else this.showPrompt();
   }
 
   /** Claude Code 2.1.332's first-run folder trust dialog; its default answer is "No, exit". */
   private showTrustDialog(): void {
-    this.dialog = { choice: 0 };
     write(
       toTerminal(
         ` Accessing workspace:\n\n ${process.cwd()}\n\n` +
@@ -354,12 +364,33 @@ class FakeClaude {
           " project, or work from your team). If not, take a moment to review what's in this folder first.\n\n",
       ),
     );
+    this.showDialog(
+      ["No, exit", "Yes, I trust this folder"],
+      1,
+      "Claude Code didn't start because this folder isn't trusted.",
+    );
+  }
+
+  /** The warning before --dangerously-load-development-channels; its default is to go on. */
+  private showDevelopmentChannelsDialog(): void {
+    write(
+      toTerminal(
+        " WARNING: Loading development channels\n\n" +
+          " --dangerously-load-development-channels is for local channel development only.\n\n",
+      ),
+    );
+    this.showDialog(["I am using this for local development", "Exit"], 0, "");
+  }
+
+  /** A choice of two; Enter on `accept` goes on to the prompt, on the other exits with `refusal`. */
+  private showDialog(options: [string, string], accept: number, refusal: string): void {
+    this.dialog = { choice: 0, options, accept, refusal };
     this.drawDialogChoices();
   }
 
   private drawDialogChoices(): void {
-    const options = ["No, exit", "Yes, I trust this folder"];
-    const lines = options.map((o, i) => ` ${i === this.dialog?.choice ? "❯" : " "} ${o}`);
+    const dialog = this.dialog!;
+    const lines = dialog.options.map((o, i) => ` ${i === dialog.choice ? "❯" : " "} ${o}`);
     write(`\x1b[s${lines.join("\r\n")}\r\n\r\n Enter to confirm · Esc to cancel\x1b[u`);
   }
 
@@ -370,8 +401,8 @@ class FakeClaude {
       this.drawDialogChoices();
     } else if (key === "\r") {
       this.dialog = null;
-      if (dialog.choice === 0) {
-        write("\x1b[2J\x1b[HClaude Code didn't start because this folder isn't trusted.\r\n");
+      if (dialog.choice !== dialog.accept) {
+        write(`\x1b[2J\x1b[H${dialog.refusal}\r\n`);
         process.exit(1);
       }
       write("\x1b[2J\x1b[H");

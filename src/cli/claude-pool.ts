@@ -1,5 +1,7 @@
 import { defineCommand } from "citty";
+import { runChannelServer } from "../channel/mcp-server.js";
 import { ConfigError, loadConfig } from "../config/load.js";
+import { controlSocket } from "../paths.js";
 import { RemoteApiRefused } from "../rpc/http-server.js";
 import { AlreadyRunningError } from "../rpc/unix-server.js";
 import { SystemdRequiredError } from "../systemd/connect.js";
@@ -77,12 +79,31 @@ const config = defineCommand({
   },
 });
 
+const channel = defineCommand({
+  meta: {
+    name: "channel",
+    description:
+      "The MCP channel server each session's claude starts (stdio; from the session's --mcp-config)",
+  },
+  async run() {
+    const sessionId = process.env.CLAUDE_POOL_SESSION_ID;
+    if (!sessionId) {
+      process.stderr.write(
+        "claude-pool channel: CLAUDE_POOL_SESSION_ID is not set; claude starts this server for a " +
+          "session of the pool, from the MCP config the pool writes for it\n",
+      );
+      process.exit(2);
+    }
+    await runChannelServer({ sessionId, socketPath: controlSocket().path });
+  },
+});
+
 export const claudePoolCommand = defineCommand({
   meta: {
     name: "claude-pool",
     version,
     description: "Supervisor for a pool of persistent Claude Code conversations",
   },
-  subCommands: { start, config, status, spawn, kill, resume },
+  subCommands: { start, config, channel, status, spawn, kill, resume },
   default: "start",
 });

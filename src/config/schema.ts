@@ -194,7 +194,21 @@ export const configSchema = {
       type: "boolean",
       default: false,
     },
-    permissionTimeoutSeconds: { type: "number", exclusiveMinimum: 0, default: 300 },
+    permissionTimeoutSeconds: {
+      description: "An unanswered permission prompt is denied after this many seconds.",
+      type: "number",
+      exclusiveMinimum: 0,
+      default: 300,
+    },
+    channelFallbackSeconds: {
+      description:
+        'With delivery "auto": how long a session\'s channel may stay unconnected, or a message ' +
+        "sent through it unnoticed (no output, no tool call), before messages are typed into the " +
+        "terminal instead.",
+      type: "number",
+      exclusiveMinimum: 0,
+      default: 10,
+    },
     tls: {
       description: "Certificate and key for wss:// and https://.",
       type: "object",

@@ -51,6 +51,7 @@ export interface PoolConfig {
   delivery: "auto" | "channel" | "pty";
   confirmDevelopmentChannels: boolean;
   permissionTimeoutSeconds: number;
+  channelFallbackSeconds: number;
   tls?: { cert: string; key: string };
   allowedOrigins: string[];
   allowInsecureRemote: boolean;

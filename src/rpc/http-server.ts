@@ -81,6 +81,7 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
     const peer = new Peer(
       { label: "rest", send: () => {}, bufferedBytes: () => 0, onDrain: () => {} },
       options.snapshot,
+      auth.caller,
     );
     serveRest(req, res, path, { registry: options.registry, caller: auth.caller, peer }).catch(
       (err: Error) => {

@@ -4,6 +4,8 @@ import { hasScope, scopeNames, type Scope } from "../auth/scopes.js";
 import { ErrorCode, PoolError } from "../errors.js";
 import type { Pool } from "../pool.js";
 import { version } from "../version.js";
+import type { ChannelHub } from "../channel/hub.js";
+import { addChannelMethods } from "./channel-methods.js";
 import type { Peer } from "./peer.js";
 import { MethodRegistry } from "./registry.js";
 import {
@@ -29,6 +31,7 @@ const ok = { type: "object", properties: {} } as const;
 export function createControlRegistry(
   pool: Pool,
   tokens: TokenStore | null = null,
+  hub: ChannelHub<Peer> | null = null,
 ): MethodRegistry<RequestContext> {
   const registry = new MethodRegistry<RequestContext>();
   const checkSignals = (names: string[] | undefined): string[] => {
@@ -261,6 +264,7 @@ export function createControlRegistry(
       },
     });
   if (tokens) addTokenMethods(registry, tokens);
+  if (hub) addChannelMethods(registry, hub);
   return registry;
 }
 

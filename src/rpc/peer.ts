@@ -1,3 +1,4 @@
+import type { Caller } from "../auth/tokens.js";
 import type { ScreenSnapshot } from "../pty/screen.js";
 
 /** What a transport offers a connected client. */
@@ -48,6 +49,8 @@ export class Peer {
   constructor(
     readonly transport: PeerTransport,
     private readonly snapshot: SnapshotSource,
+    /** Who is connected, for signals meant for some scopes only. */
+    readonly caller: Caller,
   ) {
     transport.onDrain(() => this.catchUp());
   }
@@ -62,6 +65,10 @@ export class Peer {
 
   subscribed(): string[] {
     return [...this.subscriptions];
+  }
+
+  wants(signal: string): boolean {
+    return !this.closed && this.subscriptions.has(signal);
   }
 
   /** Sends a signal if subscribed; a peer far behind loses it, which its `seq` shows. */
@@ -198,8 +205,8 @@ export class Peer {
     for (const [id, chunks] of outbox) this.send("session.output", { id, data: chunks.join("") });
   }
 
-  /** Sends a message after any output queued before it, so order is kept. */
-  private notify(method: string, params: Record<string, unknown>): void {
+  /** Sends a notification whatever the subscriptions, after any output queued before it. */
+  notify(method: string, params: Record<string, unknown>): void {
     if (this.outbox.size > 0) this.flushOutput();
     this.send(method, params);
   }

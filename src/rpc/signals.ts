@@ -1,14 +1,17 @@
+import { hasScope } from "../auth/scopes.js";
+import type { ChannelHub } from "../channel/hub.js";
 import type { Pool } from "../pool.js";
 import type { Peer } from "./peer.js";
 
-/** Fans the pool's events out to connected peers, whatever transport they came in on. */
+/** Fans the pool's and the channel bridge's events out to connected peers, whatever their transport. */
 export class SignalRouter {
   private readonly peers = new Set<Peer>();
 
-  constructor(pool: Pool) {
-    pool.on("session.changed", (session) => {
-      for (const peer of this.peers) peer.signal("session.changed", { session });
-    });
+  constructor(
+    pool: Pool,
+    private readonly hub: ChannelHub<Peer> | null = null,
+  ) {
+    pool.on("session.changed", (session) => this.broadcast("session.changed", { session }));
     pool.on("session.removed", (id) => {
       for (const peer of this.peers) {
         peer.forget(id);
@@ -18,6 +21,27 @@ export class SignalRouter {
     pool.on("session.output", (id, data) => {
       for (const peer of this.peers) peer.output(id, data);
     });
+    if (!hub) return;
+    hub.on("message", (message) =>
+      this.broadcast("channel.message", { id: message.sessionId, message }),
+    );
+    hub.on("reply", (id, chatId, text, messageIds) =>
+      this.broadcast("channel.reply", { id, chatId, text, messageIds }),
+    );
+    hub.on("status", (id, chatId, status, detail) =>
+      this.broadcast("channel.status", { id, chatId, status, detail }),
+    );
+    hub.on("permission.request", (id, prompt, origin) => {
+      const params = { id, ...prompt };
+      if (origin && this.peers.has(origin) && this.approves(origin, "permission.request")) {
+        origin.signal("permission.request", params);
+        return;
+      }
+      this.toApprovers("permission.request", params);
+    });
+    hub.on("permission.resolved", (id, requestId, behavior, by) =>
+      this.toApprovers("permission.resolved", { id, requestId, behavior, by }),
+    );
   }
 
   add(peer: Peer): void {
@@ -25,7 +49,21 @@ export class SignalRouter {
   }
 
   delete(peer: Peer): void {
+    this.hub?.disconnect(peer);
     peer.close();
     this.peers.delete(peer);
+  }
+
+  private broadcast(signal: string, params: Record<string, unknown>): void {
+    for (const peer of this.peers) peer.signal(signal, params);
+  }
+
+  /** Permission prompts go only to clients allowed to answer them. */
+  private toApprovers(signal: string, params: Record<string, unknown>): void {
+    for (const peer of this.peers) if (this.approves(peer, signal)) peer.signal(signal, params);
+  }
+
+  private approves(peer: Peer, signal: string): boolean {
+    return peer.wants(signal) && hasScope(peer.caller.scopes, "approve");
   }
 }

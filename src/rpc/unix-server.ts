@@ -96,6 +96,7 @@ function serveConnection(socket: Socket, options: UnixServerOptions): void {
       onDrain: (listener) => socket.on("drain", listener),
     },
     options.snapshot,
+    localCaller,
   );
   options.router.add(peer);
   const reader = new LineReader(

@@ -41,6 +41,7 @@ export function serveWsRpc(
       onDrain: (listener) => drainListeners.push(listener),
     },
     options.snapshot,
+    caller,
   );
   options.router.add(peer);
   const limiter = new RateLimiter(options.requestsPerSecond);

@@ -1,3 +1,4 @@
+import { channelServerName } from "../channel/protocol.js";
 import type { SessionSpec } from "./spec.js";
 
 /** How this launch refers to the conversation. */
@@ -5,10 +6,15 @@ export type ConversationStart =
   { kind: "new"; claudeSessionId: string } | { kind: "resume"; claudeSessionId: string };
 
 /**
- * claude's argv. `--channels` and `--dangerously-load-development-channels` swallow every following
- * argument that does not start with a dash, so they come last.
+ * claude's argv. `--mcp-config`, `--channels` and `--dangerously-load-development-channels` swallow
+ * every following argument that does not start with a dash, so they come last. With
+ * `channelConfig`, the pool's channel server is added as a development channel.
  */
-export function buildClaudeArgs(spec: SessionSpec, start: ConversationStart): string[] {
+export function buildClaudeArgs(
+  spec: SessionSpec,
+  start: ConversationStart,
+  channelConfig: string | null = null,
+): string[] {
   const args =
     start.kind === "new"
       ? ["--session-id", start.claudeSessionId, "--name", spec.name]
@@ -17,9 +23,14 @@ export function buildClaudeArgs(spec: SessionSpec, start: ConversationStart): st
   for (const dir of spec.pluginDirs) args.push("--plugin-dir", dir);
   if (spec.dangerouslySkipPermissions) args.push("--dangerously-skip-permissions");
   args.push(...spec.args);
+  if (channelConfig !== null) args.push("--mcp-config", channelConfig);
   if (spec.channels.length > 0) args.push("--channels", ...spec.channels);
-  if (spec.developmentChannels.length > 0) {
-    args.push("--dangerously-load-development-channels", ...spec.developmentChannels);
+  const development = [
+    ...spec.developmentChannels,
+    ...(channelConfig !== null ? [`server:${channelServerName}`] : []),
+  ];
+  if (development.length > 0) {
+    args.push("--dangerously-load-development-channels", ...development);
   }
   return args;
 }

@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { constants } from "node:os";
 import type { PoolConfig } from "../config/types.js";
 import { ErrorCode, PoolError } from "../errors.js";
+import type { ChannelWiring } from "../channel/mcp-config.js";
 import type { Logger } from "../log.js";
 import { claudeConfigDir } from "../paths.js";
 import { procStartTime } from "../proc.js";
@@ -71,6 +72,8 @@ export interface SessionRuntime {
   /** The pool's environment, which claude's is made from. */
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /** Connects sessions with `channel: true` to the pool's channel server; null: none. */
+  channel: ChannelWiring | null;
 }
 
 interface SessionEvents {
@@ -128,6 +131,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private readonly restartTracker: RestartTracker;
   /** Output of the current process only, for the crash reason. */
   private tail = new Scrollback(tailBytes);
+  private channelConnected = false;
 
   constructor(
     private readonly rec: SessionRecord,
@@ -169,6 +173,13 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.activity.blockedOn;
   }
 
+  /** Whether the session's channel server is connected to the pool (set by the channel hub). */
+  setChannelConnected(connected: boolean): void {
+    if (this.channelConnected === connected) return;
+    this.channelConnected = connected;
+    this.emit("changed");
+  }
+
   record(): SessionRecord {
     return { ...this.rec, lastActivityAt: this.activity.lastActivityAt };
   }
@@ -195,7 +206,7 @@ export class Session extends EventEmitter<SessionEvents> {
       memoryBytes: this.usage?.memoryBytes ?? null,
       cpuSeconds: this.usage?.cpuSeconds ?? null,
       tasks: this.usage?.tasks ?? null,
-      channel: false,
+      channel: this.channelConnected,
       blockedOn: this.activity.blockedOn,
       reason: rec.reason,
     };
@@ -320,10 +331,12 @@ export class Session extends EventEmitter<SessionEvents> {
     const configDir = claudeConfigDir(env);
     const cwd = this.spec.workingDirectory;
     const conversation = hasTranscript(configDir, cwd, this.rec.claudeSessionId) ? "resume" : "new";
-    const args = buildClaudeArgs(this.spec, {
-      kind: conversation,
-      claudeSessionId: this.rec.claudeSessionId,
-    });
+    const channel = this.runtime.channel;
+    const args = buildClaudeArgs(
+      this.spec,
+      { kind: conversation, claudeSessionId: this.rec.claudeSessionId },
+      this.spec.channel && channel ? channel.configFor(this.id) : null,
+    );
     let launched: LaunchedProcess;
     try {
       launched = this.runtime.launcher.launch({
