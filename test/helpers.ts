@@ -24,15 +24,18 @@ export function tempDir(prefix = "claude-pool-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Polls `probe` until it returns a value other than undefined/false, or fails at the deadline. */
+/**
+ * Polls `probe` (sync or async) until it gives a value other than undefined/false, or fails at
+ * the deadline.
+ */
 export async function waitFor<T>(
   what: string,
-  probe: () => T | undefined | false,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 10_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

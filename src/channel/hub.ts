@@ -90,7 +90,8 @@ export class ChannelHub<Client> extends EventEmitter<HubEvents<Client>> {
   /** channel.send: records the message and delivers it now or when a path opens. */
   send(ref: string, content: string, meta: Record<string, string>, origin: MessageOrigin<Client>) {
     const session = this.pool.find(ref);
-    if (this.options.config().delivery === "channel" && !session.spec.channel) {
+    const channelless = !session.spec.channel && !this.bridges.has(session.id);
+    if (this.options.config().delivery === "channel" && channelless) {
       throw new PoolError(
         ErrorCode.ChannelNotConnected,
         `session ${session.name} runs without the channel (channel: false) and delivery is ` +
@@ -269,10 +270,11 @@ export class ChannelHub<Client> extends EventEmitter<HubEvents<Client>> {
     const mode = this.options.config().delivery;
     const link = this.bridges.get(session.id);
     const terminalReady = session.status === "running" && session.blockedOn === null;
-    if (mode === "pty" || !session.spec.channel) {
-      return terminalReady ? { path: "pty", note: null } : { path: "wait" };
-    }
+    const typeNow = () =>
+      terminalReady ? { path: "pty" as const, note: null } : { path: "wait" as const };
+    if (mode === "pty") return typeNow();
     if (link && !this.deaf.has(session.id)) return { path: "channel", link };
+    if (!session.spec.channel) return typeNow();
     if (mode === "channel" || !terminalReady) return { path: "wait" };
     const graceMs = this.options.config().channelFallbackSeconds * 1000;
     if (this.deaf.has(session.id)) {

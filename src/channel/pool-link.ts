@@ -82,6 +82,8 @@ export class PoolLink extends EventEmitter<PoolLinkEvents> {
     let client: RpcClient;
     try {
       client = await connectUnix(this.socketPath);
+      // Queued messages follow the pool's answer to connect at once: listen before asking.
+      client.on("notification", (method, params) => this.onNotification(method, params));
       await client.call(bridgeMethod.connect, { id: this.sessionId, client: this.clientInfo() });
     } catch (err) {
       this.retry((err as Error).message);
@@ -90,7 +92,6 @@ export class PoolLink extends EventEmitter<PoolLinkEvents> {
     if (this.closed) return client.close();
     this.client = client;
     this.retryMs = minRetryMs;
-    client.on("notification", (method, params) => this.onNotification(method, params));
     client.on("close", () => {
       this.client = null;
       this.retry("the pool closed the connection");

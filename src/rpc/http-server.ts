@@ -8,6 +8,7 @@ import type { TokenStore } from "../auth/tokens.js";
 import type { PoolConfig } from "../config/types.js";
 import type { Logger } from "../log.js";
 import type { Pool } from "../pool.js";
+import { serveClaudeSocket } from "./claude-socket.js";
 import { authenticate, pathOf } from "./http-auth.js";
 import type { RequestContext } from "./methods.js";
 import { Peer, type SnapshotSource } from "./peer.js";
@@ -17,6 +18,9 @@ import { serveSeedEvents } from "./seed-events.js";
 import type { RpcServer } from "./server.js";
 import type { SignalRouter } from "./signals.js";
 import { maxFrameBytes, serveWsRpc } from "./ws-connection.js";
+
+/** claude-socket's endpoint for one session. */
+const claudeSocketPath = /^\/sessions\/([^/]+)\/socket\/?$/;
 
 /** The pool refuses to serve the remote API this way; its message says why and what to do. */
 export class RemoteApiRefused extends Error {}
@@ -93,21 +97,35 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
 
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = pathOf(req);
-    if (path !== "/rpc" && path !== "/ws")
-      return refuseUpgrade(socket, 404, `no WebSocket at ${path}; use /rpc or /ws`);
+    const socketOf = claudeSocketPath.exec(path);
+    if (path !== "/rpc" && path !== "/ws" && !socketOf) {
+      return refuseUpgrade(
+        socket,
+        404,
+        `no WebSocket at ${path}; use /rpc, /ws or /sessions/ID/socket`,
+      );
+    }
     const auth = authenticate(req, options.tokens, config.allowedOrigins);
     if (!auth.ok) return refuseUpgrade(socket, auth.status, auth.message);
+    let sessionId = "";
+    if (socketOf) {
+      try {
+        sessionId = options.pool.find(decodeURIComponent(socketOf[1])).id;
+      } catch (err) {
+        return refuseUpgrade(socket, 404, (err as Error).message);
+      }
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       alive.set(ws, true);
       ws.on("pong", () => alive.set(ws, true));
       const label = `ws ${req.socket.remoteAddress}:${req.socket.remotePort} (${auth.caller.name})`;
       log.debug(`${label}: connected to ${path}`);
+      const limits = { ...options, requestsPerSecond: config.requestsPerSecond };
       if (path === "/ws") serveSeedEvents(ws, options.pool);
-      else
-        serveWsRpc(ws, auth.caller, label, {
-          ...options,
-          requestsPerSecond: config.requestsPerSecond,
-        });
+      else if (socketOf) {
+        const chat = new URL(req.url ?? "/", "http://localhost").searchParams.get("session");
+        serveClaudeSocket(ws, auth.caller, { sessionId, chat: chat || "default", label }, limits);
+      } else serveWsRpc(ws, auth.caller, label, limits);
     });
   });
 

@@ -6,6 +6,7 @@ import type { SessionInfo } from "../../session/session.js";
 import { version } from "../../version.js";
 import { bashCompletion, zshCompletion } from "../completion.js";
 import { attach, parseDetachKey } from "./attach.js";
+import { chatInteractive, chatOnce } from "./chat.js";
 import { commonArgs, printJson, UsageError, withClient } from "./client.js";
 import {
   sessionLine,
@@ -172,6 +173,48 @@ export const attachCommand = defineCommand({
     );
     process.stderr.write(`[${message}]\n`);
   },
+});
+
+export const chat = defineCommand({
+  meta: {
+    name: "chat",
+    description:
+      "Talk to a session through its channel: type messages, see replies, answer permission prompts",
+  },
+  args: {
+    ...commonArgs,
+    ...idArg,
+    message: {
+      type: "string",
+      description: "Send one message (- reads standard input), print the reply and exit",
+      valueHint: "TEXT",
+    },
+    timeout: {
+      type: "string",
+      description: "With --message: seconds to wait for the reply (default 300)",
+      valueHint: "SECONDS",
+    },
+  },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      if (args.message === undefined) return chatInteractive(client, args.id);
+      const timeout = Number(args.timeout ?? 300);
+      if (!(timeout > 0))
+        throw new UsageError(`--timeout must be a positive number, not "${args.timeout}"`);
+      const text = args.message === "-" ? readFileSync(0, "utf8") : args.message;
+      const { message, reply } = await chatOnce(client, args.id, text, timeout * 1000);
+      if (args.json) return printJson({ message, reply });
+      if (reply !== null) return console.log(reply);
+      if (message.via === "pty") {
+        process.stderr.write(
+          `typed into the terminal${message.note ? ` (${message.note})` : ""}; no reply comes back through the channel\n`,
+        );
+        return;
+      }
+      throw new Error(
+        `no reply within ${timeout} s (message ${message.messageId} is ${message.state})`,
+      );
+    }),
 });
 
 export const logs = defineCommand({
@@ -410,6 +453,7 @@ export const poolctlCommand = defineCommand({
     resume,
     remove,
     send,
+    chat,
     attach: attachCommand,
     logs,
     config,

@@ -1,0 +1,162 @@
+import { randomUUID } from "node:crypto";
+import type { WebSocket } from "ws";
+import type { Caller } from "../auth/tokens.js";
+import type { LedgerEntry } from "../channel/ledger.js";
+import { PoolError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { RequestContext } from "./methods.js";
+import { Peer, type SnapshotSource } from "./peer.js";
+import { RateLimiter } from "./rate-limit.js";
+import type { MethodRegistry } from "./registry.js";
+import type { SignalRouter } from "./signals.js";
+
+export interface ClaudeSocketOptions {
+  registry: MethodRegistry<RequestContext>;
+  router: SignalRouter;
+  snapshot: SnapshotSource;
+  requestsPerSecond: number;
+  log: Logger;
+}
+
+/** What claude-socket clients send. */
+type Inbound =
+  | { type: "message"; session_id?: string; content: string; user?: string; ts?: string }
+  | { type: "fetch_history"; session_id?: string; limit?: number }
+  | { type: "permission_response"; request_id: string; allowed: boolean };
+
+type Signal = { method?: string; params?: Record<string, unknown> };
+
+/**
+ * `/sessions/:id/socket`: the client protocol of the claude-socket plugin over one pool session,
+ * so its clients work unchanged. Each frame becomes a call of the method registry (same scopes
+ * as JSON-RPC) and the channel's signals become claude-socket messages. claude-socket's
+ * `session_id` is the chat within the conversation: `?session=` or "default", as its client sends.
+ */
+export function serveClaudeSocket(
+  ws: WebSocket,
+  caller: Caller,
+  target: { sessionId: string; chat: string; label: string },
+  options: ClaudeSocketOptions,
+): void {
+  const chats = new Set([target.chat]);
+  const send = (message: Record<string, unknown>) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+  };
+  const error = (chat: string, message: string) =>
+    send({ type: "error", session_id: chat, message });
+
+  const peer = new Peer(
+    {
+      label: target.label,
+      send: (text) => {
+        const out = translate(JSON.parse(text) as Signal, target, chats);
+        if (out) send(out);
+      },
+      bufferedBytes: () => ws.bufferedAmount,
+      onDrain: () => {},
+    },
+    options.snapshot,
+    caller,
+  );
+  options.router.add(peer);
+  peer.subscribe(["channel.reply", "channel.status", "permission.request"]);
+  const call = (method: string, params: Record<string, unknown>) =>
+    options.registry.call(method, params, { peer, caller });
+  const limiter = new RateLimiter(options.requestsPerSecond);
+
+  ws.on("message", (data) => {
+    let frame: Inbound;
+    try {
+      frame = JSON.parse(String(data)) as Inbound;
+    } catch {
+      return error(target.chat, "invalid JSON");
+    }
+    if (!limiter.take()) {
+      return error(target.chat, `rate limit of ${options.requestsPerSecond} messages/s exceeded`);
+    }
+    const chat = ("session_id" in frame && frame.session_id) || target.chat;
+    handle(frame, chat).catch((err: Error) => {
+      if (!(err instanceof PoolError)) options.log.error(`${target.label}: ${err.message}`);
+      error(chat, err.message);
+    });
+  });
+  ws.on("close", () => options.router.delete(peer));
+  ws.on("error", () => ws.terminate());
+
+  async function handle(frame: Inbound, chat: string): Promise<void> {
+    switch (frame.type) {
+      case "message": {
+        chats.add(chat);
+        const meta: Record<string, string> = { chat_id: chat };
+        if (frame.user) meta.user = frame.user;
+        if (frame.ts) meta.ts = frame.ts;
+        await call("channel.send", { id: target.sessionId, content: frame.content, meta });
+        return;
+      }
+      case "fetch_history": {
+        const entries = (await call("channel.history", {
+          id: target.sessionId,
+          limit: 200,
+        })) as LedgerEntry[];
+        const limit = Math.min(Math.max(frame.limit ?? 50, 1), 100);
+        send({ type: "history", session_id: chat, messages: history(entries, chat).slice(-limit) });
+        return;
+      }
+      case "permission_response":
+        await call("permission.respond", {
+          id: target.sessionId,
+          requestId: frame.request_id,
+          behavior: frame.allowed ? "allow" : "deny",
+        });
+        return;
+      default:
+        error(chat, `unknown message type: ${String((frame as { type?: unknown }).type)}`);
+    }
+  }
+}
+
+/** A channel signal as claude-socket's server would have sent it, or null if not for this socket. */
+function translate(
+  signal: Signal,
+  target: { sessionId: string; chat: string },
+  chats: Set<string>,
+): Record<string, unknown> | null {
+  const p = signal.params ?? {};
+  if (p.id !== target.sessionId) return null;
+  switch (signal.method) {
+    case "channel.reply": {
+      if (!chats.has(p.chatId as string)) return null;
+      const ids = p.messageIds as string[];
+      return {
+        type: "reply",
+        session_id: p.chatId,
+        message_id: ids[0] ?? randomUUID(),
+        content: p.text,
+        ts: new Date().toISOString(),
+      };
+    }
+    case "channel.status":
+      if (!chats.has(p.chatId as string)) return null;
+      return { type: "status", session_id: p.chatId, status: p.status, detail: p.detail };
+    case "permission.request":
+      return {
+        type: "permission_request",
+        session_id: target.chat,
+        request_id: p.requestId,
+        tool_name: p.toolName,
+        description: p.description,
+        input_preview: p.inputPreview,
+      };
+    default:
+      return null;
+  }
+}
+
+function history(entries: LedgerEntry[], chat: string) {
+  return entries
+    .filter((e) => e.chatId === chat)
+    .flatMap((e) => [
+      { role: "user", content: e.content, ts: e.createdAt },
+      ...e.replies.map((r) => ({ role: "assistant", content: r.text, ts: r.at })),
+    ]);
+}
