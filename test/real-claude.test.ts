@@ -7,9 +7,15 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import type { LedgerEntry } from "../src/channel/ledger.js";
+import { connectUnix } from "../src/rpc/client.js";
+import type { SessionInfo } from "../src/session/session.js";
 import {
   makePool,
+  processArgs,
   repoRoot,
+  startFakePool,
+  tempDir,
   waitFor,
   waitForSession,
   waitForStatus,
@@ -37,6 +43,15 @@ function readJson(file: string): Record<string, unknown> | undefined {
   }
 }
 
+/** `.claude.json` that lets claude start offline: onboarding done, folders trusted, key approved. */
+function seededConfig(trusted: string[]): Record<string, unknown> {
+  return {
+    hasCompletedOnboarding: true,
+    projects: Object.fromEntries(trusted.map((d) => [d, { hasTrustDialogAccepted: true }])),
+    customApiKeyResponses: { approved: [apiKey.slice(-20)], rejected: [] },
+  };
+}
+
 const pools: TestPool[] = [];
 after(async () => {
   await Promise.all(pools.map((t) => t.close()));
@@ -49,14 +64,7 @@ function realPool(trustedDirs: string[] | ((t: TestPool) => string[])): TestPool
   mkdirSync(home, { recursive: true });
   mkdirSync(t.claudeDir, { recursive: true });
   const trusted = typeof trustedDirs === "function" ? trustedDirs(t) : trustedDirs;
-  writeFileSync(
-    join(t.claudeDir, ".claude.json"),
-    JSON.stringify({
-      hasCompletedOnboarding: true,
-      projects: Object.fromEntries(trusted.map((d) => [d, { hasTrustDialogAccepted: true }])),
-      customApiKeyResponses: { approved: [apiKey.slice(-20)], rejected: [] },
-    }),
-  );
+  writeFileSync(join(t.claudeDir, ".claude.json"), JSON.stringify(seededConfig(trusted)));
   Object.assign(t.env, { HOME: home, ANTHROPIC_API_KEY: apiKey, DISABLE_AUTOUPDATER: "1" });
   return t;
 }
@@ -106,6 +114,59 @@ describe("real claude", { skip }, () => {
       assert.equal(blocked.status, "running");
       assert.equal(blocked.idleSeconds, 0, "idle time does not run while blocked");
       await t.pool.kill(s.id);
+    },
+  );
+
+  it(
+    "accepts the pool's --mcp-config and development channel, starts the channel server, and gets messages typed when it ignores the channel",
+    { timeout: 150_000 },
+    async () => {
+      const dir = tempDir();
+      const work = join(dir, "work");
+      const home = join(dir, "home");
+      mkdirSync(home, { recursive: true });
+      mkdirSync(join(dir, "claude"), { recursive: true });
+      writeFileSync(join(dir, "claude", ".claude.json"), JSON.stringify(seededConfig([work])));
+      const pool = await startFakePool(
+        { claudePath: realClaude, stopTimeoutSeconds: 5, channelFallbackSeconds: 2 },
+        dir,
+        { HOME: home, ANTHROPIC_API_KEY: apiKey, DISABLE_AUTOUPDATER: "1" },
+      );
+      const client = await connectUnix(pool.socket);
+      try {
+        const s = await client.call<SessionInfo>("session.spawn", { name: "channel" });
+        // Without a login claude still starts the MCP server; the pool sees its channel connect.
+        await waitFor(
+          "the channel server to connect",
+          async () => (await client.call<SessionInfo>("session.get", { id: s.id })).channel,
+          startupMs,
+        );
+        const args = processArgs(s.pid!);
+        assert.deepEqual(args.slice(-2), [
+          "--dangerously-load-development-channels",
+          "server:claude-pool",
+        ]);
+        const info = await client.call<SessionInfo>("session.get", { id: s.id });
+        assert.equal(info.status, "running");
+        assert.ok(
+          info.blockedOn === null || info.blockedOn === "development-channels",
+          `claude reached its interface, not an argument error (blockedOn ${info.blockedOn})`,
+        );
+        // claude drops channel notifications without a login: the pool types the message instead.
+        await client.call("channel.send", { id: s.id, content: "hello from the pool" });
+        const entry = await waitFor(
+          "the message typed into the terminal",
+          async () => {
+            const [e] = await client.call<LedgerEntry[]>("channel.history", { id: s.id });
+            return e.via === "pty" ? e : undefined;
+          },
+          30_000,
+        );
+        assert.match(String(entry.note), /no notice of its channel/);
+      } finally {
+        client.close();
+        await pool.stop();
+      }
     },
   );
 });
