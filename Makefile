@@ -40,6 +40,7 @@ install-user: build
 bench: build
 	node dist/bench/spawn.js
 	node dist/bench/control.js
+	node dist/bench/channel.js
 	@if [ "$$(id -u)" = 0 ] && [ -e /usr/lib/systemd/user/dbus.socket ]; then \
 		test/systemd-sandbox node dist/bench/systemd.js; \
 	else \
