@@ -15,4 +15,19 @@ cp package.json package-lock.json LICENSE README.md "$dest/"
 # the package cache from the build makes it an offline one.
 (cd "$dest" && npm ci --omit=dev --prefer-offline --no-audit --no-fund >/dev/null)
 rm -f "$dest/package-lock.json"
+# Leave out what a running pool never reads: native build intermediates (node-pty loads
+# build/Release/pty.node, usocket build/Release/uwrap.node), node-pty's sources and its prebuilt
+# binaries for Windows and macOS, source maps, and the packages' own tests and examples.
+nm=$dest/node_modules
+rm -rf "$nm/node-pty/"{prebuilds,src,deps,third_party,scripts,node-addon-api,typings,binding.gyp}
+rm -f "$nm/node-pty/lib/"*.test.js "$nm/usocket/binding.gyp"
+rm -rf "$nm/usocket/src"
+for addon in "$nm"/node-pty "$nm"/usocket; do
+  find "$addon/build" -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} +
+  find "$addon/build/Release" -mindepth 1 -maxdepth 1 ! -name '*.node' -exec rm -rf {} +
+done
+strip --strip-unneeded "$nm"/node-pty/build/Release/*.node "$nm"/usocket/build/Release/*.node
+find "$nm" -name '*.map' -delete
+find "$nm" -depth -type d \( -name test -o -name tests -o -name __tests__ -o -name examples \
+  -o -name example -o -name .github \) -exec rm -rf {} +
 chmod 755 "$dest/dist/src/bin/claude-pool.js" "$dest/dist/src/bin/claude-poolctl.js"
