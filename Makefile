@@ -14,6 +14,7 @@ $(NPM_STAMP): package.json package-lock.json
 build: $(NPM_STAMP)
 	npx tsc -p tsconfig.json
 	chmod +x dist/src/bin/*.js dist/test/fake-claude.js
+	node dist/packaging/docs.js dist/docs
 
 run: build
 	node dist/src/bin/claude-pool.js start
