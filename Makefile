@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.install-stamp
 TESTS ?= dist/test/*.test.js
 
-.PHONY: all build run test test-systemd check bench install-user clean
+.PHONY: all build run test test-systemd check bench install-user deb rpm test-packages clean
 
 all: build
 
@@ -37,6 +37,12 @@ test-systemd: build
 
 install-user: build
 	packaging/install-user.sh
+
+deb: build
+	packaging/deb/build.sh
+
+rpm: build
+	packaging/rpm/build.sh
 
 bench: build
 	node dist/bench/spawn.js
