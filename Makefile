@@ -44,6 +44,9 @@ deb: build
 rpm: build
 	packaging/rpm/build.sh
 
+test-packages:
+	test/package-test
+
 bench: build
 	node dist/bench/spawn.js
 	node dist/bench/control.js
