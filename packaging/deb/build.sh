@@ -35,13 +35,16 @@ shlibs=$(cd "$scratch" && dpkg-shlibdeps -O --warnings=0 "${addons[@]/#/-e}" 2>/
   sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || { echo "deb/build.sh: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 
+# As dpkg-gencontrol counts it: each file's size in KiB rounded up, 1 for anything else.
+installed_size=$(find "$root" -mindepth 1 -printf '%y %s\n' |
+  awk '{ total += $1 == "f" ? int(($2 + 1023) / 1024) : 1 } END { print total }')
 install -d -m 755 "$root/DEBIAN"
 cat >"$root/DEBIAN/control" <<CONTROL
 Package: claude-pool
 Version: $deb_version
 Architecture: $arch
 Maintainer: $maintainer
-Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
+Installed-Size: $installed_size
 Depends: nodejs (>= 20), dbus-user-session, systemd, $shlibs
 Section: admin
 Priority: optional
