@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.install-stamp
 TESTS ?= dist/test/*.test.js
 
-.PHONY: all build run test test-systemd check bench install-user clean
+.PHONY: all build run test test-systemd check bench install-user deb rpm test-packages clean
 
 all: build
 
@@ -14,6 +14,7 @@ $(NPM_STAMP): package.json package-lock.json
 build: $(NPM_STAMP)
 	npx tsc -p tsconfig.json
 	chmod +x dist/src/bin/*.js dist/test/fake-claude.js
+	node dist/packaging/docs.js dist/docs
 
 run: build
 	node dist/src/bin/claude-pool.js start
@@ -36,6 +37,15 @@ test-systemd: build
 
 install-user: build
 	packaging/install-user.sh
+
+deb: build
+	packaging/deb/build.sh
+
+rpm: build
+	packaging/rpm/build.sh
+
+test-packages:
+	test/package-test
 
 bench: build
 	node dist/bench/spawn.js

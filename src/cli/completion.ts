@@ -1,6 +1,7 @@
-import type { ArgsDef, CommandDef } from "citty";
+import type { CommandDef } from "citty";
+import { readCommand } from "./command-tree.js";
 
-/** A command's subcommands and options as plain data, read from its citty definition. */
+/** A command's subcommands and options, as the completions need them. */
 interface Entry {
   name: string;
   description: string;
@@ -9,36 +10,17 @@ interface Entry {
   takesSession: boolean;
 }
 
-async function resolve<T>(
-  value: T | (() => T | Promise<T>) | Promise<T> | undefined,
-): Promise<T | undefined> {
-  return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
-}
-
 async function entries(command: CommandDef): Promise<Entry[]> {
-  const subCommands = (await resolve(command.subCommands)) ?? {};
-  const result: Entry[] = [];
-  for (const [name, sub] of Object.entries(subCommands)) {
-    const def = (await resolve(sub as CommandDef)) as CommandDef;
-    const meta = (await resolve(def.meta)) ?? {};
-    const args = ((await resolve(def.args)) ?? {}) as ArgsDef;
-    const options = Object.entries(args)
-      .filter(([, a]) => a.type !== "positional")
-      .map(([flag, a]) => ({
-        // a boolean that defaults to true is only ever given as --no-<name>
-        flag: a.type === "boolean" && a.default === true ? `--no-${flag}` : `--${flag}`,
-        description: a.description ?? "",
-        takesValue: a.type === "string",
-      }));
-    const positional = Object.entries(args).find(([, a]) => a.type === "positional");
-    result.push({
-      name,
-      description: meta.description ?? "",
-      options,
-      takesSession: positional?.[0] === "id",
-    });
-  }
-  return result;
+  return (await readCommand(command)).subCommands.map((sub) => ({
+    name: sub.name,
+    description: sub.description,
+    options: sub.options.map((o) => ({
+      flag: o.flag,
+      description: o.description,
+      takesValue: o.value !== null,
+    })),
+    takesSession: sub.positionals[0]?.name === "id",
+  }));
 }
 
 const quote = (text: string) => text.replace(/'/g, "'\\''");

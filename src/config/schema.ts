@@ -82,7 +82,7 @@ export const configSchema = {
   type: "object",
   additionalProperties: false,
   properties: {
-    $schema: { type: "string" },
+    $schema: { description: "A JSON Schema for editors; the pool ignores it.", type: "string" },
     maxSessions: {
       description: "Maximum concurrent sessions (starting, running, stopping or awaiting restart).",
       type: "integer",
@@ -136,7 +136,13 @@ export const configSchema = {
       description: "Remote API authentication.",
       type: "object",
       additionalProperties: false,
-      properties: { tokenFile: { type: "string", minLength: 1 } },
+      properties: {
+        tokenFile: {
+          description: "The main token's file (default: $XDG_STATE_HOME/claude-pool/token).",
+          type: "string",
+          minLength: 1,
+        },
+      },
       default: {},
     },
     restart: {
@@ -144,15 +150,30 @@ export const configSchema = {
       type: "object",
       additionalProperties: false,
       properties: {
-        maxRestarts: { type: "integer", minimum: 0, default: 3 },
-        windowMinutes: { type: "number", exclusiveMinimum: 0, default: 5 },
+        maxRestarts: {
+          description: "Restarts allowed within windowMinutes; past them the session is failed.",
+          type: "integer",
+          minimum: 0,
+          default: 3,
+        },
+        windowMinutes: {
+          description: "The window maxRestarts counts in.",
+          type: "number",
+          exclusiveMinimum: 0,
+          default: 5,
+        },
         backoffSeconds: {
           description: "Delay before the first restart; doubles with each restart in the window.",
           type: "number",
           minimum: 0,
           default: 1,
         },
-        maxBackoffSeconds: { type: "number", minimum: 0, default: 30 },
+        maxBackoffSeconds: {
+          description: "The longest delay before a restart.",
+          type: "number",
+          minimum: 0,
+          default: 30,
+        },
       },
       default: {},
     },
@@ -214,7 +235,10 @@ export const configSchema = {
       type: "object",
       additionalProperties: false,
       required: ["cert", "key"],
-      properties: { cert: { type: "string" }, key: { type: "string" } },
+      properties: {
+        cert: { description: "PEM certificate (chain) file.", type: "string" },
+        key: { description: "PEM private key file.", type: "string" },
+      },
     },
     allowedOrigins: {
       description: "Browser origins allowed to connect.",

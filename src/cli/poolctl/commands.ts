@@ -134,7 +134,12 @@ export const send = defineCommand({
     ...idArg,
     text: { type: "positional", description: "The message", required: true },
     raw: { type: "boolean", description: "Write the text to the PTY as is (no paste, no Enter)" },
-    submit: { type: "boolean", description: "Press Enter after the text", default: true },
+    submit: {
+      type: "boolean",
+      description: "Press Enter after the text",
+      negativeDescription: "Leave out the Enter after the text",
+      default: true,
+    },
   },
   run: ({ args }) =>
     withClient(args, async (client) => {
