@@ -309,6 +309,8 @@ describe("channel bridge", () => {
     assert.match(String(error.message), /unknown message type: bogus/);
     ws.send("{not json");
     await frame("error", (f) => f.message === "invalid JSON");
+    ws.send("null");
+    await frame("error", (f) => /JSON object/.test(String(f.message)));
     ws.close();
     const refused = new WebSocket(`${pool.url}/sessions/${s.id}/socket`);
     const status401 = await new Promise<number>((resolve) =>
@@ -376,7 +378,7 @@ describe("channel bridge", () => {
       const note = await waitFor("channel notification", () => delivered[0]);
       assert.deepEqual(note, {
         content: "to the sdk",
-        meta: { chat_id: "c9", message_id: sent.messageId, user: "local" },
+        meta: { user: "local", chat_id: "c9", message_id: sent.messageId, sender: "local" },
       });
       const result = await client.callTool({
         name: "reply",

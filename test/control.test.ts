@@ -200,12 +200,24 @@ describe("methods", () => {
       "session.attach",
       "session.detach",
       "session.resize",
+      "channel.send",
+      "channel.history",
+      "permission.respond",
     ]) {
       assert.ok(names.includes(name), `${name} is introspectable`);
     }
     assert.deepEqual(
       result.signals.map((s) => s.name),
-      ["session.changed", "session.removed", "session.output"],
+      [
+        "session.changed",
+        "session.removed",
+        "session.output",
+        "channel.message",
+        "channel.reply",
+        "channel.status",
+        "permission.request",
+        "permission.resolved",
+      ],
     );
     const ajv = new Ajv({ strict: false });
     const check = async (method: string, params: object) => {

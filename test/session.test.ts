@@ -246,6 +246,16 @@ describe("session lifecycle", () => {
     );
   });
 
+  it("a message sent while claude starts waits until it has drawn, then is submitted", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "early", env: { FAKE_CLAUDE_START_DELAY_MS: "300" } });
+    assert.equal(t.pool.get(s.id).status, "starting");
+    await t.pool.send(s.id, "sent early");
+    await waitFor("the reply", async () =>
+      (await t.pool.find(s.id).text()).some((l) => l.includes("You said: sent early")),
+    );
+  });
+
   it("send to a stopped session says to resume it", async () => {
     const t = newPool();
     const s = t.pool.spawn({ name: "mute" });

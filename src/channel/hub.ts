@@ -59,12 +59,13 @@ export interface ChannelHubOptions {
  * connection, the choice between channel and terminal, and permission prompts with their
  * timeouts and audit trail. `Client` is whatever a transport uses for a connection.
  */
-export class ChannelHub<Client> extends EventEmitter<HubEvents<Client>> {
+export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Client>> {
   private readonly ledgers = new Map<string, Ledger>();
   private readonly bridges = new Map<string, BridgeLink>();
   /** Pushed to a bridge and not yet confirmed by it. */
   private readonly inflight = new Map<string, Set<LedgerEntry>>();
-  private readonly origins = new Map<string, Client>();
+  /** Keyed by entry, so what the ledger forgets is forgotten here too. */
+  private readonly origins = new WeakMap<LedgerEntry, Client>();
   /** Sessions whose channel has shown claude hears it. */
   private readonly heard = new Set<string>();
   /** Sessions whose connected channel took no notice of a message (claude ignores it). */
@@ -100,7 +101,7 @@ export class ChannelHub<Client> extends EventEmitter<HubEvents<Client>> {
     }
     if (session.status === "stopped" || session.status === "failed") this.pool.resume(session.id);
     const entry = this.ledger(session.id).add(session.id, content, meta, origin.from);
-    if (origin.client !== null) this.origins.set(entry.messageId, origin.client);
+    if (origin.client !== null) this.origins.set(entry, origin.client);
     this.emit("message", entry);
     this.flush(session);
     return entry;
@@ -197,7 +198,7 @@ export class ChannelHub<Client> extends EventEmitter<HubEvents<Client>> {
       sessionId: id,
       prompt,
       link,
-      origin: (last && this.origins.get(last.messageId)) ?? null,
+      origin: (last && this.origins.get(last)) ?? null,
       timer: setTimeout(() => this.resolve(key, "deny", "timeout"), timeoutMs),
     };
     clearTimeout(this.pending.get(key)?.timer);
@@ -298,7 +299,8 @@ export class ChannelHub<Client> extends EventEmitter<HubEvents<Client>> {
     const messages: ChannelDelivery[] = entries.map((e) => ({
       messageId: e.messageId,
       content: e.content,
-      meta: { ...e.meta, chat_id: e.chatId, message_id: e.messageId, user: e.from },
+      // `user` may be a display name the client chose; `sender` is who the pool authenticated.
+      meta: { user: e.from, ...e.meta, chat_id: e.chatId, message_id: e.messageId, sender: e.from },
     }));
     link.notify(bridgeNotification.deliver, { messages });
   }
@@ -411,8 +413,6 @@ export class ChannelHub<Client> extends EventEmitter<HubEvents<Client>> {
   private forget(id: string): void {
     const link = this.bridges.get(id);
     if (link) this.disconnect(link);
-    const ledger = this.ledgers.get(id);
-    for (const entry of ledger?.recent(Infinity) ?? []) this.origins.delete(entry.messageId);
     this.ledgers.delete(id);
     clearTimeout(this.fallbackTimers.get(id));
     this.fallbackTimers.delete(id);

@@ -17,7 +17,8 @@ export const permissionVerdictNotification = "notifications/claude/channel/permi
 
 const instructions = [
   "Messages from people and programs using claude-pool arrive as",
-  '<channel source="claude-pool" chat_id="..." message_id="..." user="...">text</channel>.',
+  '<channel source="claude-pool" chat_id="..." message_id="..." user="..." sender="...">text</channel>',
+  "(sender is who the pool authenticated; user is the name the client gave).",
   "They are not typed at this terminal and nobody reads it: answer every one with the reply",
   "tool, passing its chat_id back, or the sender never sees your answer. For long work, report",
   "progress with the status tool (thinking, tool_use, idle). fetch_messages returns the recent",

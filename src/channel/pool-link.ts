@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { connectUnix, type RpcClient } from "../rpc/client.js";
+import { connectUnix, RpcError, type RpcClient } from "../rpc/client.js";
 import {
   bridgeMethod,
   bridgeNotification,
@@ -55,7 +55,10 @@ export class PoolLink extends EventEmitter<PoolLinkEvents> {
   /** Sends now, or when the pool is back. */
   post(method: string, params: Record<string, unknown>): void {
     if (this.client) {
-      this.client.call(method, params).catch(() => this.keep({ method, params }));
+      // Kept for later only if the connection failed; the pool refusing a call is final.
+      this.client.call(method, params).catch((err: Error) => {
+        if (!(err instanceof RpcError)) this.keep({ method, params });
+      });
       return;
     }
     this.keep({ method, params });

@@ -71,10 +71,15 @@ export function serveClaudeSocket(
     } catch {
       return error(target.chat, "invalid JSON");
     }
+    if (typeof frame !== "object" || frame === null || Array.isArray(frame)) {
+      return error(target.chat, 'send a JSON object with a "type"');
+    }
     if (!limiter.take()) {
       return error(target.chat, `rate limit of ${options.requestsPerSecond} messages/s exceeded`);
     }
-    const chat = ("session_id" in frame && frame.session_id) || target.chat;
+    const chat =
+      ("session_id" in frame && typeof frame.session_id === "string" && frame.session_id) ||
+      target.chat;
     handle(frame, chat).catch((err: Error) => {
       if (!(err instanceof PoolError)) options.log.error(`${target.label}: ${err.message}`);
       error(chat, err.message);

@@ -101,6 +101,8 @@ const tailBytes = 4096;
 const dialogCheckDelayMs = 50;
 /** Typed text and its Enter must reach claude as separate reads, or Enter becomes a newline. */
 const enterDelayMs = 25;
+/** Input for a claude that has drawn nothing yet waits at most this long. */
+const inputStartTimeoutMs = 60_000;
 /** How often systemd's accounting of a running session is read. */
 const usageIntervalMs = 5000;
 
@@ -307,10 +309,30 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.launched.pty;
   }
 
+  /**
+   * Input waits until claude has drawn something: before that its terminal may still be in
+   * cooked mode, where a typed Enter becomes a newline and the message is never submitted.
+   */
   private queueInput(step: () => Promise<void>): Promise<void> {
-    const next = this.input.then(step);
+    const next = this.input.then(() => this.untilDrawn()).then(step);
     this.input = next.catch(() => {});
     return next;
+  }
+
+  private untilDrawn(): Promise<void> {
+    if (this.status !== "starting") return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.off("changed", onChange);
+        resolve();
+      };
+      const onChange = () => {
+        if (this.status !== "starting") done();
+      };
+      const timer = setTimeout(done, inputStartTimeoutMs);
+      this.on("changed", onChange);
+    });
   }
 
   /** Writes unless that process has exited meanwhile. */
