@@ -4,7 +4,8 @@
  * claude-poolctl chat.
  */
 import assert from "node:assert/strict";
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -329,6 +330,34 @@ describe("channel bridge", () => {
     assert.equal(stdout, "You said: from the cli\n");
   });
 
+  it("claude-poolctl chat: type messages, see replies, answer a permission prompt", async () => {
+    const s = await channelSession(pool, { name: "chat" });
+    const chat = spawn(process.execPath, [poolctl, "chat", s.name], {
+      env: { ...process.env, CLAUDE_POOL_SOCKET: pool.process.socket },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    chat.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    chat.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const shown = (re: RegExp) => waitFor(`${re} in:\n${out}`, () => re.exec(out) ?? undefined);
+    try {
+      await shown(/chatting with chat/);
+      chat.stdin.write("hello chat\n");
+      await shown(/claude> You said: hello chat/);
+      chat.stdin.write("perm Bash make\n");
+      const [, tool] = await shown(/claude wants to use (\w+)/);
+      assert.equal(tool, "Bash");
+      await shown(/allow\? \[y\/n\]/);
+      chat.stdin.write("y\n");
+      const [, requestId] = await shown(/claude> permission ([a-z]{5}) allow/);
+      await shown(new RegExp(`${requestId}: allow \\(local\\)`));
+    } finally {
+      chat.stdin.end();
+    }
+    const [code] = (await once(chat, "exit")) as [number];
+    assert.equal(code, 0);
+  });
+
   it("serves claude over MCP stdio to the SDK's own Client", async () => {
     const s = await pool.local.call<SessionInfo>("session.spawn", { name: "sdk", channel: false });
     const local = new Signals(await connectUnix(pool.process.socket));
@@ -489,5 +518,58 @@ describe("delivery fallbacks and timeouts", () => {
       return info.blockedOn === "development-channels";
     });
     await other.local.call("session.kill", { id: blocked.id });
+  });
+});
+
+describe("claude-pool channel when the pool goes away", () => {
+  it("answers Claude's tool calls at once, then reconnects to the pool when it is back", async () => {
+    const dir = tempDir();
+    let poolProcess = await startFakePool({}, dir);
+    let local = await connectUnix(poolProcess.socket);
+    const s = await local.call<SessionInfo>("session.spawn", { name: "solo", channel: false });
+    const client = new Client({ name: "sdk-test", version: "1" }, { capabilities: {} });
+    const delivered: Params[] = [];
+    client.setNotificationHandler(
+      z.object({ method: z.literal("notifications/claude/channel"), params: z.any() }),
+      ({ params }) => void delivered.push(params as Params),
+    );
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [claudePoolBin, "channel"],
+        env: {
+          ...process.env,
+          CLAUDE_POOL_SESSION_ID: s.id,
+          CLAUDE_POOL_SOCKET: poolProcess.socket,
+        } as Record<string, string>,
+        stderr: "ignore",
+      }),
+    );
+    const connected = async () =>
+      (await local.call<SessionInfo>("session.get", { id: s.id })).channel;
+    try {
+      await waitFor("channel connected", connected);
+      local.close();
+      await poolProcess.stop();
+      const t0 = Date.now();
+      const result = await client.callTool({
+        name: "reply",
+        arguments: { chat_id: "x", text: "while the pool is away" },
+      });
+      assert.match(JSON.stringify(result.content), /queued: the pool is restarting/);
+      const fetched = await client.callTool({ name: "fetch_messages", arguments: {} });
+      assert.equal(fetched.isError, true);
+      assert.ok(Date.now() - t0 < 1000, "tool calls do not wait for the pool");
+      poolProcess = await startFakePool({}, dir);
+      local = await connectUnix(poolProcess.socket);
+      await waitFor("channel reconnected", connected, 15_000);
+      await local.call("channel.send", { id: s.id, content: "after the restart" });
+      const note = await waitFor("notification after the restart", () => delivered[0]);
+      assert.equal(note.content, "after the restart");
+    } finally {
+      await client.close();
+      local.close();
+      await poolProcess.stop();
+    }
   });
 });

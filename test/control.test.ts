@@ -468,7 +468,11 @@ describe("session.send", () => {
     const out = outputOf(c, s.id);
     await c.call("session.attach", { id: s.id });
     await client.call("session.send", { id: s.id, text: "one\rtwo" });
-    await waitFor("both replies", () => /You said: one[\s\S]*You said: two/.test(out.text()));
+    await waitFor("both replies", () => /You said: one[\s\S]*You said: two/.test(out.text())).catch(
+      (e: Error) => {
+        throw new Error(e.message + JSON.stringify(out.text()));
+      },
+    );
     assert.ok(!out.text().includes("\x1b[200~"), "no bracketed paste");
     await client.call("session.send", { id: s.id, text: "typed", submit: false });
     await client.call("session.send", { id: s.id, text: "\r", raw: true });
