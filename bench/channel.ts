@@ -56,38 +56,29 @@ function replyWaiter(client: RpcClient) {
 
 type Waiters = { reply: ReturnType<typeof replyWaiter>; output: ReturnType<typeof outputWaiter> };
 
-async function channelRoundTrips(
-  client: RpcClient,
-  until: Waiters,
-  id: string,
-  count: number,
-): Promise<number[]> {
+/** Times `count` round trips, one after another. */
+async function time(count: number, roundTrip: (i: number) => Promise<void>): Promise<number[]> {
   const ms: number[] = [];
   for (let i = 0; i < count; i++) {
     const t0 = performance.now();
-    const sent = await client.call<LedgerEntry>("channel.send", { id, content: `ping ${i}` });
-    await until.reply(sent.messageId);
+    await roundTrip(i);
     ms.push(performance.now() - t0);
   }
   return ms;
 }
 
-async function terminalRoundTrips(
-  client: RpcClient,
-  until: Waiters,
-  id: string,
-  count: number,
-): Promise<number[]> {
-  const ms: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const t0 = performance.now();
+const channelRoundTrips = (client: RpcClient, until: Waiters, id: string, count: number) =>
+  time(count, async (i) => {
+    const sent = await client.call<LedgerEntry>("channel.send", { id, content: `ping ${i}` });
+    await until.reply(sent.messageId);
+  });
+
+const terminalRoundTrips = (client: RpcClient, until: Waiters, id: string, count: number) =>
+  time(count, async (i) => {
     const echoed = until.output((data) => data.includes(`said: typed ${i}\r`));
     await client.call("session.send", { id, text: `typed ${i}` });
     await echoed;
-    ms.push(performance.now() - t0);
-  }
-  return ms;
-}
+  });
 
 const line = (label: string, ms: number[], baseline?: number[]) => {
   const p50 = percentile(ms, 50);

@@ -104,6 +104,31 @@ function auditLines(pool: TestPool): Params[] {
     .map((l) => JSON.parse(l) as Params);
 }
 
+/** `claude-pool channel` for session `id`, driven by the MCP SDK's own Client as claude would. */
+async function sdkChannel(id: string, socket: string) {
+  const client = new Client({ name: "sdk-test", version: "1" }, { capabilities: {} });
+  const delivered: Params[] = [];
+  const verdicts: Params[] = [];
+  client.setNotificationHandler(
+    z.object({ method: z.literal("notifications/claude/channel"), params: z.any() }),
+    ({ params }) => void delivered.push(params as Params),
+  );
+  client.setNotificationHandler(
+    z.object({ method: z.literal("notifications/claude/channel/permission"), params: z.any() }),
+    ({ params }) => void verdicts.push(params as Params),
+  );
+  const env = { ...process.env, CLAUDE_POOL_SESSION_ID: id, CLAUDE_POOL_SOCKET: socket };
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [claudePoolBin, "channel"],
+      env: env as Record<string, string>,
+      stderr: "ignore",
+    }),
+  );
+  return { client, delivered, verdicts };
+}
+
 describe("channel bridge", () => {
   let pool: TestPool;
   before(async () => {
@@ -363,29 +388,7 @@ describe("channel bridge", () => {
     const local = new Signals(await connectUnix(pool.process.socket));
     clients.push(local.client);
     await local.client.call("pool.subscribe", {});
-    const client = new Client({ name: "sdk-test", version: "1" }, { capabilities: {} });
-    const delivered: Params[] = [];
-    const verdicts: Params[] = [];
-    client.setNotificationHandler(
-      z.object({ method: z.literal("notifications/claude/channel"), params: z.any() }),
-      ({ params }) => void delivered.push(params as Params),
-    );
-    client.setNotificationHandler(
-      z.object({ method: z.literal("notifications/claude/channel/permission"), params: z.any() }),
-      ({ params }) => void verdicts.push(params as Params),
-    );
-    await client.connect(
-      new StdioClientTransport({
-        command: process.execPath,
-        args: [claudePoolBin, "channel"],
-        env: {
-          ...process.env,
-          CLAUDE_POOL_SESSION_ID: s.id,
-          CLAUDE_POOL_SOCKET: pool.process.socket,
-        } as Record<string, string>,
-        stderr: "ignore",
-      }),
-    );
+    const { client, delivered, verdicts } = await sdkChannel(s.id, pool.process.socket);
     try {
       assert.deepEqual(client.getServerCapabilities()?.experimental, {
         "claude/channel": {},
@@ -527,36 +530,22 @@ describe("claude-pool channel when the pool goes away", () => {
     let poolProcess = await startFakePool({}, dir);
     let local = await connectUnix(poolProcess.socket);
     const s = await local.call<SessionInfo>("session.spawn", { name: "solo", channel: false });
-    const client = new Client({ name: "sdk-test", version: "1" }, { capabilities: {} });
-    const delivered: Params[] = [];
-    client.setNotificationHandler(
-      z.object({ method: z.literal("notifications/claude/channel"), params: z.any() }),
-      ({ params }) => void delivered.push(params as Params),
-    );
-    await client.connect(
-      new StdioClientTransport({
-        command: process.execPath,
-        args: [claudePoolBin, "channel"],
-        env: {
-          ...process.env,
-          CLAUDE_POOL_SESSION_ID: s.id,
-          CLAUDE_POOL_SOCKET: poolProcess.socket,
-        } as Record<string, string>,
-        stderr: "ignore",
-      }),
-    );
+    const { client, delivered } = await sdkChannel(s.id, poolProcess.socket);
     const connected = async () =>
       (await local.call<SessionInfo>("session.get", { id: s.id })).channel;
     try {
       await waitFor("channel connected", connected);
       local.close();
       await poolProcess.stop();
-      const t0 = Date.now();
-      const result = await client.callTool({
-        name: "reply",
-        arguments: { chat_id: "x", text: "while the pool is away" },
+      // Once the server has seen the pool go, replies are kept for later, never waited on.
+      await waitFor("a reply kept for later", async () => {
+        const result = await client.callTool({
+          name: "reply",
+          arguments: { chat_id: "x", text: "while the pool is away" },
+        });
+        return /queued: the pool is restarting/.test(JSON.stringify(result.content));
       });
-      assert.match(JSON.stringify(result.content), /queued: the pool is restarting/);
+      const t0 = Date.now();
       const fetched = await client.callTool({ name: "fetch_messages", arguments: {} });
       assert.equal(fetched.isError, true);
       assert.ok(Date.now() - t0 < 1000, "tool calls do not wait for the pool");
