@@ -326,13 +326,20 @@ describe("channel bridge", () => {
       JSON.stringify({
         type: "permission_response",
         request_id: request.request_id,
+        allowed: "no",
+      }),
+    );
+    await frame("error", (f) => /allowed: true or false/.test(String(f.message)));
+    ws.send(
+      JSON.stringify({
+        type: "permission_response",
+        request_id: request.request_id,
         allowed: true,
       }),
     );
     await frame("reply", (f) => f.content === `permission ${String(request.request_id)} allow`);
     ws.send(JSON.stringify({ type: "bogus" }));
-    const error = await frame("error");
-    assert.match(String(error.message), /unknown message type: bogus/);
+    await frame("error", (f) => /unknown message type: bogus/.test(String(f.message)));
     ws.send("{not json");
     await frame("error", (f) => f.message === "invalid JSON");
     ws.send("null");
@@ -485,16 +492,55 @@ describe("delivery fallbacks and timeouts", () => {
     });
   });
 
-  it("types into the terminal of a session without a channel", async () => {
+  it("types into the terminal of a session without a channel, each message once", async () => {
     const s = await pool.local.call<SessionInfo>("session.spawn", {
       name: "nochannel",
       channel: false,
     });
     const a = await remote(pool);
-    await a.client.call("channel.send", { id: s.id, content: "plain" });
-    const typed = await a.next("channel.message", (p) => (p.message as LedgerEntry).via === "pty");
-    assert.equal((typed.message as LedgerEntry).note, null);
+    const texts = ["plain 1", "plain 2", "plain 3"];
+    await Promise.all(texts.map((content) => a.client.call("channel.send", { id: s.id, content })));
+    for (const text of texts) {
+      await a.next("channel.message", (p) => {
+        const m = p.message as LedgerEntry;
+        return m.content === text && m.via === "pty" && m.note === null;
+      });
+    }
+    const screen = await waitFor("three replies", async () => {
+      const { lines } = await pool.local.call<{ lines: string[] }>("session.logs", { id: s.id });
+      return lines.filter((l) => l.includes("You said: plain")).length >= 3 ? lines : undefined;
+    });
+    for (const text of texts) {
+      assert.equal(screen.filter((l) => l.includes(`You said: ${text}`)).length, 1, text);
+    }
     assert.equal((await pool.local.call<SessionInfo>("session.get", { id: s.id })).channel, false);
+  });
+
+  it("keeps at most 100 messages waiting for a session, and says why it refuses more", async () => {
+    const s = await pool.local.call<SessionInfo>("session.spawn", {
+      name: "stuck",
+      channel: false,
+      env: { FAKE_CLAUDE_DIALOG: "trust-folder" },
+    });
+    await waitFor("blockedOn trust-folder", async () => {
+      const info = await pool.local.call<SessionInfo>("session.get", { id: s.id });
+      return info.blockedOn === "trust-folder";
+    });
+    for (let i = 0; i < 100; i++) {
+      await pool.local.call("channel.send", { id: s.id, content: `waiting ${i}` });
+    }
+    await rejectsWithRpc(
+      pool.local.call("channel.send", { id: s.id, content: "one too many" }),
+      -32003,
+      /100 messages waiting for delivery/,
+    );
+    const history = await pool.local.call<LedgerEntry[]>("channel.history", {
+      id: s.id,
+      limit: 200,
+    });
+    assert.equal(history.length, 100);
+    assert.ok(history.every((e) => e.state === "queued"));
+    await pool.local.call("session.kill", { id: s.id });
   });
 
   it("denies a permission request nobody answers in permissionTimeoutSeconds", async () => {

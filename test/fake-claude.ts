@@ -8,7 +8,8 @@
  *
  * Test hooks, typed as a line: /exit, /crash [code], /segv, /hang, /ignore-sigterm, /clear,
  * /flood <bytes>, /env NAME, /args, /size, /hog (allocates memory until killed), /spawn-child.
- * Environment: FAKE_CLAUDE_START_DELAY_MS,
+ * Environment: FAKE_CLAUDE_START_DELAY_MS, FAKE_CLAUDE_DRAW_DELAY_MS (session file written, terminal
+ * still cooked),
  * FAKE_CLAUDE_EXIT_AFTER_MS (+ FAKE_CLAUDE_EXIT_CODE or FAKE_CLAUDE_EXIT_SIGNAL),
  * FAKE_CLAUDE_IGNORE_SIGTERM=1, FAKE_CLAUDE_IGNORE_SIGHUP=1, FAKE_CLAUDE_HANG=1,
  * FAKE_CLAUDE_NO_BRACKETED_PASTE=1, FAKE_CLAUDE_DIALOG=trust-folder|development-channels,
@@ -348,6 +349,13 @@ class FakeClaude {
     ).start();
     this.scheduleExit();
     if (process.env.FAKE_CLAUDE_HANG === "1") return this.hang();
+    // The session file comes first; the terminal turns raw only when the interface draws.
+    const drawDelayMs = envNumber("FAKE_CLAUDE_DRAW_DELAY_MS");
+    if (drawDelayMs === undefined) this.draw();
+    else setTimeout(() => this.draw(), drawDelayMs);
+  }
+
+  private draw(): void {
     this.enterTerminal();
     const dialog = process.env.FAKE_CLAUDE_DIALOG;
     if (dialog === "trust-folder") this.showTrustDialog();

@@ -246,14 +246,22 @@ describe("session lifecycle", () => {
     );
   });
 
-  it("a message sent while claude starts waits until it has drawn, then is submitted", async () => {
+  it("a message sent before claude has drawn waits for it, then is submitted", async () => {
     const t = newPool();
-    const s = t.pool.spawn({ name: "early", env: { FAKE_CLAUDE_START_DELAY_MS: "300" } });
-    assert.equal(t.pool.get(s.id).status, "starting");
-    await t.pool.send(s.id, "sent early");
-    await waitFor("the reply", async () =>
-      (await t.pool.find(s.id).text()).some((l) => l.includes("You said: sent early")),
-    );
+    const early = t.pool.spawn({ name: "early", env: { FAKE_CLAUDE_START_DELAY_MS: "300" } });
+    assert.equal(t.pool.get(early.id).status, "starting");
+    // Running (its session file is there) while its terminal is still cooked:
+    const cooked = t.pool.spawn({ name: "cooked", env: { FAKE_CLAUDE_DRAW_DELAY_MS: "500" } });
+    await waitForStatus(t.pool, cooked.id, "running");
+    await Promise.all([t.pool.send(early.id, "sent early"), t.pool.send(cooked.id, "sent cooked")]);
+    for (const [s, text] of [
+      [early, "You said: sent early"],
+      [cooked, "You said: sent cooked"],
+    ] as const) {
+      await waitFor(text, async () =>
+        (await t.pool.find(s.id).text()).some((l) => l.includes(text)),
+      );
+    }
   });
 
   it("send to a stopped session says to resume it", async () => {

@@ -48,6 +48,9 @@ interface HubEvents<Client> {
   "permission.resolved": [sessionId: string, requestId: string, behavior: Behavior, by: string];
 }
 
+/** Messages waiting for delivery per session; channel.send refuses more. */
+export const maxQueued = 100;
+
 export interface ChannelHubOptions {
   config: () => PoolConfig;
   audit: AuditLog;
@@ -64,6 +67,10 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
   private readonly bridges = new Map<string, BridgeLink>();
   /** Pushed to a bridge and not yet confirmed by it. */
   private readonly inflight = new Map<string, Set<LedgerEntry>>();
+  /** Sessions whose queue is being typed into the terminal now, one message after another. */
+  private readonly typing = new Set<string>();
+  /** Launches (session and pid) whose development-channels warning the pool answered. */
+  private readonly confirmed = new Set<string>();
   /** Keyed by entry, so what the ledger forgets is forgotten here too. */
   private readonly origins = new WeakMap<LedgerEntry, Client>();
   /** Sessions whose channel has shown claude hears it. */
@@ -99,8 +106,16 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
           '"channel"; spawn it with channel: true or set delivery to "auto"',
       );
     }
+    const ledger = this.ledger(session.id);
+    if (ledger.queued().length >= maxQueued) {
+      throw new PoolError(
+        ErrorCode.InvalidState,
+        `session ${session.name} has ${maxQueued} messages waiting for delivery; wait for them ` +
+          "(channel.history) or check why it takes none (session.get: status, blockedOn, channel)",
+      );
+    }
     if (session.status === "stopped" || session.status === "failed") this.pool.resume(session.id);
-    const entry = this.ledger(session.id).add(session.id, content, meta, origin.from);
+    const entry = ledger.add(session.id, content, meta, origin.from);
     if (origin.client !== null) this.origins.set(entry, origin.client);
     this.emit("message", entry);
     this.flush(session);
@@ -129,7 +144,9 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     const previous = this.bridges.get(session.id);
     if (previous && previous !== link) this.disconnect(previous);
     this.bridges.set(session.id, link);
+    // A new channel process: whether claude hears it is learned again.
     this.deaf.delete(session.id);
+    this.heard.delete(session.id);
     this.options.log.info(`session ${session.id} (${session.name}): channel connected`);
     session.setChannelConnected(true);
     this.flush(session);
@@ -146,6 +163,8 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
       clearTimeout(p.timer);
       this.pending.delete(key);
       this.options.log.info(`session ${id}: permission request ${p.prompt.requestId} dropped`);
+      // Nobody can answer it any more; clients showing it may close it.
+      this.emit("permission.resolved", id, p.prompt.requestId, "deny", "channel closed");
     }
     this.options.log.info(`session ${id}: channel disconnected`);
     this.sessionById(id)?.setChannelConnected(false);
@@ -192,7 +211,7 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     const id = this.linkedSession(link);
     this.noticed(id, true);
     const key = `${id}\0${prompt.requestId}`;
-    const last = this.ledgers.get(id)?.lastDelivered();
+    const last = this.ledgers.get(id)?.inTurn();
     const timeoutMs = this.options.config().permissionTimeoutSeconds * 1000;
     const pending: PendingPrompt<Client> = {
       sessionId: id,
@@ -220,6 +239,11 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     this.resolve(key, behavior, by);
   }
 
+  private prompting(id: string): boolean {
+    for (const p of this.pending.values()) if (p.sessionId === id) return true;
+    return false;
+  }
+
   /** Prompts waiting for an answer, for a client that connects late. */
   pendingPrompts(): { sessionId: string; prompt: PermissionPrompt }[] {
     return [...this.pending.values()].map(({ sessionId, prompt }) => ({ sessionId, prompt }));
@@ -231,7 +255,7 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     clearTimeout(p.timer);
     this.pending.delete(key);
     const session = this.sessionById(p.sessionId);
-    this.options.audit.record({
+    this.audit({
       session: p.sessionId,
       sessionName: session?.name ?? "",
       requestId: p.prompt.requestId,
@@ -247,12 +271,26 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
       p.link.notify(bridgeNotification.verdict, { requestId: p.prompt.requestId, behavior });
     }
     this.emit("permission.resolved", p.sessionId, p.prompt.requestId, behavior, by);
+    if (session) this.flush(session);
+  }
+
+  /** A decision is applied even when it cannot be written down; the log says so. */
+  private audit(decision: Parameters<AuditLog["record"]>[0]): void {
+    try {
+      this.options.audit.record(decision);
+    } catch (err) {
+      this.options.log.error(
+        `audit log ${this.options.audit.file}: ${(err as Error).message}; decision not recorded: ` +
+          `${decision.tool} ${decision.decision} by ${decision.by} (session ${decision.session})`,
+      );
+    }
   }
 
   // --- delivery ----------------------------------------------------------------------------
 
   /** Sends what is queued for `session` by the path open now, or waits for one. */
   private flush(session: Session): void {
+    if (this.typing.has(session.id)) return; // the typing loop flushes again when done
     const queued = this.ledgers.get(session.id)?.queued() ?? [];
     const inflight = this.inflight.get(session.id);
     const waiting = queued.filter((e) => !inflight?.has(e));
@@ -270,7 +308,9 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     | { path: "wait" } {
     const mode = this.options.config().delivery;
     const link = this.bridges.get(session.id);
-    const terminalReady = session.status === "running" && session.blockedOn === null;
+    // Typing during a permission prompt would answer claude's dialog, unaudited.
+    const terminalReady =
+      session.status === "running" && session.blockedOn === null && !this.prompting(session.id);
     const typeNow = () =>
       terminalReady ? { path: "pty" as const, note: null } : { path: "wait" as const };
     if (mode === "pty") return typeNow();
@@ -311,17 +351,21 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     note: string | null,
   ): Promise<void> {
     const ledger = this.ledger(session.id);
-    for (const entry of entries) {
-      if (entry.state !== "queued") continue;
-      try {
+    this.typing.add(session.id);
+    try {
+      for (const entry of entries) {
+        if (entry.state !== "queued") continue;
         await session.type(entry.content, true);
-      } catch (err) {
-        this.options.log.warn(`session ${session.id}: not typed yet: ${(err as Error).message}`);
-        return;
+        ledger.markDelivered(entry, "pty", note);
+        this.emit("message", entry);
       }
-      ledger.markDelivered(entry, "pty", note);
-      this.emit("message", entry);
+    } catch (err) {
+      this.options.log.warn(`session ${session.id}: not typed yet: ${(err as Error).message}`);
+      return;
+    } finally {
+      this.typing.delete(session.id);
     }
+    this.flush(session);
   }
 
   /**
@@ -383,7 +427,16 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     this.fallbackTimers.set(id, timer);
   }
 
+  /** Runs inside the session's own state change: nothing here may throw into it. */
   private onSessionChanged(session: Session): void {
+    try {
+      this.followSession(session);
+    } catch (err) {
+      this.options.log.error(`session ${session.id}: channel bridge: ${(err as Error).message}`);
+    }
+  }
+
+  private followSession(session: Session): void {
     if (session.status === "running") {
       if (!this.runningSince.has(session.id)) this.runningSince.set(session.id, Date.now());
     } else {
@@ -398,7 +451,9 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
    * when told to, and only when its own channel is the one being loaded.
    */
   private confirmDevelopmentChannels(session: Session): void {
-    if (!this.options.config().confirmDevelopmentChannels) return;
+    const launch = `${session.id}:${session.info().pid}`;
+    if (!this.options.config().confirmDevelopmentChannels || session.status !== "running") return;
+    if (this.confirmed.has(launch)) return;
     if (session.spec.developmentChannels.length > 0) {
       this.options.log.warn(
         `session ${session.id} (${session.name}): not answering the development channels ` +
@@ -406,8 +461,9 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
       );
       return;
     }
+    this.confirmed.add(launch);
     this.options.log.info(`session ${session.id}: confirming the development channels warning`);
-    void session.write("\r").catch(() => {});
+    session.write("\r").catch(() => {});
   }
 
   private forget(id: string): void {
@@ -419,6 +475,8 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     this.runningSince.delete(id);
     this.heard.delete(id);
     this.deaf.delete(id);
+    for (const launch of this.confirmed)
+      if (launch.startsWith(`${id}:`)) this.confirmed.delete(launch);
   }
 
   private ledger(id: string): Ledger {

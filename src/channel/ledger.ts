@@ -76,10 +76,10 @@ export class Ledger {
     return answered.filter((e) => e.repliedAt === at);
   }
 
-  /** The most recent delivered message, whose sender started claude's current turn. */
-  lastDelivered(): LedgerEntry | undefined {
+  /** The latest message delivered and not yet answered: its sender started claude's turn. */
+  inTurn(): LedgerEntry | undefined {
     for (let i = this.entries.length - 1; i >= 0; i--) {
-      if (this.entries[i].state !== "queued") return this.entries[i];
+      if (this.entries[i].state === "delivered") return this.entries[i];
     }
     return undefined;
   }

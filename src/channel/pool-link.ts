@@ -82,13 +82,14 @@ export class PoolLink extends EventEmitter<PoolLinkEvents> {
   }
 
   private async connect(): Promise<void> {
-    let client: RpcClient;
+    let client: RpcClient | null = null;
     try {
       client = await connectUnix(this.socketPath);
       // Queued messages follow the pool's answer to connect at once: listen before asking.
       client.on("notification", (method, params) => this.onNotification(method, params));
       await client.call(bridgeMethod.connect, { id: this.sessionId, client: this.clientInfo() });
     } catch (err) {
+      client?.close();
       this.retry((err as Error).message);
       return;
     }

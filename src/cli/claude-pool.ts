@@ -94,7 +94,12 @@ const channel = defineCommand({
       );
       process.exit(2);
     }
-    await runChannelServer({ sessionId, socketPath: controlSocket().path });
+    const server = await runChannelServer({ sessionId, socketPath: controlSocket().path });
+    // claude closing our stdin means it is gone; the SDK's transport does not end on that.
+    process.stdin.once("end", () => {
+      server.close();
+      process.exit(0);
+    });
   },
 });
 

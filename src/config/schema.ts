@@ -219,6 +219,7 @@ export const configSchema = {
       description: "An unanswered permission prompt is denied after this many seconds.",
       type: "number",
       exclusiveMinimum: 0,
+      maximum: 86400,
       default: 300,
     },
     channelFallbackSeconds: {
@@ -228,6 +229,7 @@ export const configSchema = {
         "terminal instead.",
       type: "number",
       exclusiveMinimum: 0,
+      maximum: 3600,
       default: 10,
     },
     tls: {

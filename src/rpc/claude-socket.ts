@@ -26,6 +26,10 @@ type Inbound =
 
 type Signal = { method?: string; params?: Record<string, unknown> };
 
+/** Chats one socket follows, and the length of a chat id, at most. */
+const maxChats = 100;
+const maxChatIdLength = 256;
+
 /**
  * `/sessions/:id/socket`: the client protocol of the claude-socket plugin over one pool session,
  * so its clients work unchanged. Each frame becomes a call of the method registry (same scopes
@@ -77,9 +81,14 @@ export function serveClaudeSocket(
     if (!limiter.take()) {
       return error(target.chat, `rate limit of ${options.requestsPerSecond} messages/s exceeded`);
     }
-    const chat =
-      ("session_id" in frame && typeof frame.session_id === "string" && frame.session_id) ||
-      target.chat;
+    const given = "session_id" in frame ? (frame.session_id as unknown) : undefined;
+    if (given !== undefined && (typeof given !== "string" || given.length > maxChatIdLength)) {
+      return error(
+        target.chat,
+        `session_id must be a string of at most ${maxChatIdLength} characters`,
+      );
+    }
+    const chat = given || target.chat;
     handle(frame, chat).catch((err: Error) => {
       if (!(err instanceof PoolError)) options.log.error(`${target.label}: ${err.message}`);
       error(chat, err.message);
@@ -91,11 +100,11 @@ export function serveClaudeSocket(
   async function handle(frame: Inbound, chat: string): Promise<void> {
     switch (frame.type) {
       case "message": {
-        chats.add(chat);
         const meta: Record<string, string> = { chat_id: chat };
-        if (frame.user) meta.user = frame.user;
-        if (frame.ts) meta.ts = frame.ts;
+        if (frame.user !== undefined) meta.user = frame.user;
+        if (frame.ts !== undefined) meta.ts = frame.ts;
         await call("channel.send", { id: target.sessionId, content: frame.content, meta });
+        if (chats.size < maxChats) chats.add(chat);
         return;
       }
       case "fetch_history": {
@@ -108,6 +117,9 @@ export function serveClaudeSocket(
         return;
       }
       case "permission_response":
+        if (typeof frame.allowed !== "boolean") {
+          return error(chat, "permission_response needs allowed: true or false");
+        }
         await call("permission.respond", {
           id: target.sessionId,
           requestId: frame.request_id,

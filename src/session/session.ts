@@ -134,6 +134,8 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Output of the current process only, for the crash reason. */
   private tail = new Scrollback(tailBytes);
   private channelConnected = false;
+  /** Whether the current process has written to its terminal (then it reads it raw). */
+  private drawn = false;
 
   constructor(
     private readonly rec: SessionRecord,
@@ -312,6 +314,7 @@ export class Session extends EventEmitter<SessionEvents> {
   /**
    * Input waits until claude has drawn something: before that its terminal may still be in
    * cooked mode, where a typed Enter becomes a newline and the message is never submitted.
+   * (Its session file, which makes the session "running", can come before that.)
    */
   private queueInput(step: () => Promise<void>): Promise<void> {
     const next = this.input.then(() => this.untilDrawn()).then(step);
@@ -320,17 +323,19 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   private untilDrawn(): Promise<void> {
-    if (this.status !== "starting") return Promise.resolve();
+    if (this.drawn || this.launched === null) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
+        this.off("output", done);
         this.off("changed", onChange);
         resolve();
       };
       const onChange = () => {
-        if (this.status !== "starting") done();
+        if (this.launched === null) done();
       };
       const timer = setTimeout(done, inputStartTimeoutMs);
+      this.on("output", done);
       this.on("changed", onChange);
     });
   }
@@ -354,13 +359,13 @@ export class Session extends EventEmitter<SessionEvents> {
     const cwd = this.spec.workingDirectory;
     const conversation = hasTranscript(configDir, cwd, this.rec.claudeSessionId) ? "resume" : "new";
     const channel = this.runtime.channel;
-    const args = buildClaudeArgs(
-      this.spec,
-      { kind: conversation, claudeSessionId: this.rec.claudeSessionId },
-      this.spec.channel && channel ? channel.configFor(this.id) : null,
-    );
     let launched: LaunchedProcess;
     try {
+      const args = buildClaudeArgs(
+        this.spec,
+        { kind: conversation, claudeSessionId: this.rec.claudeSessionId },
+        this.spec.channel && channel ? channel.configFor(this.id) : null,
+      );
       launched = this.runtime.launcher.launch({
         sessionId: this.id,
         name: this.name,
@@ -375,6 +380,7 @@ export class Session extends EventEmitter<SessionEvents> {
     const { pty } = launched;
     const generation = ++this.generation;
     this.launched = launched;
+    this.drawn = false;
     this.launchError = null;
     this.tail = new Scrollback(tailBytes);
     this.exited = new Promise((resolve) => (this.markExited = resolve));
@@ -451,6 +457,7 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   private onOutput(data: string): void {
+    this.drawn = true;
     this.screen.write(data);
     this.tail.append(data);
     this.activity.touch();
