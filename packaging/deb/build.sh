@@ -14,7 +14,7 @@ doc=$root/usr/share/doc/claude-pool
 gzip -9n <README.md >"$doc/README.md.gz"
 # Dated by the last commit (or SOURCE_DATE_EPOCH), so a rebuild of a commit is the same package.
 epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
-first=$(git log --reverse --format=%cd --date=format:%Y 2>/dev/null | head -1)
+first=$(git log --format=%cd --date=format:%Y 2>/dev/null | tail -n 1)
 last=$(date -u -d "@$epoch" +%Y)
 years=${first:-$last}
 [ "$years" = "$last" ] || years=$years-$last
