@@ -276,6 +276,8 @@ export class Session extends EventEmitter<SessionEvents> {
   type(text: string, submit: boolean): Promise<void> {
     const pty = this.inputTarget();
     return this.queueInput(async () => {
+      // The terminal modes claude set are known once the screen has parsed its output so far.
+      await this.screen.flushed();
       this.writeTo(pty, this.screen.bracketedPaste ? `\x1b[200~${text}\x1b[201~` : text);
       if (!submit) return;
       await new Promise((resolve) => setTimeout(resolve, enterDelayMs));
