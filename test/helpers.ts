@@ -26,10 +26,10 @@ export function tempDir(prefix = "claude-pool-test-"): string {
 
 /**
  * Polls `probe` (sync or async) until it gives a value other than undefined/false, or fails at
- * the deadline.
+ * the deadline. `what` may be a function, to describe what was last seen.
  */
 export async function waitFor<T>(
-  what: string,
+  what: string | (() => string),
   probe: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 10_000,
 ): Promise<T> {
@@ -38,7 +38,9 @@ export async function waitFor<T>(
     const value = await probe();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === "string" ? what : what()}`,
+      );
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -12,10 +12,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { connectUnix, type RpcClient } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
-import { fakeClaude, PoolProcess, tempDir } from "./helpers.js";
+import { fakeClaude, PoolProcess, tempDir, waitFor } from "./helpers.js";
 import {
   cgroupFile,
-  eventually,
   gone,
   inSandbox,
   notEnforced,
@@ -47,7 +46,7 @@ async function sessionWhere(
   timeoutMs = 10_000,
 ): Promise<SessionInfo> {
   let last: SessionInfo | null = null;
-  return eventually(
+  return waitFor(
     () => `session ${id} ${what}; last seen ${JSON.stringify(last)}`,
     async () => {
       last = await client.call<SessionInfo>("session.get", { id });
@@ -78,7 +77,7 @@ function placedAndRunning(
 /** PTY output as plain lines (session.logs), polled until `re` matches one. */
 async function outputMatch(client: RpcClient, id: string, re: RegExp): Promise<RegExpMatchArray> {
   let lines: string[] = [];
-  return eventually(
+  return waitFor(
     () => `${re} in the output of ${id}:\n${lines.join("\n")}`,
     async () => {
       ({ lines } = await client.call<{ lines: string[] }>("session.logs", { id }));
@@ -372,7 +371,7 @@ describe("kill -9 of a pool with systemd required", { skip: noSandbox }, () => {
       { stdio: "ignore" },
     );
     try {
-      await eventually(
+      await waitFor(
         () => `${foreign} active`,
         () => show(foreign, "ActiveState").ActiveState === "active",
       );
@@ -387,7 +386,7 @@ describe("kill -9 of a pool with systemd required", { skip: noSandbox }, () => {
     } finally {
       sleeper.kill("SIGKILL");
     }
-    await eventually(
+    await waitFor(
       () => `${foreign} gone after its process`,
       () => !scopeUnits().includes(foreign),
     );

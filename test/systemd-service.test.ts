@@ -21,8 +21,8 @@ import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { connectUnix } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
-import { claudePoolBin, fakeClaude, repoRoot, tempDir } from "./helpers.js";
-import { eventually, gone, inSandbox, scopeUnits, show, systemctl } from "./systemd-support.js";
+import { claudePoolBin, fakeClaude, repoRoot, tempDir, waitFor } from "./helpers.js";
+import { gone, inSandbox, scopeUnits, show, systemctl } from "./systemd-support.js";
 
 const skip = inSandbox ? false : "not inside test/systemd-sandbox (run test/run-systemd-tests)";
 const noJournal =
@@ -52,7 +52,7 @@ const SERVICE_VARIABLES = [
 
 async function waitForProps(unit: string, want: Record<string, string>): Promise<void> {
   let last: Record<string, string> = {};
-  await eventually(
+  await waitFor(
     () => `${unit} ${JSON.stringify(want)}, last seen ${JSON.stringify(last)}`,
     () => {
       last = show(unit, ...Object.keys(want));
@@ -74,7 +74,7 @@ async function call<T>(method: string, params?: object): Promise<T> {
 /** Polls session.list until every session named in `names` runs in its scope. */
 async function runningInScopes(names: string[]): Promise<SessionInfo[]> {
   let last: SessionInfo[] = [];
-  return eventually(
+  return waitFor(
     () => `${names.join(", ")} running in their scopes; last seen ${JSON.stringify(last)}`,
     async () => {
       last = await call<SessionInfo[]>("session.list");
@@ -284,7 +284,7 @@ describe("claude-pool.service under a user manager", { skip }, () => {
       assert.equal(failed.status, "failed");
       const failure = `session ${failed.id} (nowhere): failed, working directory ${join(dir, "missing")} does not exist`;
       let errors: { MESSAGE: string; PRIORITY: string }[] = [];
-      await eventually(
+      await waitFor(
         () => `"${failure}" in journalctl -p 3: ${JSON.stringify(errors)}`,
         () => {
           errors = poolJournal("--priority", "3");
@@ -318,7 +318,7 @@ describe("claude-pool.service under a user manager", { skip }, () => {
       show(SERVICE, "ExecMainStartTimestampMonotonic").ExecMainStartTimestampMonotonic,
     );
     let last = 0;
-    await eventually(
+    await waitFor(
       () =>
         `a watchdog ping ${2 * WATCHDOG_SEC} s after the start; last at +${(last - start) / 1e6} s`,
       () => {

@@ -45,21 +45,6 @@ export function gone(pid: number): boolean {
   return state === null || state === "Z" || state === "X";
 }
 
-/** Polls `probe` until it yields a value other than undefined/false; fails at the deadline. */
-export async function eventually<T>(
-  what: () => string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** A file of a unit's cgroup: the v1 controller hierarchy's, else the cgroup2 one. */
 export function cgroupFile(controlGroup: string, v1: [string, string], v2: string): string {
   const [controller, file] = v1;

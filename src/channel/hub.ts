@@ -127,16 +127,6 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     return this.ledgers.get(session.id)?.recent(limit) ?? [];
   }
 
-  chat(ref: string, limit: number): ChatLine[] {
-    const session = this.pool.find(ref);
-    return this.ledgers.get(session.id)?.chat(limit) ?? [];
-  }
-
-  /** Whether session `id` has a channel process connected now. */
-  connected(id: string): boolean {
-    return this.bridges.has(id);
-  }
-
   // --- the bridge side ---------------------------------------------------------------------
 
   connect(ref: string, link: BridgeLink): Session {

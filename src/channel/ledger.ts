@@ -23,6 +23,19 @@ export interface LedgerEntry {
   note: string | null;
 }
 
+/** Each message followed by its replies, as lines of a conversation. */
+export function chatLines(entries: readonly LedgerEntry[]): ChatLine[] {
+  return entries.flatMap((e) => [
+    { role: "user" as const, chatId: e.chatId, content: e.content, at: e.createdAt },
+    ...e.replies.map((r) => ({
+      role: "assistant" as const,
+      chatId: e.chatId,
+      content: r.text,
+      at: r.at,
+    })),
+  ]);
+}
+
 /** Past this many entries a session's oldest finished messages are forgotten. */
 export const historyLimit = 200;
 
@@ -90,14 +103,7 @@ export class Ledger {
 
   /** Messages and replies as one conversation, oldest first. */
   chat(limit: number): ChatLine[] {
-    const lines: ChatLine[] = [];
-    for (const e of this.entries) {
-      lines.push({ role: "user", chatId: e.chatId, content: e.content, at: e.createdAt });
-      for (const r of e.replies) {
-        lines.push({ role: "assistant", chatId: e.chatId, content: r.text, at: r.at });
-      }
-    }
-    return lines.slice(-limit);
+    return chatLines(this.entries).slice(-limit);
   }
 
   /** Forgets the oldest entries past the limit, never one still waiting for delivery. */

@@ -10,7 +10,6 @@ import {
 interface PoolLinkEvents {
   deliver: [messages: ChannelDelivery[]];
   verdict: [requestId: string, behavior: Behavior];
-  connected: [];
   disconnected: [reason: string];
 }
 
@@ -100,7 +99,6 @@ export class PoolLink extends EventEmitter<PoolLinkEvents> {
       this.client = null;
       this.retry("the pool closed the connection");
     });
-    this.emit("connected");
     const outbox = this.outbox;
     this.outbox = [];
     for (const { method, params } of outbox) this.post(method, params);

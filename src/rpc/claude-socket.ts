@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { WebSocket } from "ws";
 import type { Caller } from "../auth/tokens.js";
-import type { LedgerEntry } from "../channel/ledger.js";
+import { chatLines, type LedgerEntry } from "../channel/ledger.js";
 import { PoolError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { RequestContext } from "./methods.js";
@@ -113,7 +113,9 @@ export function serveClaudeSocket(
           limit: 200,
         })) as LedgerEntry[];
         const limit = Math.min(Math.max(frame.limit ?? 50, 1), 100);
-        send({ type: "history", session_id: chat, messages: history(entries, chat).slice(-limit) });
+        const lines = chatLines(entries.filter((e) => e.chatId === chat)).slice(-limit);
+        const messages = lines.map(({ role, content, at }) => ({ role, content, ts: at }));
+        send({ type: "history", session_id: chat, messages });
         return;
       }
       case "permission_response":
@@ -167,13 +169,4 @@ function translate(
     default:
       return null;
   }
-}
-
-function history(entries: LedgerEntry[], chat: string) {
-  return entries
-    .filter((e) => e.chatId === chat)
-    .flatMap((e) => [
-      { role: "user", content: e.content, ts: e.createdAt },
-      ...e.replies.map((r) => ({ role: "assistant", content: r.text, ts: r.at })),
-    ]);
 }
