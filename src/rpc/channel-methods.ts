@@ -4,7 +4,7 @@ import { bridgeMethod, type Behavior, type PermissionPrompt } from "../channel/p
 import type { RequestContext } from "./methods.js";
 import type { Peer } from "./peer.js";
 import type { JsonSchema, MethodRegistry } from "./registry.js";
-import { sessionRef } from "./schemas.js";
+import { noParams, sessionRef } from "./schemas.js";
 
 const str = { type: "string" } as const;
 const text = { type: "string", maxLength: 1 << 19 } as const;
@@ -129,7 +129,7 @@ export function addChannelMethods(
     .method("permission.pending", {
       scope: "approve",
       description: "Permission requests waiting for an answer, for clients that connect late.",
-      params: object({}),
+      params: noParams,
       result: { type: "array", items: object({ id: str, ...prompt }) },
       handler: () =>
         hub.pendingPrompts().map(({ sessionId, prompt: p }) => ({ id: sessionId, ...p })),
