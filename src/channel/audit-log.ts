@@ -8,7 +8,8 @@ export interface PermissionDecision {
   requestId: string;
   tool: string;
   description: string;
-  decision: Behavior;
+  /** "terminal": the pool gave no decision and the dialog in claude's terminal decided. */
+  decision: Behavior | "terminal";
   /** Who answered: a token's name, "local" for the control socket, or "timeout". */
   by: string;
 }

@@ -26,17 +26,18 @@ export interface MessageOrigin<Client> {
   client: Client | null;
 }
 
+/** Where a permission prompt came from: claude's PermissionRequest hook, or its channel relay. */
+export type PromptSource = "hook" | "channel";
+
 interface PendingPrompt<Client> {
   sessionId: string;
   prompt: PermissionPrompt;
-  link: BridgeLink;
+  source: PromptSource;
+  /** Tells claude the decision; null leaves it to the dialog in claude's terminal. */
+  answer: (behavior: Behavior | null) => void;
+  /** The channel connection a relayed prompt came through. */
+  link: BridgeLink | null;
   origin: Client | null;
-  timer: NodeJS.Timeout;
-}
-
-/** Messages delivered through a channel that has not shown yet that claude hears it. */
-interface Watch {
-  entries: LedgerEntry[];
   timer: NodeJS.Timeout;
 }
 
@@ -44,8 +45,18 @@ interface HubEvents<Client> {
   message: [entry: LedgerEntry];
   reply: [sessionId: string, chatId: string, text: string, messageIds: string[]];
   status: [sessionId: string, chatId: string, status: string, detail: string | undefined];
-  "permission.request": [sessionId: string, prompt: PermissionPrompt, origin: Client | null];
-  "permission.resolved": [sessionId: string, requestId: string, behavior: Behavior, by: string];
+  "permission.request": [
+    sessionId: string,
+    prompt: PermissionPrompt,
+    source: PromptSource,
+    origin: Client | null,
+  ];
+  "permission.resolved": [
+    sessionId: string,
+    requestId: string,
+    behavior: Behavior | "terminal",
+    by: string,
+  ];
 }
 
 /** Messages waiting for delivery per session; channel.send refuses more. */
@@ -77,10 +88,13 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
   private readonly heard = new Set<string>();
   /** Sessions whose connected channel took no notice of a message (claude ignores it). */
   private readonly deaf = new Set<string>();
-  private readonly watches = new Map<string, Watch>();
+  /** Per session: the deadline for a turn after a message went through an unproven channel. */
+  private readonly watches = new Map<string, NodeJS.Timeout>();
   private readonly runningSince = new Map<string, number>();
   private readonly fallbackTimers = new Map<string, NodeJS.Timeout>();
   private readonly pending = new Map<string, PendingPrompt<Client>>();
+  /** The turn each delivered message started (or joined); its end is the message's reply. */
+  private readonly turnOf = new WeakMap<LedgerEntry, string>();
 
   constructor(
     private readonly pool: Pool,
@@ -91,7 +105,6 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
       const session = this.sessionById(info.id);
       if (session) this.onSessionChanged(session);
     });
-    pool.on("session.output", (id) => this.noticed(id));
     pool.on("session.removed", (id) => this.forget(id));
   }
 
@@ -169,13 +182,13 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
       if (!entry || !inflight?.delete(entry)) continue;
       ledger.markDelivered(entry, "channel");
       this.emit("message", entry);
-      this.watch(id, entry);
+      this.watch(id);
     }
   }
 
   reply(link: BridgeLink, chatId: string, text: string): string[] {
     const id = this.linkedSession(link);
-    this.noticed(id, true);
+    this.noticed(id);
     const answered = this.ledger(id).reply(chatId, text);
     for (const entry of answered) this.emit("message", entry);
     const messageIds = answered.map((e) => e.messageId);
@@ -185,34 +198,120 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
 
   status(link: BridgeLink, chatId: string, status: string, detail: string | undefined): void {
     const id = this.linkedSession(link);
-    this.noticed(id, true);
+    this.noticed(id);
     this.emit("status", id, chatId, status, detail);
   }
 
   messages(link: BridgeLink, limit: number): ChatLine[] {
     const id = this.linkedSession(link);
-    this.noticed(id, true);
+    this.noticed(id);
     return this.ledger(id).chat(limit);
+  }
+
+  // --- turns -------------------------------------------------------------------------------
+
+  /**
+   * A turn started in session `id`: the messages delivered before it and not yet in a turn are
+   * what it answers. For a message sent through the channel, that is the proof claude hears it.
+   */
+  turnStarted(id: string, turnId: string): void {
+    let viaChannel = false;
+    for (const entry of this.ledgers.get(id)?.delivered() ?? []) {
+      if (this.turnOf.has(entry)) continue;
+      this.turnOf.set(entry, turnId);
+      viaChannel ||= entry.via === "channel";
+    }
+    if (viaChannel) this.noticed(id);
+  }
+
+  /** The turn's last reply answers its messages that claude did not answer with the reply tool. */
+  turnEnded(id: string, turnId: string, reply: string): void {
+    const ledger = this.ledgers.get(id);
+    const mine = (ledger?.delivered() ?? []).filter((e) => this.turnOf.get(e) === turnId);
+    for (const chatId of new Set(mine.map((e) => e.chatId))) {
+      const answered = ledger?.reply(chatId, reply) ?? [];
+      for (const entry of answered) this.emit("message", entry);
+      if (answered.length === 0) continue;
+      this.emit(
+        "reply",
+        id,
+        chatId,
+        reply,
+        answered.map((e) => e.messageId),
+      );
+    }
+  }
+
+  /**
+   * claude said it cannot hear channels ("Channels are not currently available", or "channels
+   * aren't available right now" when a message came): its refusal is no sign it heard anything.
+   * What went through the channel and started no turn is typed instead, once.
+   */
+  channelRefused(id: string): void {
+    const session = this.sessionById(id);
+    if (!session || this.deaf.has(id) || this.options.config().delivery !== "auto") return;
+    this.deaf.add(id);
+    this.heard.delete(id);
+    this.options.log.warn(
+      `session ${id} (${session.name}): claude cannot hear its channel; typing messages into its terminal`,
+    );
+    this.requeueUnheard(id, "claude said channels are not available");
   }
 
   // --- permission prompts ------------------------------------------------------------------
 
   permissionRequest(link: BridgeLink, prompt: PermissionPrompt): void {
     const id = this.linkedSession(link);
-    this.noticed(id, true);
+    this.noticed(id);
+    this.addPrompt(id, prompt, "channel", link, (behavior) => {
+      if (behavior === null || this.bridges.get(id) !== link) return;
+      link.notify(bridgeNotification.verdict, { requestId: prompt.requestId, behavior });
+    });
+  }
+
+  /**
+   * A permission request from claude's PermissionRequest hook: `answer` replies to the hook.
+   * When claude stops waiting for it (the person answered at the terminal), `abandoned` runs.
+   */
+  hookPermission(
+    sessionId: string,
+    prompt: PermissionPrompt,
+    answer: (behavior: Behavior | null) => void,
+  ): { abandoned: () => void } {
+    this.addPrompt(sessionId, prompt, "hook", null, answer);
+    const key = `${sessionId}\0${prompt.requestId}`;
+    return { abandoned: () => this.resolve(key, "terminal", "the terminal") };
+  }
+
+  private addPrompt(
+    id: string,
+    prompt: PermissionPrompt,
+    source: PromptSource,
+    link: BridgeLink | null,
+    answer: (behavior: Behavior | null) => void,
+  ): void {
     const key = `${id}\0${prompt.requestId}`;
     const last = this.ledgers.get(id)?.inTurn();
-    const timeoutMs = this.options.config().permissionTimeoutSeconds * 1000;
+    const config = this.options.config();
+    // A hook's dialog stays open in claude's terminal: by default the decision is left to it.
+    const onTimeout =
+      source === "hook" && config.permissionTimeoutAction === "terminal" ? "terminal" : "deny";
     const pending: PendingPrompt<Client> = {
       sessionId: id,
       prompt,
+      source,
+      answer,
       link,
       origin: (last && this.origins.get(last)) ?? null,
-      timer: setTimeout(() => this.resolve(key, "deny", "timeout"), timeoutMs),
+      timer: setTimeout(
+        () => this.resolve(key, onTimeout, "timeout"),
+        config.permissionTimeoutSeconds * 1000,
+      ),
     };
-    clearTimeout(this.pending.get(key)?.timer);
+    const previous = this.pending.get(key);
+    if (previous) clearTimeout(previous.timer);
     this.pending.set(key, pending);
-    this.emit("permission.request", id, prompt, pending.origin);
+    this.emit("permission.request", id, prompt, source, pending.origin);
   }
 
   /** permission.respond: answers a pending prompt; `by` names the caller for the audit log. */
@@ -235,11 +334,16 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
   }
 
   /** Prompts waiting for an answer, for a client that connects late. */
-  pendingPrompts(): { sessionId: string; prompt: PermissionPrompt }[] {
-    return [...this.pending.values()].map(({ sessionId, prompt }) => ({ sessionId, prompt }));
+  pendingPrompts(): { sessionId: string; prompt: PermissionPrompt; source: PromptSource }[] {
+    return [...this.pending.values()].map(({ sessionId, prompt, source }) => ({
+      sessionId,
+      prompt,
+      source,
+    }));
   }
 
-  private resolve(key: string, behavior: Behavior, by: string): void {
+  /** `terminal`: the pool gives no decision and claude's own dialog decides. */
+  private resolve(key: string, behavior: Behavior | "terminal", by: string): void {
     const p = this.pending.get(key);
     if (!p) return;
     clearTimeout(p.timer);
@@ -254,12 +358,11 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
       decision: behavior,
       by,
     });
+    const outcome = { allow: "allowed", deny: "denied", terminal: "left to the terminal" };
     this.options.log.info(
-      `session ${p.sessionId}: ${p.prompt.toolName} ${behavior === "allow" ? "allowed" : "denied"} by ${by}`,
+      `session ${p.sessionId}: ${p.prompt.toolName} ${outcome[behavior]} by ${by}`,
     );
-    if (this.bridges.get(p.sessionId) === p.link) {
-      p.link.notify(bridgeNotification.verdict, { requestId: p.prompt.requestId, behavior });
-    }
+    p.answer(behavior === "terminal" ? null : behavior);
     this.emit("permission.resolved", p.sessionId, p.prompt.requestId, behavior, by);
     if (session) this.flush(session);
   }
@@ -360,50 +463,50 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
 
   /**
    * With delivery "auto", a message claude ignores must not be lost: without a login claude
-   * starts the channel server but drops what it sends. Output or a tool call within the grace
-   * period shows it was heard; otherwise the messages are typed into the terminal instead.
+   * starts the channel server but drops what it sends. A turn the message starts, or a tool call,
+   * within the grace period shows it was heard; otherwise the messages are typed instead.
    */
-  private watch(id: string, entry: LedgerEntry): void {
-    if (this.options.config().delivery !== "auto" || this.heard.has(id)) return;
-    const existing = this.watches.get(id);
-    if (existing) {
-      existing.entries.push(entry);
+  private watch(id: string): void {
+    if (this.options.config().delivery !== "auto" || this.heard.has(id) || this.watches.has(id)) {
       return;
     }
     const graceMs = this.options.config().channelFallbackSeconds * 1000;
     const timer = setTimeout(() => {
-      const watch = this.watches.get(id);
       this.watches.delete(id);
       const session = this.sessionById(id);
-      if (!watch || !session) return;
+      if (!session) return;
       this.deaf.add(id);
       this.options.log.warn(
-        `session ${id} (${session.name}): claude took no notice of its channel; typing messages into its terminal`,
+        `session ${id} (${session.name}): a message through the channel started no turn in ${graceMs / 1000} s; typing messages into its terminal`,
       );
-      for (const e of watch.entries) {
-        if (e.state === "delivered") Object.assign(e, { state: "queued", via: null });
-      }
-      this.flush(session);
+      this.requeueUnheard(id, `no turn started within ${graceMs / 1000} s of its delivery`);
     }, graceMs);
-    this.watches.set(id, { entries: [entry], timer });
+    this.watches.set(id, timer);
   }
 
-  /** Evidence that claude hears the session's channel (a tool call), or may (any output). */
-  private noticed(id: string, certain = false): void {
-    const watch = this.watches.get(id);
-    if (watch) {
-      clearTimeout(watch.timer);
-      this.watches.delete(id);
-      this.heard.add(id);
-    } else if (certain) {
-      this.heard.add(id);
+  /** Proof that claude hears the session's channel: a tool call, or a turn a message started. */
+  private noticed(id: string): void {
+    clearTimeout(this.watches.get(id));
+    this.watches.delete(id);
+    this.heard.add(id);
+  }
+
+  /** Channel messages that no turn took up go back in the queue, to be typed. */
+  private requeueUnheard(id: string, note: string): void {
+    clearTimeout(this.watches.get(id));
+    this.watches.delete(id);
+    this.inflight.delete(id);
+    for (const e of this.ledgers.get(id)?.delivered() ?? []) {
+      if (e.via !== "channel" || this.turnOf.has(e)) continue;
+      Object.assign(e, { state: "queued", via: null, deliveredAt: null, note });
     }
+    const session = this.sessionById(id);
+    if (session) this.flush(session);
   }
 
   private requeueInflight(id: string): void {
     this.inflight.delete(id);
-    const watch = this.watches.get(id);
-    if (watch) clearTimeout(watch.timer);
+    clearTimeout(this.watches.get(id));
     this.watches.delete(id);
   }
 

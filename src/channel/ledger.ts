@@ -69,6 +69,11 @@ export class Ledger {
     return this.entries.filter((e) => e.state === "queued");
   }
 
+  /** Messages that reached claude and have no reply yet, oldest first. */
+  delivered(): LedgerEntry[] {
+    return this.entries.filter((e) => e.state === "delivered");
+  }
+
   get(messageId: string): LedgerEntry | undefined {
     return this.entries.find((e) => e.messageId === messageId);
   }

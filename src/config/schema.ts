@@ -216,17 +216,33 @@ export const configSchema = {
       default: false,
     },
     permissionTimeoutSeconds: {
-      description: "An unanswered permission prompt is denied after this many seconds.",
+      description:
+        "How long a permission prompt waits for a client's answer: then it is denied, or (a " +
+        "hook's prompt with permissionTimeoutAction \"terminal\") left to the dialog in claude's terminal.",
       type: "number",
       exclusiveMinimum: 0,
       maximum: 86400,
       default: 300,
     },
+    permissionTimeoutAction: {
+      description:
+        "What happens to a permission prompt from claude's PermissionRequest hook that no client " +
+        'answered in permissionTimeoutSeconds: "terminal" leaves it to the dialog in claude\'s ' +
+        'terminal, "deny" denies it. Prompts relayed by the channel are denied.',
+      enum: ["terminal", "deny"],
+      default: "terminal",
+    },
+    hooks: {
+      description:
+        "Report each conversation's activity, replies and permission prompts to the pool through " +
+        "Claude Code hooks (a generated --settings file per launch). Off: the screen is the only evidence.",
+      type: "boolean",
+      default: true,
+    },
     channelFallbackSeconds: {
       description:
         'With delivery "auto": how long a session\'s channel may stay unconnected, or a message ' +
-        "sent through it unnoticed (no output, no tool call), before messages are typed into the " +
-        "terminal instead.",
+        "sent through it start no turn, before messages are typed into the terminal instead.",
       type: "number",
       exclusiveMinimum: 0,
       maximum: 3600,

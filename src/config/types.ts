@@ -51,6 +51,8 @@ export interface PoolConfig {
   delivery: "auto" | "channel" | "pty";
   confirmDevelopmentChannels: boolean;
   permissionTimeoutSeconds: number;
+  permissionTimeoutAction: "terminal" | "deny";
+  hooks: boolean;
   channelFallbackSeconds: number;
   tls?: { cert: string; key: string };
   allowedOrigins: string[];

@@ -54,7 +54,9 @@ export function addChannelMethods(
       params: object({ id: str, message: ledgerEntry }),
     })
     .signal("channel.reply", {
-      description: "Claude answered through the channel's reply tool.",
+      description:
+        "A message's turn ended (the reply tool, or the turn's last reply when claude did not " +
+        "call it); messageIds are the ledger messages it answers.",
       params: object({ id: str, chatId: str, text: str, messageIds: { type: "array" } }),
     })
     .signal("channel.status", {
@@ -65,11 +67,18 @@ export function addChannelMethods(
       description:
         "Claude asks to use a tool. Sent to the client whose message started the turn, else to " +
         'every subscriber with the "approve" scope; answer with permission.respond.',
-      params: object({ id: str, ...prompt }),
+      params: object({ id: str, ...prompt, source: { enum: ["hook", "channel"] } }),
     })
     .signal("permission.resolved", {
-      description: "A permission request was answered or timed out (by: who answered).",
-      params: object({ id: str, requestId: str, behavior: { enum: ["allow", "deny"] }, by: str }),
+      description:
+        "A permission request was answered or timed out (by: who answered; behavior " +
+        '"terminal": the pool gave no answer and the dialog in claude\'s terminal decides).',
+      params: object({
+        id: str,
+        requestId: str,
+        behavior: { enum: ["allow", "deny", "terminal"] },
+        by: str,
+      }),
     });
 
   registry
@@ -132,7 +141,11 @@ export function addChannelMethods(
       params: noParams,
       result: { type: "array", items: object({ id: str, ...prompt }) },
       handler: () =>
-        hub.pendingPrompts().map(({ sessionId, prompt: p }) => ({ id: sessionId, ...p })),
+        hub.pendingPrompts().map(({ sessionId, prompt: p, source }) => ({
+          id: sessionId,
+          ...p,
+          source,
+        })),
     });
 
   const internal = "Used by `claude-pool channel`, the session's channel server; not for clients.";

@@ -31,8 +31,8 @@ export class SignalRouter {
     hub.on("status", (id, chatId, status, detail) =>
       this.broadcast("channel.status", { id, chatId, status, detail }),
     );
-    hub.on("permission.request", (id, prompt, origin) => {
-      const params = { id, ...prompt };
+    hub.on("permission.request", (id, prompt, source, origin) => {
+      const params = { id, ...prompt, source };
       if (origin && this.peers.has(origin) && this.approves(origin, "permission.request")) {
         origin.signal("permission.request", params);
         return;
