@@ -180,7 +180,9 @@ describe("evidence model", () => {
           busy: fc.boolean(),
         })
         .map((reading) => ({ type: "screen", at: 0, reading }) as EvidenceEvent),
-      fc.constant({ type: "permission.resolved", at: 0, requestId: "r" } as EvidenceEvent),
+      fc
+        .constantFrom<EvidenceEvent["type"]>("permission.resolved", "permission.deferred")
+        .map((type) => ({ type, at: 0, requestId: "r" }) as EvidenceEvent),
     );
     fc.assert(
       fc.property(fc.array(event, { maxLength: 40 }), (events) => {

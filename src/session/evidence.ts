@@ -10,7 +10,14 @@ import type { Dialog } from "./dialogs.js";
 export type Activity = "starting" | "idle" | "busy" | "waiting";
 
 export type WaitingFor =
-  | { kind: "permission"; requestId: string | null; toolName: string; inputPreview: string }
+  | {
+      kind: "permission";
+      requestId: string | null;
+      toolName: string;
+      inputPreview: string;
+      /** Set when no client answered in time and the dialog in claude's terminal decides. */
+      answerAt?: "terminal";
+    }
   | { kind: "dialog"; dialog: Dialog }
   | { kind: "input"; message: string };
 
@@ -34,6 +41,7 @@ export interface PendingPermission {
   requestId: string | null;
   toolName: string;
   inputPreview: string;
+  answerAt?: "terminal";
 }
 
 export interface EvidenceState {
@@ -87,6 +95,8 @@ export type EvidenceEvent =
   | { type: "screen"; at: number; reading: ScreenReading }
   /** A pending permission request was answered (by a client, a timeout or at the terminal). */
   | { type: "permission.resolved"; at: number; requestId: string }
+  /** No client answered in time: the request stays open, for the terminal to answer. */
+  | { type: "permission.deferred"; at: number; requestId: string }
   /** claude recorded that the person interrupted the turn (Esc, or "No" at a tool prompt). */
   | { type: "interrupted"; at: number };
 
@@ -198,6 +208,11 @@ class Step {
         return;
       case "permission.resolved":
         if (this.s.permission?.requestId === event.requestId) this.s.permission = null;
+        return;
+      case "permission.deferred":
+        if (this.s.permission?.requestId === event.requestId) {
+          this.s.permission = { ...this.s.permission, answerAt: "terminal" };
+        }
         return;
       case "interrupted":
         this.s.permission = null;
