@@ -30,6 +30,7 @@ const poolEnv = {
   EDITOR: "vim",
   SSH_AUTH_SOCK: "/tmp/ssh-agent",
   CLAUDECODE: "1",
+  IS_SANDBOX: "1",
   CLAUDE_POOL_CONFIG: "/etc/pool.json",
   CLAUDE_POOL_SOCKET: "/run/user/1000/claude-pool/control.sock",
   NOTIFY_SOCKET: "/run/systemd/notify",
@@ -61,7 +62,15 @@ describe("claude's environment", () => {
     ]) {
       assert.equal(env[name], poolEnv[name as keyof typeof poolEnv], name);
     }
-    for (const name of ["TMUX", "TMUX_PANE", "STY", "EDITOR", "SSH_AUTH_SOCK", "CLAUDECODE"]) {
+    for (const name of [
+      "TMUX",
+      "TMUX_PANE",
+      "STY",
+      "EDITOR",
+      "SSH_AUTH_SOCK",
+      "CLAUDECODE",
+      "IS_SANDBOX",
+    ]) {
       assert.equal(env[name], undefined, name);
     }
     assert.equal(env.TERM, "xterm-256color");

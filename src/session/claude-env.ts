@@ -4,7 +4,8 @@ import type { SessionSpec } from "./spec.js";
 /**
  * What claude takes from the pool's environment whatever `inheritEnv` says: the user's identity,
  * locale, paths, proxies and certificates, and the variables Claude Code documents (its own, and
- * those of Bedrock, Vertex and OpenTelemetry).
+ * those of Bedrock, Vertex and OpenTelemetry). Not IS_SANDBOX: letting claude skip permissions as
+ * root is the session's `env` to say, not whatever shell started the pool.
  */
 const baseNames = new Set([
   "HOME",
@@ -38,7 +39,6 @@ const baseNames = new Set([
   "USE_BUILTIN_RIPGREP",
   "SLASH_COMMAND_TOOL_CHAR_BUDGET",
   "CLOUD_ML_REGION",
-  "IS_SANDBOX",
 ]);
 
 const basePrefixes = [
