@@ -200,6 +200,21 @@ describe("claude-pool config", () => {
     assert.equal(printed.apiPort, 3200);
   });
 
+  it("redacts env values and other secrets unless --show-secrets", () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, "pool.config.json"),
+      JSON.stringify({ defaults: { env: { ANTHROPIC_API_KEY: "sk-ant-cli" } } }),
+    );
+    const shown = run(["config"], dir);
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.ok(!shown.stdout.includes("sk-ant-cli"), shown.stdout);
+    assert.deepEqual(JSON.parse(shown.stdout).defaults.env, { ANTHROPIC_API_KEY: "<redacted>" });
+    const full = run(["config", "--show-secrets"], dir);
+    assert.equal(full.status, 0, full.stderr);
+    assert.deepEqual(JSON.parse(full.stdout).defaults.env, { ANTHROPIC_API_KEY: "sk-ant-cli" });
+  });
+
   it("refuses an invalid file with exit 78 and every error's path, for both config and start", () => {
     const dir = tempDir();
     writeFileSync(join(dir, "pool.config.json"), '{"defaults":{"pluginDirs":"a"},"maxSesions":1}');

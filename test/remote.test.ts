@@ -6,6 +6,7 @@ import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
+import type { PoolConfig } from "../src/config/types.js";
 import { connectUnix, connectWs, type RpcClient } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
 import {
@@ -23,6 +24,8 @@ let pool: PoolProcess;
 let url: string;
 let admin: string;
 let local: RpcClient;
+/** A secret in the config's defaults.env, which only admin callers may see. */
+const apiKey = "sk-ant-remote-test-secret";
 const clients: RpcClient[] = [];
 
 async function remote(token: string | undefined = admin): Promise<RpcClient> {
@@ -75,6 +78,7 @@ before(async () => {
       requestsPerSecond: 50,
       pingSeconds: 0.5,
       allowedOrigins: ["https://app.example"],
+      defaults: { workingDirectory: join(dir, "work"), env: { ANTHROPIC_API_KEY: apiKey } },
     },
     dir,
   );
@@ -180,6 +184,24 @@ describe("authentication", () => {
       -32004,
       /unknown or revoked token/,
     );
+  });
+});
+
+describe("secrets", () => {
+  it("pool.config redacts env values below admin; admin and the control socket see them", async () => {
+    for (const scopes of [["read"], ["read", "control", "approve"]]) {
+      const { token } = await local.call<{ token: string }>("token.create", {
+        name: `config-${scopes.join("-")}`,
+        scopes,
+      });
+      const config = await (await remote(token)).call<PoolConfig>("pool.config");
+      assert.deepEqual(config.defaults.env, { ANTHROPIC_API_KEY: "<redacted>" });
+      assert.ok(!JSON.stringify(config).includes(apiKey), JSON.stringify(config));
+    }
+    for (const full of [await remote(admin), local]) {
+      const config = await full.call<PoolConfig>("pool.config");
+      assert.deepEqual(config.defaults.env, { ANTHROPIC_API_KEY: apiKey });
+    }
   });
 });
 
@@ -380,6 +402,10 @@ describe("claude-poolctl over the network and tokens", () => {
     const status = run(["status", "--url", url, "--token", phone]);
     assert.equal(status.status, 0, status.stderr);
     assert.match(status.stdout, /^claude-pool \| status: ok/);
+    const config = run(["config", "--url", url, "--token", phone]);
+    assert.equal(config.status, 0, config.stderr);
+    assert.equal(JSON.parse(config.stdout).defaults.env.ANTHROPIC_API_KEY, "<redacted>");
+    assert.ok(!config.stdout.includes(apiKey), config.stdout);
     const spawn = run(["spawn", "--name", "nope"], {
       CLAUDE_POOL_URL: url,
       CLAUDE_POOL_TOKEN: phone,

@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { runChannelServer } from "../channel/mcp-server.js";
 import { ConfigError, loadConfig } from "../config/load.js";
+import { redactSecrets } from "../config/redact.js";
 import { controlSocket } from "../paths.js";
 import { RemoteApiRefused } from "../rpc/http-server.js";
 import { AlreadyRunningError } from "../rpc/unix-server.js";
@@ -67,12 +68,19 @@ const start = defineCommand({
 });
 
 const config = defineCommand({
-  meta: { name: "config", description: "Print the resolved config as JSON" },
-  args: configArg,
+  meta: {
+    name: "config",
+    description: "Print the resolved config as JSON, env values and other secrets redacted",
+  },
+  args: {
+    ...configArg,
+    "show-secrets": { type: "boolean", description: "Print secrets as they are" },
+  },
   run({ args }) {
     try {
       const loaded = loadConfig({ explicitPath: args.config });
-      process.stdout.write(JSON.stringify(loaded.config, null, 2) + "\n");
+      const shown = args["show-secrets"] ? loaded.config : redactSecrets(loaded.config);
+      process.stdout.write(JSON.stringify(shown, null, 2) + "\n");
     } catch (err) {
       reportStartError(err);
     }

@@ -121,6 +121,18 @@ export const configSchema = {
       items: namedSessionSchema,
       default: [],
     },
+    inheritEnv: {
+      description:
+        "Variables of the pool's environment that claude inherits beyond the base set (HOME, " +
+        "USER, PATH, LANG, LC_*, TZ, XDG_*, proxies, certificates, ANTHROPIC_*, CLAUDE_*, " +
+        "DISABLE_*, AWS_*, GOOGLE_*, OTEL_* and the rest Claude Code documents): a list of " +
+        "names, or true for all of them.",
+      oneOf: [
+        { type: "array", items: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" } },
+        { type: "boolean" },
+      ],
+      default: [],
+    },
     claudePath: {
       description: "Claude Code binary: a path, or a name looked up in PATH.",
       type: "string",

@@ -39,6 +39,8 @@ export interface PoolConfig {
   primarySession?: SessionSettings & { name: string };
   defaults: SessionSettings;
   sessions: (SessionSettings & { name: string })[];
+  /** Names claude inherits beyond the base set; true: everything. */
+  inheritEnv: string[] | boolean;
   claudePath: string;
   logLevel: LogLevel;
   auth: { tokenFile?: string };

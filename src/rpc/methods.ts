@@ -1,3 +1,4 @@
+import { redactSecrets } from "../config/redact.js";
 import type { SessionSettings } from "../config/types.js";
 import type { Caller, TokenStore } from "../auth/tokens.js";
 import { hasScope, scopeNames, type Scope } from "../auth/scopes.js";
@@ -92,10 +93,14 @@ export function createControlRegistry(
     })
     .method("pool.config", {
       scope: "read",
-      description: "The resolved config the pool runs with.",
+      description:
+        "The resolved config the pool runs with; below admin, env values and other secrets redacted.",
       params: noParams,
       result: { type: "object" },
-      handler: () => pool.currentConfig(),
+      handler: (_params, { caller }) =>
+        hasScope(caller.scopes, "admin")
+          ? pool.currentConfig()
+          : redactSecrets(pool.currentConfig()),
     })
     .method("pool.introspect", {
       scope: "read",

@@ -13,6 +13,7 @@ import { SessionActivity } from "./activity.js";
 import { detectDialog, type Dialog } from "./dialogs.js";
 import type { LaunchedProcess, ProcessLauncher, Usage } from "./launcher.js";
 import { buildClaudeArgs } from "./claude-args.js";
+import { buildClaudeEnv } from "./claude-env.js";
 import { ClaudeSessionWatcher, hasTranscript } from "./claude-state.js";
 import { preflight } from "./preflight.js";
 import { RestartTracker } from "./restart-policy.js";
@@ -80,20 +81,6 @@ interface SessionEvents {
   changed: [];
   output: [data: string];
 }
-
-/** Variables that systemd hands the pool itself; passing them on would confuse claude's children. */
-const serviceVariables = new Set([
-  "LISTEN_FDS",
-  "LISTEN_PID",
-  "LISTEN_FDNAMES",
-  "NOTIFY_SOCKET",
-  "WATCHDOG_PID",
-  "WATCHDOG_USEC",
-  "INVOCATION_ID",
-  "JOURNAL_STREAM",
-  "MANAGERPID",
-  "SYSTEMD_EXEC_PID",
-]);
 
 const initialSize = { cols: 120, rows: 40 };
 const tailBytes = 4096;
@@ -579,18 +566,7 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   private claudeEnv(): Record<string, string> {
-    const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(this.runtime.env)) {
-      if (value !== undefined && !serviceVariables.has(key)) env[key] = value;
-    }
-    return {
-      ...env,
-      TERM: "xterm-256color",
-      COLORTERM: "truecolor",
-      ...this.spec.env,
-      CLAUDE_POOL_SESSION_ID: this.id,
-      PWD: this.spec.workingDirectory,
-    };
+    return buildClaudeEnv(this.runtime.env, this.runtime.config().inheritEnv, this.spec, this.id);
   }
 }
 
