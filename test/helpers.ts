@@ -246,7 +246,11 @@ export class PoolProcess {
   }
 
   waitForLog(re: RegExp, timeoutMs = 10_000): Promise<true> {
-    return waitFor(`log ${re} in:\n${this.stderr}`, () => re.test(this.stderr), timeoutMs);
+    return waitFor(
+      () => `log ${re} in:\n${this.stderr}`,
+      () => re.test(this.stderr),
+      timeoutMs,
+    );
   }
 
   /** Resolves once the control socket answers. */
