@@ -24,10 +24,21 @@ check: $(NPM_STAMP)
 	npx eslint .
 	npx prettier --check .
 
+# Every temp dir of the run is under one root (TMPDIR), removed at the end. After the node tests
+# and after the systemd tests, check-leftovers fails the run if a process of it still works in or
+# points into that root; other runs on the machine have roots of their own.
 test: build
-	node --test --test-concurrency=1 --test-reporter=spec $(TESTS)
-	@if [ "$$(id -u)" = 0 ] && [ -e /usr/lib/systemd/user/dbus.socket ]; then \
-		test/run-systemd-tests; \
+	@root=$$(mktemp -d /tmp/claude-pool-run.XXXXXX) || exit; \
+	trap 'rm -rf "$$root"' EXIT; \
+	export TMPDIR=$$root; \
+	echo "node --test $(TESTS) (temp dirs under $$root)"; \
+	node --test --test-concurrency=1 --test-reporter=spec $(TESTS); rc=$$?; \
+	node dist/test/check-leftovers.js "$$root" || rc=1; \
+	[ $$rc = 0 ] || exit $$rc; \
+	if [ "$$(id -u)" = 0 ] && [ -e /usr/lib/systemd/user/dbus.socket ]; then \
+		test/run-systemd-tests; rc=$$?; \
+		node dist/test/check-leftovers.js "$$root" || rc=1; \
+		exit $$rc; \
 	else \
 		echo "systemd tests skipped: they need root and dbus-user-session (test/run-systemd-tests)"; \
 	fi

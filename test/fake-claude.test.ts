@@ -7,6 +7,7 @@ import { afterEach, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import pty from "node-pty";
+import { processState } from "../src/proc.js";
 
 const FAKE = fileURLToPath(new URL("./fake-claude.js", import.meta.url));
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
@@ -466,6 +467,23 @@ describe("fake claude behaviours set by environment", () => {
     session.term.kill("SIGTERM");
     assert.equal((await session.waitExit()).exitCode, 128 + SIGNALS.SIGTERM);
     assert.equal(fs.existsSync(file), false);
+  });
+
+  test("FAKE_CLAUDE_IGNORE_SIGHUP outlives its terminal, even one closed before it draws", async () => {
+    const sb = newSandbox();
+    const env = { FAKE_CLAUDE_IGNORE_SIGHUP: "1" };
+    const { session: drawn } = await sb.start([], env);
+    const early = sb.spawn([], { ...env, FAKE_CLAUDE_DRAW_DELAY_MS: "100" });
+    await until(
+      () => fs.existsSync(sb.sessionFile(early.term.pid)),
+      () => "no session file",
+    );
+    // like the pool dying: the PTY's master closes, and the kernel hangs up the terminal
+    for (const s of [drawn, early]) (s.term as pty.IPty & { destroy(): void }).destroy();
+    await new Promise((resolve) => setTimeout(resolve, 500)); // past the draw: a negative needs a wait
+    for (const s of [drawn, early]) {
+      assert.ok(!["Z", null].includes(processState(s.term.pid)), `pid ${s.term.pid} runs`);
+    }
   });
 
   test("FAKE_CLAUDE_IGNORE_SIGTERM and FAKE_CLAUDE_FLOOD_BYTES", async () => {

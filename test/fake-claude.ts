@@ -323,6 +323,7 @@ class FakeClaude {
   private line = "";
   private lastInterrupt = -Infinity;
   private hung = false;
+  private hungUp = false;
   private bracketedPaste = false;
   private dialog: {
     choice: number;
@@ -356,7 +357,7 @@ class FakeClaude {
   }
 
   private draw(): void {
-    this.enterTerminal();
+    if (!this.enterTerminal()) return;
     const dialog = process.env.FAKE_CLAUDE_DIALOG;
     if (dialog === "trust-folder") this.showTrustDialog();
     else if (dialog === "development-channels") this.showDevelopmentChannelsDialog();
@@ -458,8 +459,16 @@ class FakeClaude {
     }, afterMs);
   }
 
-  private enterTerminal(): void {
+  /** Sets the terminal up for the interface; false when it went away first. */
+  private enterTerminal(): boolean {
+    // A closed PTY shows up as EOF/EIO before (or instead of) SIGHUP; one closed before the
+    // interface draws fails setRawMode.
+    const hangUp = (): void => this.hangUp();
+    process.stdin.on("end", hangUp).on("error", hangUp);
+    process.stdout.on("error", hangUp);
+    if (this.hungUp) return false;
     process.stdin.setRawMode(true);
+    if (this.hungUp) return false;
     // FAKE_CLAUDE_NO_BRACKETED_PASTE=1 plays a program that never asks for bracketed paste.
     if (process.env.FAKE_CLAUDE_NO_BRACKETED_PASTE !== "1") {
       this.bracketedPaste = true;
@@ -467,10 +476,7 @@ class FakeClaude {
     }
     process.stdin.setEncoding("utf8");
     process.stdin.on("data", (chunk: string) => this.onInput(chunk));
-    // A closed PTY shows up as EOF/EIO before (or instead of) SIGHUP.
-    const hangUp = (): void => this.hangUp();
-    process.stdin.on("end", hangUp).on("error", hangUp);
-    process.stdout.on("error", hangUp);
+    return true;
   }
 
   /** The terminal went away; FAKE_CLAUDE_IGNORE_SIGHUP=1 plays a process that outlives it. */
@@ -478,6 +484,8 @@ class FakeClaude {
     if (process.env.FAKE_CLAUDE_IGNORE_SIGHUP !== "1") {
       process.exit(128 + os.constants.signals.SIGHUP);
     }
+    if (this.hungUp) return;
+    this.hungUp = true;
     process.stdin.removeAllListeners("data");
     process.stdin.pause();
     setInterval(() => {}, 1 << 30);

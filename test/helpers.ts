@@ -12,6 +12,7 @@ import { RpcError } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
 import type { SessionStatus } from "../src/session/status.js";
 import { StateStore } from "../src/store/state-store.js";
+import { processesUnder, type Leftover } from "./leftovers.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 /** The compiled fake claude, `dist/test/fake-claude.js`. */
@@ -43,6 +44,26 @@ export async function waitFor<T>(
       );
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * SIGKILLs whatever still runs in or points into `dir` (say the claude that ignored the hangup
+ * of a pool killed with SIGKILL, and its channel server); resolves with them once they are gone.
+ */
+export async function endProcessesUnder(dir: string): Promise<Leftover[]> {
+  const left = processesUnder(dir);
+  for (const p of left) {
+    try {
+      process.kill(p.pid, "SIGKILL");
+    } catch {
+      // exited meanwhile
+    }
+  }
+  await waitFor(
+    () => `the processes left under ${dir} to die`,
+    () => processesUnder(dir).length === 0,
+  );
+  return left;
 }
 
 /** Resolves with the session once `pool` reports it in `status`; fails at the deadline. */
@@ -225,7 +246,11 @@ export class PoolProcess {
   }
 
   waitForLog(re: RegExp, timeoutMs = 10_000): Promise<true> {
-    return waitFor(`log ${re} in:\n${this.stderr}`, () => re.test(this.stderr), timeoutMs);
+    return waitFor(
+      () => `log ${re} in:\n${this.stderr}`,
+      () => re.test(this.stderr),
+      timeoutMs,
+    );
   }
 
   /** Resolves once the control socket answers. */

@@ -14,8 +14,10 @@ import { after, describe, it } from "node:test";
 import { processState } from "../src/proc.js";
 import { projectSlug } from "../src/session/claude-state.js";
 import type { SessionRecord } from "../src/session/session.js";
+import { describeLeftover } from "./leftovers.js";
 import {
   claudePoolBin,
+  endProcessesUnder,
   PoolProcess,
   processArgs,
   tempDir,
@@ -47,9 +49,18 @@ function alive(pid: number): boolean {
 }
 
 const children: PoolProcess[] = [];
-after(() => {
-  for (const p of children) p.child.kill("SIGKILL");
-});
+// The pools still running stop the way systemd stops them. Whatever runs in a pool's dir then
+// was left by a test (a pool killed with SIGKILL whose claude ignored the hangup) or by a pool's
+// stop: it is ended, and named as a failure.
+after(
+  async () => {
+    await Promise.all(children.map((p) => p.stop()));
+    const dirs = new Set(children.map((p) => p.dir));
+    const left = (await Promise.all([...dirs].map(endProcessesUnder))).flat();
+    assert.deepEqual(left.map(describeLeftover), [], "processes the pools left (now killed)");
+  },
+  { timeout: 30_000 },
+);
 
 function startPool(dir: string, args: string[] = []): PoolProcess {
   const p = new PoolProcess(dir, ["--config", join(dir, "pool.json"), ...args]);
@@ -148,6 +159,10 @@ describe("claude-pool start", () => {
     );
     assert.ok(!alive(first.pid!), "the leftover claude was killed (it ignores SIGTERM too)");
     assert.equal(resumed.id, first.id);
+
+    next.child.kill("SIGTERM");
+    assert.deepEqual(await next.exited, { code: 0, signal: null });
+    assert.ok(!alive(resumed.pid!), "the stopping pool killed claude after stopTimeoutSeconds");
   });
 
   /** Runs the pool with stderr in a file and JOURNAL_STREAM set as `journalStream(file)` says. */
