@@ -19,7 +19,13 @@ export class ScreenModel {
   private readonly terminal: InstanceType<typeof Terminal>;
   private readonly serializer: InstanceType<typeof SerializeAddon>;
 
-  constructor(cols: number, rows: number, scrollbackBytes: number) {
+  /** `onError` hears what xterm throws at a write, which must not reach the event loop. */
+  constructor(
+    cols: number,
+    rows: number,
+    scrollbackBytes: number,
+    private readonly onError: (err: Error) => void = () => {},
+  ) {
     this.terminal = new Terminal({
       cols,
       rows,
@@ -43,8 +49,14 @@ export class ScreenModel {
     return this.terminal.modes.bracketedPasteMode;
   }
 
-  write(data: string): void {
-    this.terminal.write(data);
+  /** Queues output for parsing; `parsed` runs once it is parsed, or at once if xterm refused it. */
+  write(data: string, parsed?: () => void): void {
+    try {
+      this.terminal.write(data, parsed);
+    } catch (err) {
+      this.onError(err as Error);
+      parsed?.();
+    }
   }
 
   resize(cols: number, rows: number): void {
@@ -57,7 +69,7 @@ export class ScreenModel {
    */
   snapshot(withScrollback = true): Promise<ScreenSnapshot> {
     return new Promise((resolve) =>
-      this.terminal.write("", () =>
+      this.write("", () =>
         resolve({
           data: this.serializer.serialize(withScrollback ? {} : { scrollback: 0 }),
           cols: this.cols,
@@ -79,7 +91,7 @@ export class ScreenModel {
 
   /** Resolves after pending output is parsed, for readers of `lines()`. */
   flushed(): Promise<void> {
-    return new Promise((resolve) => this.terminal.write("", resolve));
+    return new Promise((resolve) => this.write("", resolve));
   }
 
   dispose(): void {

@@ -143,7 +143,9 @@ export class Session extends EventEmitter<SessionEvents> {
   ) {
     super();
     const { scrollbackBytes } = runtime.config();
-    this.screen = new ScreenModel(initialSize.cols, initialSize.rows, scrollbackBytes);
+    this.screen = new ScreenModel(initialSize.cols, initialSize.rows, scrollbackBytes, (err) =>
+      runtime.log.error(`session ${rec.id} (${rec.spec.name}): screen model: ${err.message}`),
+    );
     this.activity = new SessionActivity(rec.lastActivityAt);
     this.restartTracker = new RestartTracker();
   }
