@@ -62,6 +62,7 @@ bench: build
 	node dist/bench/spawn.js
 	node dist/bench/control.js
 	node dist/bench/channel.js
+	node --expose-gc dist/bench/scrollback.js
 	@if [ "$$(id -u)" = 0 ] && [ -e /usr/lib/systemd/user/dbus.socket ]; then \
 		test/systemd-sandbox node dist/bench/systemd.js; \
 	else \

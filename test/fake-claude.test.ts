@@ -377,6 +377,15 @@ describe("fake claude in a PTY", () => {
     assert.match(flooded, /^(flood [0-9a-z]+\n)+flood [0-9a-z]*$/);
   });
 
+  test("/flood-erase writes that many bytes of whole erase-screen sequences", async () => {
+    const sb = newSandbox();
+    const { session } = await sb.start();
+    session.send("/flood-erase 200003");
+    await session.waitFor(/flood done\r\r\n> $/);
+    const [, flooded] = session.text.match(/\/flood-erase \d+\n([^]*)\nflood done/) ?? [];
+    assert.equal(flooded, "\x1b[2J".repeat(50_001));
+  });
+
   test("/env and /size report the environment and the window size", async () => {
     const sb = newSandbox();
     const { session } = await sb.start([], { FAKE_CLAUDE_PROBE: "x y" });

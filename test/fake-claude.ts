@@ -7,7 +7,8 @@
  * line editor with bracketed paste, and its exit paths. Replies simply echo the user's text.
  *
  * Test hooks, typed as a line: /exit, /crash [code], /segv, /hang, /ignore-sigterm, /clear,
- * /flood <bytes>, /env NAME, /args, /size, /hog (allocates memory until killed), /spawn-child.
+ * /flood <bytes>, /flood-erase <bytes> (erase-screen sequences), /env NAME, /args, /size, /hog
+ * (allocates memory until killed), /spawn-child.
  * Environment: FAKE_CLAUDE_START_DELAY_MS, FAKE_CLAUDE_DRAW_DELAY_MS (session file written, terminal
  * still cooked),
  * FAKE_CLAUDE_EXIT_AFTER_MS (+ FAKE_CLAUDE_EXIT_CODE or FAKE_CLAUDE_EXIT_SIGNAL),
@@ -297,6 +298,8 @@ class InputDecoder {
 
 const FLOOD_LINE = `flood ${"0123456789abcdefghijklmnopqrstuvwxyz".repeat(2)}\n`;
 const FLOOD_CHUNK = FLOOD_LINE.repeat(Math.ceil(65536 / FLOOD_LINE.length));
+const ERASE_SCREEN = "\x1b[2J";
+const ERASE_CHUNK = ERASE_SCREEN.repeat(65536 / ERASE_SCREEN.length);
 
 const toTerminal = (text: string): string => text.replace(/\n/g, "\r\n");
 
@@ -304,10 +307,15 @@ function write(text: string): void {
   process.stdout.write(text);
 }
 
-/** Writes exactly `bytes` bytes of printable lines (ASCII, "\n"-terminated). */
-function flood(bytes: number): void {
-  for (let left = bytes; left > 0; left -= FLOOD_CHUNK.length) {
-    write(FLOOD_CHUNK.slice(0, Math.min(left, FLOOD_CHUNK.length)));
+/**
+ * Writes exactly `bytes` bytes of printable lines (ASCII, "\n"-terminated), or with `erase` that
+ * many rounded up to whole erase-screen sequences (slow for a terminal to parse).
+ */
+function flood(bytes: number, erase = false): void {
+  const chunk = erase ? ERASE_CHUNK : FLOOD_CHUNK;
+  const total = erase ? Math.ceil(bytes / ERASE_SCREEN.length) * ERASE_SCREEN.length : bytes;
+  for (let left = total; left > 0; left -= chunk.length) {
+    write(chunk.slice(0, Math.min(left, chunk.length)));
   }
   write("\r\nflood done\r\n");
 }
@@ -598,6 +606,9 @@ class FakeClaude {
         return true;
       case "/flood":
         flood(Number(arg) || 0);
+        return true;
+      case "/flood-erase":
+        flood(Number(arg) || 0, true);
         return true;
       case "/env":
         write(`${arg}${arg in process.env ? `=${process.env[arg]}` : " is unset"}\r\n`);

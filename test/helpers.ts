@@ -151,6 +151,12 @@ export class OutputRecorder {
   }
 }
 
+/** Whether `pid` sleeps in the kernel in a write to its terminal, waiting for the reader. */
+export function blockedInTtyWrite(pid: number): boolean {
+  const state = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1][0];
+  return state === "S" && readFileSync(`/proc/${pid}/wchan`, "utf8") === "wait_woken";
+}
+
 /** claude's argv of a running process, read from /proc. */
 export function processArgs(pid: number): string[] {
   return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(2, -1);

@@ -1,6 +1,9 @@
 import pty from "node-pty";
 import type { PtyProcess, PtySpawner } from "./pty.js";
 
+/** How often a paused terminal checks that its process still runs. */
+const exitCheckMs = 50;
+
 /** The in-process backend. */
 export const spawnNodePty: PtySpawner = (options) => {
   const child = pty.spawn(options.file, options.args, {
@@ -10,12 +13,32 @@ export const spawnNodePty: PtySpawner = (options) => {
     cwd: options.cwd,
     env: options.env,
   });
+  // node-pty destroys the terminal 200 ms after its process exits, dropping what is still unread:
+  // a paused terminal resumes once its process is gone, so the last output reaches onData.
+  let exitCheck: NodeJS.Timeout | null = null;
+  const stopExitCheck = () => {
+    if (exitCheck) clearInterval(exitCheck);
+    exitCheck = null;
+  };
+  child.onExit(stopExitCheck);
   const processGroup: PtyProcess = {
     pid: child.pid,
     write: (data) => child.write(data),
     resize: (cols, rows) => child.resize(cols, rows),
     onData: (listener) => child.onData(listener),
     onExit: (listener) => child.onExit(listener),
+    pause: () => {
+      child.pause();
+      exitCheck ??= setInterval(() => {
+        if (isRunning(child.pid)) return;
+        stopExitCheck();
+        child.resume();
+      }, exitCheckMs).unref();
+    },
+    resume: () => {
+      stopExitCheck();
+      child.resume();
+    },
     // The child leads its own session, so its tools and MCP servers share its process group.
     kill: (signal = "SIGHUP") => {
       try {
@@ -27,3 +50,13 @@ export const spawnNodePty: PtySpawner = (options) => {
   };
   return processGroup;
 };
+
+/** Whether `pid` exists; node-pty reaps its child, so an exited one is gone. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

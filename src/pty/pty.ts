@@ -20,6 +20,10 @@ export interface PtyProcess {
   kill(signal?: NodeJS.Signals): void;
   onData(listener: (data: string) => void): Disposable;
   onExit(listener: (exit: PtyExit) => void): Disposable;
+  /** Stops reading the terminal: the program blocks in its writes once the kernel's buffer is full. */
+  pause(): void;
+  /** Reads the terminal again after pause(). */
+  resume(): void;
 }
 
 export interface PtySpawnOptions {

@@ -6,6 +6,7 @@ import type { ChannelWiring } from "../channel/mcp-config.js";
 import type { Logger } from "../log.js";
 import { claudeConfigDir } from "../paths.js";
 import { procStartTime } from "../proc.js";
+import { FlowControl } from "../pty/flow-control.js";
 import type { Disposable, PtyExit, PtyProcess } from "../pty/pty.js";
 import { ScreenModel, type ScreenSnapshot } from "../pty/screen.js";
 import { Scrollback } from "../pty/scrollback.js";
@@ -130,7 +131,9 @@ export class Session extends EventEmitter<SessionEvents> {
   ) {
     super();
     const { scrollbackBytes } = runtime.config();
-    this.screen = new ScreenModel(initialSize.cols, initialSize.rows, scrollbackBytes);
+    this.screen = new ScreenModel(initialSize.cols, initialSize.rows, scrollbackBytes, (err) =>
+      runtime.log.error(`session ${rec.id} (${rec.spec.name}): screen model: ${err.message}`),
+    );
     this.activity = new SessionActivity(rec.lastActivityAt);
     this.restartTracker = new RestartTracker();
   }
@@ -388,8 +391,9 @@ export class Session extends EventEmitter<SessionEvents> {
       `session ${this.id} (${this.name}): started pid ${pty.pid}, ` +
         `${conversation === "resume" ? "resuming" : "new"} conversation ${this.rec.claudeSessionId}`,
     );
+    const flow = new FlowControl(pty);
     this.ptyListeners = [
-      pty.onData((data) => this.onOutput(data)),
+      pty.onData((data) => this.onOutput(data, flow)),
       pty.onExit((exit) => this.onExit(exit, launched, generation)),
     ];
     launched.started.then(
@@ -445,9 +449,10 @@ export class Session extends EventEmitter<SessionEvents> {
     }
   }
 
-  private onOutput(data: string): void {
+  private onOutput(data: string, flow: FlowControl): void {
     this.drawn = true;
-    this.screen.write(data);
+    flow.written(data.length);
+    this.screen.write(data, () => flow.parsed(data.length));
     this.tail.append(data);
     this.activity.touch();
     this.markRunning();
