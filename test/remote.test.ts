@@ -215,6 +215,35 @@ describe("protocol limits", () => {
     assert.ok(results.filter((r) => r.status === "fulfilled").length >= 50, "a burst goes through");
   });
 
+  it("counts each request of a batch against the limit, and caps a batch at 100", async () => {
+    const ws = new WebSocket(`${url}/rpc`, { headers: { authorization: `Bearer ${admin}` } });
+    await new Promise((resolve) => ws.once("open", resolve));
+    const replies: unknown[] = [];
+    ws.on("message", (d) => replies.push(JSON.parse(d.toString())));
+    const batch = (n: number) =>
+      JSON.stringify(
+        Array.from({ length: n }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "pool.status" })),
+      );
+    const started = performance.now();
+    for (let i = 0; i < 5; i++) ws.send(batch(100));
+    await waitFor("five batch replies", () => replies.length >= 5);
+    const seconds = (performance.now() - started) / 1000;
+    const all = (replies as { result?: unknown; error?: { code: number } }[][]).flat();
+    assert.equal(all.length, 500, "every request of every batch is answered");
+    const passed = all.filter((r) => r.result !== undefined).length;
+    // requestsPerSecond 50: a burst of 100, then 50 a second
+    assert.ok(passed <= 100 + 50 * seconds + 1, `${passed} of 500 passed in ${seconds} s`);
+    assert.ok(all.filter((r) => r.error?.code === -32000).length >= 500 - passed);
+
+    ws.send(batch(101));
+    await waitFor("the refusal", () => replies.length >= 6);
+    const refused = replies[5] as { id: unknown; error: { code: number; message: string } };
+    assert.equal(refused.id, null);
+    assert.equal(refused.error.code, -32600);
+    assert.match(refused.error.message, /batch of 101 requests is over the limit of 100/);
+    ws.close();
+  });
+
   it("drops a peer that stops answering pings", async () => {
     const socket = await rawUpgrade("/rpc", admin);
     socket.pause(); // read nothing: no pong ever goes back

@@ -17,7 +17,8 @@ import { isRestPath, sendError, sendJson, serveRest } from "./rest.js";
 import { serveSeedEvents } from "./seed-events.js";
 import type { RpcServer } from "./server.js";
 import type { SignalRouter } from "./signals.js";
-import { maxFrameBytes, serveWsRpc } from "./ws-connection.js";
+import { ExplainedWebSocket, maxFrameBytes } from "./ws-close.js";
+import { serveWsRpc } from "./ws-connection.js";
 
 /** claude-socket's endpoint for one session. */
 const claudeSocketPath = /^\/sessions\/([^/]+)\/socket\/?$/;
@@ -63,7 +64,11 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
   const server = tls
     ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) })
     : createHttpServer();
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxFrameBytes,
+    WebSocket: ExplainedWebSocket,
+  });
   const alive = new WeakMap<WebSocket, boolean>();
 
   server.on("request", (req, res) => {
@@ -119,8 +124,10 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
       alive.set(ws, true);
       ws.on("pong", () => alive.set(ws, true));
       const label = `ws ${req.socket.remoteAddress}:${req.socket.remotePort} (${auth.caller.name})`;
+      // ws closes the connection itself on a bad frame (with a reason, ExplainedWebSocket).
+      ws.on("error", (err) => log.debug(`${label}: ${err.message}`));
       log.debug(`${label}: connected to ${path}`);
-      const limits = { ...options, requestsPerSecond: config.requestsPerSecond };
+      const limits = { ...options, requestsPerSecond: () => config.requestsPerSecond };
       if (path === "/ws") serveSeedEvents(ws, options.pool);
       else if (socketOf) {
         const chat = new URL(req.url ?? "/", "http://localhost").searchParams.get("session");
