@@ -44,6 +44,11 @@ export interface RemoteApi {
   close(): void;
 }
 
+/** The WebSocket endpoints; a plain HTTP request to one gets 426. */
+function isWebSocketPath(path: string): boolean {
+  return path === "/rpc" || path === "/ws" || claudeSocketPath.test(path);
+}
+
 export function isLoopback(address: string): boolean {
   return address === "localhost" || address === "::1" || /^127\.\d+\.\d+\.\d+$/.test(address);
 }
@@ -73,9 +78,29 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
 
   server.on("request", (req, res) => {
     const path = pathOf(req);
-    if (path === "/health" && req.method === "GET") {
+    if (path === null) {
+      sendError(res, 400, `malformed request target ${JSON.stringify(req.url)}`);
+      return;
+    }
+    if (path === "/health") {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        res.setHeader("allow", "GET, HEAD");
+        sendError(res, 405, `${req.method} is not allowed on /health; use GET`);
+        return;
+      }
       const { uptimeSeconds, active, maxSessions } = options.pool.status();
       sendJson(res, 200, { status: "ok", uptime: uptimeSeconds, active, max: maxSessions });
+      return;
+    }
+    if (isWebSocketPath(path)) {
+      res.setHeader("upgrade", "websocket");
+      res.setHeader("connection", "Upgrade");
+      sendError(
+        res,
+        426,
+        `${path} is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket), ` +
+          "e.g. claude-poolctl --url ws://HOST:PORT; the REST API is /sessions",
+      );
       return;
     }
     if (!isRestPath(path)) {
@@ -102,8 +127,10 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
 
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = pathOf(req);
-    const socketOf = claudeSocketPath.exec(path);
-    if (path !== "/rpc" && path !== "/ws" && !socketOf) {
+    if (path === null) {
+      return refuseUpgrade(socket, 400, `malformed request target ${JSON.stringify(req.url)}`);
+    }
+    if (!isWebSocketPath(path)) {
       return refuseUpgrade(
         socket,
         404,
@@ -112,11 +139,15 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
     }
     const auth = authenticate(req, options.tokens, config.allowedOrigins);
     if (!auth.ok) return refuseUpgrade(socket, auth.status, auth.message);
+    const socketOf = claudeSocketPath.exec(path);
     let sessionId = "";
     if (socketOf) {
       try {
         sessionId = options.pool.find(decodeURIComponent(socketOf[1])).id;
       } catch (err) {
+        if (err instanceof URIError) {
+          return refuseUpgrade(socket, 400, `malformed percent-encoding in ${path}`);
+        }
         return refuseUpgrade(socket, 404, (err as Error).message);
       }
     }
@@ -170,7 +201,9 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
 }
 
 function refuseUpgrade(socket: Duplex, status: number, message: string): void {
-  const reason = { 401: "Unauthorized", 403: "Forbidden", 404: "Not Found" }[status] ?? "Error";
+  const reason =
+    { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found" }[status] ??
+    "Error";
   const body = JSON.stringify({ error: message });
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +
