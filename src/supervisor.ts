@@ -137,6 +137,10 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     stopWatchdog,
     log,
   });
+  const { active } = pool.status();
+  log.info(
+    `claude-pool ready: ${active} session${active === 1 ? "" : "s"}, socket ${socket.path}, api ${remote.url}`,
+  );
 }
 
 interface Running {
