@@ -17,6 +17,7 @@ import type { Peer, SnapshotSource } from "./rpc/peer.js";
 import { RpcServer } from "./rpc/server.js";
 import { SignalRouter } from "./rpc/signals.js";
 import { claimSocketPath, listenUnix } from "./rpc/unix-server.js";
+import { deliverSignals, heldStop } from "./startup-signals.js";
 import { StateStore } from "./store/state-store.js";
 import { setUpSystemd, type SystemdSetup } from "./systemd/connect.js";
 import { ServiceNotifier } from "./systemd/notify.js";
@@ -31,7 +32,9 @@ export interface SupervisorOptions {
 /**
  * `claude-pool start`: runs the pool in the foreground until SIGTERM or SIGINT. Under systemd it
  * takes the control socket from socket activation, reports READY, STATUS and STOPPING, and pings
- * the watchdog; SIGHUP reloads the config.
+ * the watchdog; SIGHUP reloads the config. Signals that come while it starts are held (see
+ * startup-signals.ts): a reload waits until it is ready, a stop before its sessions start ends it
+ * there, and one after that stops them cleanly once it is ready.
  */
 export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   // Before anything copies the environment: these are the service's, not the sessions'.
@@ -66,6 +69,12 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     audit: new AuditLog(join(stateDir(), "audit.log")),
     log,
   });
+  const stopBeforeStart = heldStop();
+  if (stopBeforeStart) {
+    log.info(`${stopBeforeStart} while starting: stopped before any session started`);
+    systemd.close();
+    process.exit(0);
+  }
   await pool.start();
   const tokens = new TokenStore(config.auth.tokenFile ?? join(stateDir(), "token"), stateDir());
   const router = new SignalRouter(pool, hub);
@@ -114,7 +123,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     void notifier.status(text);
   });
 
-  process.on("SIGHUP", () => {
+  const reload = (): void => {
     void notifier.reloading("reloading the config");
     try {
       const reloaded = load();
@@ -126,8 +135,8 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
       log.error(`config not reloaded, keeping the running one:\n${detail}`);
     }
     void notifier.ready(statusText());
-  });
-  handleShutdown({
+  };
+  const stop = shutdownHandler({
     pool,
     server,
     remote,
@@ -141,6 +150,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   log.info(
     `claude-pool ready: ${active} session${active === 1 ? "" : "s"}, socket ${socket.path}, api ${remote.url}`,
   );
+  deliverSignals({ reload, stop });
 }
 
 interface Running {
@@ -155,7 +165,7 @@ interface Running {
   log: Logger;
 }
 
-function handleShutdown(running: Running): void {
+function shutdownHandler(running: Running): (signal: NodeJS.Signals) => void {
   const { pool, server, remote, socketPath, systemd, notifier, stopWatchdog, log } = running;
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -188,6 +198,5 @@ function handleShutdown(running: Running): void {
       },
     );
   };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  return stop;
 }
