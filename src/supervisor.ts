@@ -5,13 +5,14 @@ import { AuditLog } from "./channel/audit-log.js";
 import { ChannelHub } from "./channel/hub.js";
 import { McpConfigFiles } from "./channel/mcp-config.js";
 import { ConfigError, loadConfig } from "./config/load.js";
+import { reloadable } from "./config/reload.js";
 import type { PoolConfig } from "./config/types.js";
 import { createLogger, type Logger } from "./log.js";
 import { controlSocket, stateDir } from "./paths.js";
 import { Pool } from "./pool.js";
 import { spawnNodePty } from "./pty/node-pty.js";
 import { TokenStore } from "./auth/tokens.js";
-import { listenRemote, RemoteApiRefused, type RemoteApi } from "./rpc/http-server.js";
+import { listenRemote, type RemoteApi } from "./rpc/http-server.js";
 import { createControlRegistry } from "./rpc/methods.js";
 import type { Peer, SnapshotSource } from "./rpc/peer.js";
 import { RpcServer } from "./rpc/server.js";
@@ -83,7 +84,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   const snapshot: SnapshotSource = (id, withScrollback) => pool.find(id).snapshot(withScrollback);
   const server = await listenUnix({ path: socket.path, fd: listenFd, rpc, router, snapshot, log });
   const remote = await listenRemote({
-    config,
+    config: () => pool.currentConfig(),
     pool,
     registry,
     rpc,
@@ -91,13 +92,8 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     snapshot,
     tokens,
     log,
-  }).catch(async (err: NodeJS.ErrnoException) => {
+  }).catch(async (err: unknown) => {
     await pool.shutdown();
-    if (err.code === "EADDRINUSE") {
-      throw new RemoteApiRefused(
-        `${config.bind}:${config.apiPort} is in use; set apiPort in the config or pass --port`,
-      );
-    }
     throw err;
   });
   const port = Number(new URL(remote.url).port);
@@ -123,19 +119,37 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     void notifier.status(text);
   });
 
-  const reload = (): void => {
+  const reload = async (): Promise<void> => {
     void notifier.reloading("reloading the config");
     try {
-      const reloaded = load();
-      pool.reconfigure(reloaded.config);
-      log.setLevel(reloaded.config.logLevel);
-      log.info(`reloaded ${reloaded.file ?? "the default config"}; running sessions are unchanged`);
+      const loaded = load();
+      const running = pool.currentConfig();
+      const { config: next, needRestart } = reloadable(running, loaded.config);
+      try {
+        await remote.reconfigure(next);
+      } catch (err) {
+        const { apiPort, bind, tls, allowInsecureRemote } = running;
+        Object.assign(next, { apiPort, bind, tls, allowInsecureRemote });
+        log.error(
+          `remote API stays at ${remote.url} (apiPort, bind and tls unchanged): ${(err as Error).message}`,
+        );
+      }
+      pool.reconfigure(next);
+      log.setLevel(next.logLevel);
+      log.info(`reloaded ${loaded.file ?? "the default config"}; running sessions are unchanged`);
+      if (needRestart.length > 0) {
+        log.warn(
+          `not reloaded: ${needRestart.join(", ")} (read only at start; pool.config shows the ` +
+            'running value): restart the pool to apply, "systemctl --user restart claude-pool"',
+        );
+      }
     } catch (err) {
       const detail = err instanceof ConfigError ? err.message : (err as Error).message;
       log.error(`config not reloaded, keeping the running one:\n${detail}`);
     }
     void notifier.ready(statusText());
   };
+  let reloads = Promise.resolve();
   const stop = shutdownHandler({
     pool,
     server,
@@ -150,7 +164,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   log.info(
     `claude-pool ready: ${active} session${active === 1 ? "" : "s"}, socket ${socket.path}, api ${remote.url}`,
   );
-  deliverSignals({ reload, stop });
+  deliverSignals({ reload: () => (reloads = reloads.then(reload)), stop });
 }
 
 interface Running {
