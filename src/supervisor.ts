@@ -5,18 +5,20 @@ import { AuditLog } from "./channel/audit-log.js";
 import { ChannelHub } from "./channel/hub.js";
 import { McpConfigFiles } from "./channel/mcp-config.js";
 import { ConfigError, loadConfig } from "./config/load.js";
+import { reloadable } from "./config/reload.js";
 import type { PoolConfig } from "./config/types.js";
 import { createLogger, type Logger } from "./log.js";
 import { controlSocket, stateDir } from "./paths.js";
 import { Pool } from "./pool.js";
 import { spawnNodePty } from "./pty/node-pty.js";
 import { TokenStore } from "./auth/tokens.js";
-import { listenRemote, RemoteApiRefused, type RemoteApi } from "./rpc/http-server.js";
+import { listenRemote, type RemoteApi } from "./rpc/http-server.js";
 import { createControlRegistry } from "./rpc/methods.js";
 import type { Peer, SnapshotSource } from "./rpc/peer.js";
 import { RpcServer } from "./rpc/server.js";
 import { SignalRouter } from "./rpc/signals.js";
 import { claimSocketPath, listenUnix } from "./rpc/unix-server.js";
+import { deliverSignals, heldStop } from "./startup-signals.js";
 import { StateStore } from "./store/state-store.js";
 import { setUpSystemd, type SystemdSetup } from "./systemd/connect.js";
 import { ServiceNotifier } from "./systemd/notify.js";
@@ -31,7 +33,9 @@ export interface SupervisorOptions {
 /**
  * `claude-pool start`: runs the pool in the foreground until SIGTERM or SIGINT. Under systemd it
  * takes the control socket from socket activation, reports READY, STATUS and STOPPING, and pings
- * the watchdog; SIGHUP reloads the config.
+ * the watchdog; SIGHUP reloads the config. Signals that come while it starts are held (see
+ * startup-signals.ts): a reload waits until it is ready, a stop before its sessions start ends it
+ * there, and one after that stops them cleanly once it is ready.
  */
 export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   // Before anything copies the environment: these are the service's, not the sessions'.
@@ -66,6 +70,12 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     audit: new AuditLog(join(stateDir(), "audit.log")),
     log,
   });
+  const stopBeforeStart = heldStop();
+  if (stopBeforeStart) {
+    log.info(`${stopBeforeStart} while starting: stopped before any session started`);
+    systemd.close();
+    process.exit(0);
+  }
   await pool.start();
   const tokens = new TokenStore(config.auth.tokenFile ?? join(stateDir(), "token"), stateDir());
   const router = new SignalRouter(pool, hub);
@@ -74,7 +84,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   const snapshot: SnapshotSource = (id, withScrollback) => pool.find(id).snapshot(withScrollback);
   const server = await listenUnix({ path: socket.path, fd: listenFd, rpc, router, snapshot, log });
   const remote = await listenRemote({
-    config,
+    config: () => pool.currentConfig(),
     pool,
     registry,
     rpc,
@@ -82,13 +92,8 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     snapshot,
     tokens,
     log,
-  }).catch(async (err: NodeJS.ErrnoException) => {
+  }).catch(async (err: unknown) => {
     await pool.shutdown();
-    if (err.code === "EADDRINUSE") {
-      throw new RemoteApiRefused(
-        `${config.bind}:${config.apiPort} is in use; set apiPort in the config or pass --port`,
-      );
-    }
     throw err;
   });
   const port = Number(new URL(remote.url).port);
@@ -114,20 +119,38 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     void notifier.status(text);
   });
 
-  process.on("SIGHUP", () => {
+  const reload = async (): Promise<void> => {
     void notifier.reloading("reloading the config");
     try {
-      const reloaded = load();
-      pool.reconfigure(reloaded.config);
-      log.setLevel(reloaded.config.logLevel);
-      log.info(`reloaded ${reloaded.file ?? "the default config"}; running sessions are unchanged`);
+      const loaded = load();
+      const running = pool.currentConfig();
+      const { config: next, needRestart } = reloadable(running, loaded.config);
+      try {
+        await remote.reconfigure(next);
+      } catch (err) {
+        const { apiPort, bind, tls, allowInsecureRemote } = running;
+        Object.assign(next, { apiPort, bind, tls, allowInsecureRemote });
+        log.error(
+          `remote API stays at ${remote.url} (apiPort, bind and tls unchanged): ${(err as Error).message}`,
+        );
+      }
+      pool.reconfigure(next);
+      log.setLevel(next.logLevel);
+      log.info(`reloaded ${loaded.file ?? "the default config"}; running sessions are unchanged`);
+      if (needRestart.length > 0) {
+        log.warn(
+          `not reloaded: ${needRestart.join(", ")} (read only at start; pool.config shows the ` +
+            'running value): restart the pool to apply, "systemctl --user restart claude-pool"',
+        );
+      }
     } catch (err) {
       const detail = err instanceof ConfigError ? err.message : (err as Error).message;
       log.error(`config not reloaded, keeping the running one:\n${detail}`);
     }
     void notifier.ready(statusText());
-  });
-  handleShutdown({
+  };
+  let reloads = Promise.resolve();
+  const stop = shutdownHandler({
     pool,
     server,
     remote,
@@ -137,6 +160,11 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     stopWatchdog,
     log,
   });
+  const { active } = pool.status();
+  log.info(
+    `claude-pool ready: ${active} session${active === 1 ? "" : "s"}, socket ${socket.path}, api ${remote.url}`,
+  );
+  deliverSignals({ reload: () => (reloads = reloads.then(reload)), stop });
 }
 
 interface Running {
@@ -151,7 +179,7 @@ interface Running {
   log: Logger;
 }
 
-function handleShutdown(running: Running): void {
+function shutdownHandler(running: Running): (signal: NodeJS.Signals) => void {
   const { pool, server, remote, socketPath, systemd, notifier, stopWatchdog, log } = running;
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -184,6 +212,5 @@ function handleShutdown(running: Running): void {
       },
     );
   };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  return stop;
 }

@@ -237,6 +237,35 @@ describe("protocol limits", () => {
     assert.ok(results.filter((r) => r.status === "fulfilled").length >= 50, "a burst goes through");
   });
 
+  it("counts each request of a batch against the limit, and caps a batch at 100", async () => {
+    const ws = new WebSocket(`${url}/rpc`, { headers: { authorization: `Bearer ${admin}` } });
+    await new Promise((resolve) => ws.once("open", resolve));
+    const replies: unknown[] = [];
+    ws.on("message", (d) => replies.push(JSON.parse(d.toString())));
+    const batch = (n: number) =>
+      JSON.stringify(
+        Array.from({ length: n }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "pool.status" })),
+      );
+    const started = performance.now();
+    for (let i = 0; i < 5; i++) ws.send(batch(100));
+    await waitFor("five batch replies", () => replies.length >= 5);
+    const seconds = (performance.now() - started) / 1000;
+    const all = (replies as { result?: unknown; error?: { code: number } }[][]).flat();
+    assert.equal(all.length, 500, "every request of every batch is answered");
+    const passed = all.filter((r) => r.result !== undefined).length;
+    // requestsPerSecond 50: a burst of 100, then 50 a second
+    assert.ok(passed <= 100 + 50 * seconds + 1, `${passed} of 500 passed in ${seconds} s`);
+    assert.ok(all.filter((r) => r.error?.code === -32000).length >= 500 - passed);
+
+    ws.send(batch(101));
+    await waitFor("the refusal", () => replies.length >= 6);
+    const refused = replies[5] as { id: unknown; error: { code: number; message: string } };
+    assert.equal(refused.id, null);
+    assert.equal(refused.error.code, -32600);
+    assert.match(refused.error.message, /batch of 101 requests is over the limit of 100/);
+    ws.close();
+  });
+
   it("drops a peer that stops answering pings", async () => {
     const socket = await rawUpgrade("/rpc", admin);
     socket.pause(); // read nothing: no pong ever goes back
@@ -301,6 +330,60 @@ describe("seed REST API and /ws", () => {
       await local.call("session.kill", { id });
       await local.call("session.remove", { id });
     }
+  });
+
+  it("answers a bad path with 400, a wrong method with 405 and Allow, plain HTTP to a WebSocket with 426", async () => {
+    for (const method of ["GET", "DELETE"]) {
+      const bad = await http("/sessions/%E0%A4%A", { method });
+      assert.equal(bad.status, 400, method);
+      assert.match(((await bad.json()) as { error: string }).error, /malformed percent-encoding/);
+    }
+    const health = await http("/health", { method: "POST", token: null });
+    assert.equal(health.status, 405);
+    assert.equal(health.headers.get("allow"), "GET, HEAD");
+    const put = await http("/sessions", { method: "PUT" });
+    assert.equal(put.status, 405);
+    assert.equal(put.headers.get("allow"), "GET, POST");
+    for (const path of ["/rpc", "/ws", "/sessions/x/socket"]) {
+      const plain = await http(path);
+      assert.equal(plain.status, 426, path);
+      assert.equal(plain.headers.get("upgrade"), "websocket");
+      assert.match(((await plain.json()) as { error: string }).error, /is a WebSocket endpoint/);
+    }
+    const upgrade = new WebSocket(`${url}/sessions/%E0%A4%A/socket`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    const refused = await new Promise<number>((resolve) =>
+      upgrade.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)),
+    );
+    assert.equal(refused, 400);
+
+    // a request target that is no URL, which no fetch() sends
+    const { hostname, port } = new URL(url);
+    const raw = connect(Number(port), hostname);
+    raw.write(`GET //[ HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`);
+    let answer = "";
+    raw.on("data", (d: Buffer) => (answer += d.toString()));
+    await new Promise((resolve) => raw.once("close", resolve));
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.equal(((await local.call("pool.status")) as { status: string }).status, "ok");
+    assert.doesNotMatch(pool.stderr, /ERROR.*REST/);
+  });
+
+  it("DELETE /sessions/:id?remove=true stops the session, then removes it", async () => {
+    const created = await http("/sessions", { method: "POST", body: '{"name":"gone"}' });
+    const session = (await created.json()) as SessionInfo;
+    const wrong = await http(`/sessions/${session.id}?remove=yes`, { method: "DELETE" });
+    assert.equal(wrong.status, 400);
+    assert.match(((await wrong.json()) as { error: string }).error, /takes true or false/);
+    assert.notEqual(
+      (await local.call<SessionInfo>("session.get", { id: session.id })).status,
+      "stopped",
+    );
+    const removed = await http(`/sessions/gone?remove=true`, { method: "DELETE" });
+    assert.equal(removed.status, 200);
+    assert.deepEqual(await removed.json(), { removed: session.id });
+    assert.equal((await http(`/sessions/${session.id}`)).status, 404);
   });
 
   it("/ws sends the session list, then updates and removals", async () => {

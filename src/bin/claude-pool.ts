@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-import { claudePoolCommand } from "../cli/claude-pool.js";
-import { runCli } from "../cli/poolctl/main.js";
+// Only this import comes before the signal handlers: the rest of the program takes a while to load.
+import { holdSignals } from "../startup-signals.js";
 
 const argv = process.argv.slice(2);
-await runCli(claudePoolCommand, "claude-pool", argv.length > 0 ? argv : ["start"]);
+const args = argv.length > 0 ? argv : ["start"];
+if (args[0] === "start") holdSignals();
+const { claudePoolCommand } = await import("../cli/claude-pool.js");
+const { runCli } = await import("../cli/poolctl/main.js");
+await runCli(claudePoolCommand, "claude-pool", args);

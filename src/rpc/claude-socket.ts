@@ -14,7 +14,8 @@ export interface ClaudeSocketOptions {
   registry: MethodRegistry<RequestContext>;
   router: SignalRouter;
   snapshot: SnapshotSource;
-  requestsPerSecond: number;
+  /** The limit in force (read per message, so a reload applies to open connections). */
+  requestsPerSecond: () => number;
   log: Logger;
 }
 
@@ -79,7 +80,7 @@ export function serveClaudeSocket(
       return error(target.chat, 'send a JSON object with a "type"');
     }
     if (!limiter.take()) {
-      return error(target.chat, `rate limit of ${options.requestsPerSecond} messages/s exceeded`);
+      return error(target.chat, `rate limit of ${limiter.perSecond()} messages/s exceeded`);
     }
     const given = "session_id" in frame ? (frame.session_id as unknown) : undefined;
     if (given !== undefined && (typeof given !== "string" || given.length > maxChatIdLength)) {
@@ -95,7 +96,6 @@ export function serveClaudeSocket(
     });
   });
   ws.on("close", () => options.router.delete(peer));
-  ws.on("error", () => ws.terminate());
 
   async function handle(frame: Inbound, chat: string): Promise<void> {
     switch (frame.type) {

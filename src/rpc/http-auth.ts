@@ -43,7 +43,11 @@ export function authenticate(
     : { ok: false, status: 401, message: "unknown or revoked token" };
 }
 
-/** The path of a request without its query string. */
-export function pathOf(request: IncomingMessage): string {
-  return new URL(request.url ?? "/", "http://pool").pathname;
+/** The path of a request without its query string; null for a target that is no URL. */
+export function pathOf(request: IncomingMessage): string | null {
+  try {
+    return new URL(request.url ?? "/", "http://pool").pathname;
+  } catch {
+    return null;
+  }
 }

@@ -1,5 +1,10 @@
 import { readFileSync } from "node:fs";
-import { createServer as createHttpServer, type IncomingMessage, type Server } from "node:http";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { isIP } from "node:net";
 import type { Duplex } from "node:stream";
@@ -17,7 +22,8 @@ import { isRestPath, sendError, sendJson, serveRest } from "./rest.js";
 import { serveSeedEvents } from "./seed-events.js";
 import type { RpcServer } from "./server.js";
 import type { SignalRouter } from "./signals.js";
-import { maxFrameBytes, serveWsRpc } from "./ws-connection.js";
+import { ExplainedWebSocket, maxFrameBytes } from "./ws-close.js";
+import { serveWsRpc } from "./ws-connection.js";
 
 /** claude-socket's endpoint for one session. */
 const claudeSocketPath = /^\/sessions\/([^/]+)\/socket\/?$/;
@@ -26,7 +32,8 @@ const claudeSocketPath = /^\/sessions\/([^/]+)\/socket\/?$/;
 export class RemoteApiRefused extends Error {}
 
 export interface RemoteApiOptions {
-  config: PoolConfig;
+  /** The config in force, read per request and connection: a reload applies to them. */
+  config: () => PoolConfig;
   pool: Pool;
   registry: MethodRegistry<RequestContext>;
   rpc: RpcServer<RequestContext>;
@@ -37,14 +44,45 @@ export interface RemoteApiOptions {
 }
 
 export interface RemoteApi {
-  server: Server;
   /** ws:// or wss:// base address, with the port actually bound. */
-  url: string;
+  readonly url: string;
+  /**
+   * Applies a reloaded config: listens anew when `apiPort`, `bind` or `tls` changed, closing the
+   * old listener's connections (1012); pings at the new `pingSeconds`. When the new address
+   * cannot be served it rejects and the old listener stays.
+   */
+  reconfigure(config: PoolConfig): Promise<void>;
   close(): void;
 }
 
+/** The keys of the config that decide where and how the remote API listens. */
+type ListenKeys = Pick<PoolConfig, "apiPort" | "bind" | "tls" | "allowInsecureRemote">;
+
 export function isLoopback(address: string): boolean {
   return address === "localhost" || address === "::1" || /^127\.\d+\.\d+\.\d+$/.test(address);
+}
+
+/** Whether going from `a` to `b` needs a new listener. */
+function listensElsewhere(a: ListenKeys, b: ListenKeys): boolean {
+  return (
+    a.apiPort !== b.apiPort ||
+    a.bind !== b.bind ||
+    a.tls?.cert !== b.tls?.cert ||
+    a.tls?.key !== b.tls?.key ||
+    a.allowInsecureRemote !== b.allowInsecureRemote
+  );
+}
+
+interface Listener {
+  server: Server;
+  wss: WebSocketServer;
+  url: string;
+  keys: ListenKeys;
+}
+
+/** The WebSocket endpoints; a plain HTTP request to one gets 426. */
+function isWebSocketPath(path: string): boolean {
+  return path === "/rpc" || path === "/ws" || claudeSocketPath.test(path);
 }
 
 /**
@@ -52,32 +90,41 @@ export function isLoopback(address: string): boolean {
  * and an unauthenticated /health. Every other request needs a token.
  */
 export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi> {
-  const { config, log } = options;
-  const tls = config.tls;
-  if (!isLoopback(config.bind) && !tls && !config.allowInsecureRemote) {
-    throw new RemoteApiRefused(
-      `refusing to serve the remote API on ${config.bind} without TLS: tokens would cross the ` +
-        'network in clear text; set tls.cert and tls.key, bind to 127.0.0.1, or set "allowInsecureRemote": true',
-    );
-  }
-  const server = tls
-    ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) })
-    : createHttpServer();
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });
+  const { log } = options;
   const alive = new WeakMap<WebSocket, boolean>();
 
-  server.on("request", (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const path = pathOf(req);
-    if (path === "/health" && req.method === "GET") {
+    if (path === null) {
+      sendError(res, 400, `malformed request target ${JSON.stringify(req.url)}`);
+      return;
+    }
+    if (path === "/health") {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        res.setHeader("allow", "GET, HEAD");
+        sendError(res, 405, `${req.method} is not allowed on /health; use GET`);
+        return;
+      }
       const { uptimeSeconds, active, maxSessions } = options.pool.status();
       sendJson(res, 200, { status: "ok", uptime: uptimeSeconds, active, max: maxSessions });
+      return;
+    }
+    if (isWebSocketPath(path)) {
+      res.setHeader("upgrade", "websocket");
+      res.setHeader("connection", "Upgrade");
+      sendError(
+        res,
+        426,
+        `${path} is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket), ` +
+          "e.g. claude-poolctl --url ws://HOST:PORT; the REST API is /sessions",
+      );
       return;
     }
     if (!isRestPath(path)) {
       sendError(res, 404, `no route ${path}; the API is /health, /sessions, /rpc and /ws`);
       return;
     }
-    const auth = authenticate(req, options.tokens, config.allowedOrigins);
+    const auth = authenticate(req, options.tokens, options.config().allowedOrigins);
     if (!auth.ok) {
       sendError(res, auth.status, auth.message);
       return;
@@ -93,25 +140,36 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
         if (!res.headersSent) sendError(res, 500, "internal error; see the pool's log");
       },
     );
-  });
+  };
 
-  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = (
+    wss: WebSocketServer,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+  ): void => {
     const path = pathOf(req);
-    const socketOf = claudeSocketPath.exec(path);
-    if (path !== "/rpc" && path !== "/ws" && !socketOf) {
+    if (path === null) {
+      return refuseUpgrade(socket, 400, `malformed request target ${JSON.stringify(req.url)}`);
+    }
+    if (!isWebSocketPath(path)) {
       return refuseUpgrade(
         socket,
         404,
         `no WebSocket at ${path}; use /rpc, /ws or /sessions/ID/socket`,
       );
     }
-    const auth = authenticate(req, options.tokens, config.allowedOrigins);
+    const auth = authenticate(req, options.tokens, options.config().allowedOrigins);
     if (!auth.ok) return refuseUpgrade(socket, auth.status, auth.message);
+    const socketOf = claudeSocketPath.exec(path);
     let sessionId = "";
     if (socketOf) {
       try {
         sessionId = options.pool.find(decodeURIComponent(socketOf[1])).id;
       } catch (err) {
+        if (err instanceof URIError) {
+          return refuseUpgrade(socket, 400, `malformed percent-encoding in ${path}`);
+        }
         return refuseUpgrade(socket, 404, (err as Error).message);
       }
     }
@@ -119,18 +177,77 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
       alive.set(ws, true);
       ws.on("pong", () => alive.set(ws, true));
       const label = `ws ${req.socket.remoteAddress}:${req.socket.remotePort} (${auth.caller.name})`;
+      // ws closes the connection itself on a bad frame (with a reason, ExplainedWebSocket).
+      ws.on("error", (err) => log.debug(`${label}: ${err.message}`));
       log.debug(`${label}: connected to ${path}`);
-      const limits = { ...options, requestsPerSecond: config.requestsPerSecond };
+      const limits = {
+        ...options,
+        requestsPerSecond: () => options.config().requestsPerSecond,
+      };
       if (path === "/ws") serveSeedEvents(ws, options.pool);
       else if (socketOf) {
         const chat = new URL(req.url ?? "/", "http://localhost").searchParams.get("session");
         serveClaudeSocket(ws, auth.caller, { sessionId, chat: chat || "default", label }, limits);
       } else serveWsRpc(ws, auth.caller, label, limits);
     });
-  });
+  };
 
-  const ping = setInterval(() => {
-    for (const ws of wss.clients) {
+  const open = async (config: PoolConfig): Promise<Listener> => {
+    const tls = config.tls;
+    if (!isLoopback(config.bind) && !tls && !config.allowInsecureRemote) {
+      throw new RemoteApiRefused(
+        `refusing to serve the remote API on ${config.bind} without TLS: tokens would cross the ` +
+          'network in clear text; set tls.cert and tls.key, bind to 127.0.0.1, or set "allowInsecureRemote": true',
+      );
+    }
+    const server = tls
+      ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) })
+      : createHttpServer();
+    const wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: maxFrameBytes,
+      WebSocket: ExplainedWebSocket,
+    });
+    server.on("request", onRequest);
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      onUpgrade(wss, req, socket, head),
+    );
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (err: NodeJS.ErrnoException) =>
+        reject(
+          err.code === "EADDRINUSE"
+            ? new RemoteApiRefused(
+                `${config.bind}:${config.apiPort} is in use; set apiPort in the config or pass --port`,
+              )
+            : err,
+        ),
+      );
+      server.listen(config.apiPort, config.bind, resolve);
+    });
+    server.removeAllListeners("error");
+    server.on("error", (err) => log.error(`remote API: ${err.message}`));
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : config.apiPort;
+    const host = isIP(config.bind) === 6 ? `[${config.bind}]` : config.bind;
+    const keys = {
+      apiPort: config.apiPort,
+      bind: config.bind,
+      tls: config.tls,
+      allowInsecureRemote: config.allowInsecureRemote,
+    };
+    return { server, wss, url: `${tls ? "wss" : "ws"}://${host}:${port}`, keys };
+  };
+
+  const shut = (listener: Listener, code: number, reason: string): void => {
+    for (const ws of listener.wss.clients) ws.close(code, reason);
+    listener.server.close();
+  };
+
+  let current = await open(options.config());
+
+  let pingSeconds = options.config().pingSeconds;
+  const pingAll = () => {
+    for (const ws of current.wss.clients) {
       if (alive.get(ws) === false) {
         ws.terminate();
         continue;
@@ -138,32 +255,47 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
       alive.set(ws, false);
       ws.ping();
     }
-  }, config.pingSeconds * 1000);
+  };
+  let ping = setInterval(pingAll, pingSeconds * 1000);
   ping.unref();
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.apiPort, config.bind, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : config.apiPort;
-  const host = isIP(config.bind) === 6 ? `[${config.bind}]` : config.bind;
   return {
-    server,
-    url: `${tls ? "wss" : "ws"}://${host}:${port}`,
+    get url() {
+      return current.url;
+    },
+    async reconfigure(config) {
+      if (config.pingSeconds !== pingSeconds) {
+        pingSeconds = config.pingSeconds;
+        clearInterval(ping);
+        ping = setInterval(pingAll, pingSeconds * 1000);
+        ping.unref();
+      }
+      if (!listensElsewhere(current.keys, config)) return;
+      const old = current;
+      // The same port on another address would collide with the old listener: free it first.
+      const samePort = config.apiPort !== 0 && config.apiPort === old.keys.apiPort;
+      if (samePort) old.server.close();
+      try {
+        current = await open(config);
+      } catch (err) {
+        if (samePort) current = await open({ ...config, ...old.keys });
+        throw err;
+      }
+      shut(old, 1012, `the remote API moved to ${current.url}; reconnect there`);
+      log.info(`remote API: now at ${current.url}`);
+    },
     close: () => {
       clearInterval(ping);
-      for (const ws of wss.clients) ws.terminate();
-      server.close();
+      for (const ws of current.wss.clients) ws.terminate();
+      current.server.close();
     },
   };
 }
 
 function refuseUpgrade(socket: Duplex, status: number, message: string): void {
-  const reason = { 401: "Unauthorized", 403: "Forbidden", 404: "Not Found" }[status] ?? "Error";
+  const reason =
+    { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found" }[status] ??
+    "Error";
   const body = JSON.stringify({ error: message });
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +

@@ -5,15 +5,52 @@ import type { RequestContext } from "./methods.js";
 import type { Peer } from "./peer.js";
 import type { MethodRegistry } from "./registry.js";
 
-/** The seed's REST routes, each one call of the method registry. */
-const routes: { method: string; path: RegExp; call: string; body?: boolean; created?: boolean }[] =
-  [
-    { method: "GET", path: /^\/sessions\/?$/, call: "session.list" },
-    { method: "POST", path: /^\/sessions\/?$/, call: "session.spawn", body: true, created: true },
-    { method: "GET", path: /^\/sessions\/([^/]+)\/?$/, call: "session.get" },
-    { method: "DELETE", path: /^\/sessions\/([^/]+)\/?$/, call: "session.kill" },
-    { method: "POST", path: /^\/sessions\/([^/]+)\/resume\/?$/, call: "session.resume" },
-  ];
+type Call = (method: string, params: object) => Promise<unknown>;
+
+interface Route {
+  method: string;
+  path: RegExp;
+  /** Calls the method registry; `params` is the body, or the session id of the path. */
+  run: (call: Call, params: object, query: URLSearchParams) => Promise<unknown>;
+  body?: boolean;
+  created?: boolean;
+}
+
+const one =
+  (method: string): Route["run"] =>
+  (call, params) =>
+    call(method, params);
+
+/** The seed's REST routes, each a call of the method registry. */
+const routes: Route[] = [
+  { method: "GET", path: /^\/sessions\/?$/, run: one("session.list") },
+  {
+    method: "POST",
+    path: /^\/sessions\/?$/,
+    run: one("session.spawn"),
+    body: true,
+    created: true,
+  },
+  { method: "GET", path: /^\/sessions\/([^/]+)\/?$/, run: one("session.get") },
+  {
+    method: "DELETE",
+    path: /^\/sessions\/([^/]+)\/?$/,
+    // ?remove=true: stop, then remove from the registry (answers {removed})
+    run: async (call, params, query) => {
+      const remove = flag(query, "remove");
+      const stopped = (await call("session.kill", params)) as { id: string };
+      return remove ? call("session.remove", { id: stopped.id }) : stopped;
+    },
+  },
+  { method: "POST", path: /^\/sessions\/([^/]+)\/resume\/?$/, run: one("session.resume") },
+];
+
+function flag(query: URLSearchParams, name: string): boolean {
+  const value = query.get(name);
+  if (value === null || value === "false") return false;
+  if (value === "true") return true;
+  throw new PoolError(ErrorCode.InvalidParams, `?${name}= takes true or false, not "${value}"`);
+}
 
 const statusOf: Record<number, number> = {
   [ErrorCode.SessionNotFound]: 404,
@@ -56,13 +93,24 @@ export async function serveRest(
   path: string,
   context: { registry: MethodRegistry<RequestContext>; caller: Caller; peer: Peer },
 ): Promise<void> {
-  const route = routes.find((r) => r.method === req.method && r.path.test(path));
+  const matching = routes.filter((r) => r.path.test(path));
+  const route = matching.find((r) => r.method === req.method);
   if (!route) {
-    sendError(res, 405, `${req.method} is not allowed on ${path}`);
+    const allowed = matching.map((r) => r.method).join(", ");
+    res.setHeader("allow", allowed);
+    sendError(res, 405, `${req.method} is not allowed on ${path}; use ${allowed}`);
     return;
   }
   const id = route.path.exec(path)?.[1];
-  let params: object = id === undefined ? {} : { id: decodeURIComponent(id) };
+  let params: object = {};
+  if (id !== undefined) {
+    try {
+      params = { id: decodeURIComponent(id) };
+    } catch {
+      sendError(res, 400, `malformed percent-encoding in ${path}; encode the session id as UTF-8`);
+      return;
+    }
+  }
   if (route.body) {
     let body: unknown;
     try {
@@ -73,11 +121,11 @@ export async function serveRest(
     }
     params = body ?? {};
   }
+  const query = new URL(req.url ?? "/", "http://pool").searchParams;
+  const call: Call = (method, callParams) =>
+    context.registry.call(method, callParams, { peer: context.peer, caller: context.caller });
   try {
-    const result = await context.registry.call(route.call, params, {
-      peer: context.peer,
-      caller: context.caller,
-    });
+    const result = await route.run(call, params, query);
     sendJson(res, route.created ? 201 : 200, result);
   } catch (err) {
     if (!(err instanceof PoolError)) throw err;

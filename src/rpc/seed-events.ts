@@ -32,7 +32,6 @@ export function serveSeedEvents(ws: WebSocket, pool: Pool): void {
     pool.off("session.changed", onChanged);
     pool.off("session.removed", onRemoved);
   });
-  ws.on("error", () => ws.terminate());
   ws.on("message", () => {}); // the stream is one-way; what clients send is ignored
   send({ type: "sessions", sessions: pool.list() });
 }

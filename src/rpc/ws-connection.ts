@@ -1,7 +1,6 @@
 import type { WebSocket } from "ws";
 import type { Caller } from "../auth/tokens.js";
 import type { Logger } from "../log.js";
-import { maxMessageBytes } from "./line-reader.js";
 import type { RequestContext } from "./methods.js";
 import { highWaterBytes, Peer, type SnapshotSource } from "./peer.js";
 import { RateLimiter } from "./rate-limit.js";
@@ -12,7 +11,8 @@ export interface WsRpcOptions {
   rpc: RpcServer<RequestContext>;
   router: SignalRouter;
   snapshot: SnapshotSource;
-  requestsPerSecond: number;
+  /** The limit in force (read per request, so a reload applies to open connections). */
+  requestsPerSecond: () => number;
   log: Logger;
 }
 
@@ -51,12 +51,7 @@ export function serveWsRpc(
       return;
     }
     const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : data.toString("utf8");
-    if (!limiter.take()) {
-      const reply = rateLimitedReply(text, options.requestsPerSecond);
-      if (reply !== null) peer.transport.send(reply);
-      return;
-    }
-    options.rpc.handle(text, { peer, caller }).then(
+    options.rpc.handle(text, { peer, caller }, limiter).then(
       (reply) => reply !== null && peer.transport.send(reply),
       (err: Error) => options.log.error(`${label}: ${err.message}`),
     );
@@ -65,27 +60,4 @@ export function serveWsRpc(
     clearInterval(drainTimer);
     options.router.delete(peer);
   });
-  ws.on("error", () => ws.terminate());
-}
-
-export const maxFrameBytes = maxMessageBytes;
-
-/** The error for each request in a message refused by the rate limit (none for notifications). */
-function rateLimitedReply(text: string, perSecond: number): string | null {
-  const error = {
-    code: -32000,
-    message: `rate limit of ${perSecond} requests/s exceeded; slow down and retry`,
-  };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return JSON.stringify({ jsonrpc: "2.0", id: null, error });
-  }
-  const requests = (Array.isArray(parsed) ? parsed : [parsed]) as { id?: unknown }[];
-  const replies = requests
-    .filter((r) => typeof r === "object" && r !== null && r.id !== undefined)
-    .map((r) => ({ jsonrpc: "2.0", id: r.id, error }));
-  if (replies.length === 0) return null;
-  return JSON.stringify(Array.isArray(parsed) ? replies : replies[0]);
 }
