@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ErrorCode, PoolError } from "../src/errors.js";
+import { processState } from "../src/proc.js";
 import {
   OutputRecorder,
   poolFactory,
@@ -450,5 +451,46 @@ describe("capacity and idle", () => {
     t.pool.sweepIdle(touched + 61_000);
     const stopped = await waitForStatus(t.pool, s.id, "stopped");
     assert.match(stopped.reason ?? "", /idle for 1 min/);
+  });
+});
+
+/** Running, as opposed to gone or a zombie nobody has reaped yet. */
+function alive(pid: number): boolean {
+  const state = processState(pid);
+  return state !== null && state !== "Z";
+}
+
+/** Has claude start a child that ignores SIGTERM and SIGHUP; resolves with its pid. */
+async function stubbornChild(t: TestPool, id: string): Promise<number> {
+  const rec = new OutputRecorder(t.pool, () => id);
+  await t.pool.send(id, "/spawn-child stubborn");
+  return Number((await rec.waitFor(/child (\d+)/))[1]);
+}
+
+describe("stopping a session's processes", () => {
+  it("kill ends claude's whole process group: SIGKILL for a child that ignores SIGTERM", async () => {
+    const t = newPool({ stopTimeoutSeconds: 0.5 });
+    const s = t.pool.spawn({ name: "parent" });
+    const running = await waitForStatus(t.pool, s.id, "running");
+    const child = await stubbornChild(t, s.id);
+    await t.pool.kill(s.id);
+    assert.ok(!alive(running.pid!), "claude is gone");
+    await waitFor("the stubborn child to be killed", () => !alive(child), 3000);
+  });
+
+  it("shutdown SIGKILLs a claude that ignores SIGTERM and SIGHUP after stopTimeoutSeconds", async () => {
+    const t = newPool({ stopTimeoutSeconds: 0.5 });
+    const s = t.pool.spawn({
+      name: "deaf",
+      env: { FAKE_CLAUDE_IGNORE_SIGTERM: "1", FAKE_CLAUDE_IGNORE_SIGHUP: "1" },
+    });
+    const running = await waitForStatus(t.pool, s.id, "running");
+    const child = await stubbornChild(t, s.id);
+    await t.pool.shutdown();
+    const stopped = t.pool.get(s.id);
+    assert.equal(stopped.status, "stopped");
+    assert.equal(stopped.signal, "SIGKILL");
+    assert.ok(!alive(running.pid!), "claude is gone");
+    await waitFor("the stubborn child to be killed", () => !alive(child), 3000);
   });
 });
