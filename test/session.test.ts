@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ErrorCode, PoolError } from "../src/errors.js";
 import { processState } from "../src/proc.js";
+import { ScreenModel } from "../src/pty/screen.js";
 import {
   OutputRecorder,
   poolFactory,
@@ -361,7 +362,11 @@ describe("crashes and restarts", () => {
     const t = newPool({ restart: { maxRestarts: 0 } });
     const s = t.pool.spawn({ name: "gone", args: ["--resume", "not-a-conversation"] });
     const failed = await waitForStatus(t.pool, s.id, "failed");
-    assert.match(failed.reason ?? "", /exited with code 1: .*/);
+    assert.equal(
+      failed.reason,
+      "exited with code 1: No conversation found with session ID: not-a-conversation " +
+        "(gave up after 0 restarts in 5 min)",
+    );
     assert.equal(failed.restarts, 0);
   });
 });
@@ -492,5 +497,53 @@ describe("stopping a session's processes", () => {
     assert.equal(stopped.signal, "SIGKILL");
     assert.ok(!alive(running.pid!), "claude is gone");
     await waitFor("the stubborn child to be killed", () => !alive(child), 3000);
+  });
+});
+
+describe("crash reasons and screens", () => {
+  it("a crash reason quotes no screen line that is not an error", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "shot" });
+    const rec = new OutputRecorder(t.pool, () => s.id);
+    const running = await waitForStatus(t.pool, s.id, "running");
+    await t.pool.send(s.id, "/env POOL_QUIET");
+    await rec.waitFor(/POOL_QUIET is unset/);
+    process.kill(running.pid!, "SIGKILL");
+    const crashed = await waitForStatus(t.pool, s.id, "crashed");
+    assert.equal(crashed.reason, "killed by SIGKILL");
+  });
+
+  it("a new process gets a fresh screen; the old one's output stays in the scrollback", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "redraw" });
+    const rec = new OutputRecorder(t.pool, () => s.id);
+    await waitForStatus(t.pool, s.id, "running");
+    await t.pool.send(s.id, "/env FIRST_PROCESS");
+    await rec.waitFor(/FIRST_PROCESS is unset/);
+    await t.pool.kill(s.id);
+    rec.clear();
+    t.pool.resume(s.id);
+    await rec.waitFor(/Claude Code \(fake\)/);
+    const session = t.pool.find(s.id);
+    await session.screen.flushed();
+    const screen = session.screen.lines();
+    assert.match(screen[0], /^Claude Code \(fake\)/, screen.join("\n"));
+    assert.ok(!screen.some((l) => l.includes("FIRST_PROCESS")), screen.join("\n"));
+    assert.ok((await session.text()).some((l) => l.includes("FIRST_PROCESS is unset")));
+  });
+
+  it("ScreenModel.reset gives a blank screen with default modes, the old lines in the scrollback", async () => {
+    const screen = new ScreenModel(20, 5, 4096);
+    screen.write("\x1b[?2004hone\r\ntwo\r\n\x1b[?1049hin the alternate screen");
+    screen.reset();
+    screen.write("new");
+    await screen.flushed();
+    assert.equal(screen.bracketedPaste, false);
+    assert.deepEqual(screen.lines(), ["new", "", "", "", ""]);
+    assert.deepEqual(
+      screen.lines(true).filter((l) => l !== ""),
+      ["one", "two", "new"],
+    );
+    screen.dispose();
   });
 });

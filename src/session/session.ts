@@ -14,6 +14,7 @@ import { detectDialog, type Dialog } from "./dialogs.js";
 import type { LaunchedProcess, ProcessLauncher, Usage } from "./launcher.js";
 import { buildClaudeArgs } from "./claude-args.js";
 import { ClaudeSessionWatcher, hasTranscript } from "./claude-state.js";
+import { crashLine } from "./crash-reason.js";
 import { preflight } from "./preflight.js";
 import { RestartTracker } from "./restart-policy.js";
 import type { SessionSpec } from "./spec.js";
@@ -385,6 +386,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.drawn = false;
     this.launchError = null;
     this.tail = new Scrollback(tailBytes);
+    this.screen.reset();
     this.exited = new Promise((resolve) => (this.markExited = resolve));
     Object.assign(this.rec, {
       pid: pty.pid,
@@ -516,8 +518,8 @@ export class Session extends EventEmitter<SessionEvents> {
       this.runtime.log.info(`session ${this.id} (${this.name}): claude exited`);
       this.transition("stopped");
     } else {
-      const lastLine = this.tail.lastLine();
-      this.rec.reason = lastLine ? `${how}: ${lastLine}` : how;
+      const line = crashLine(this.tail.text());
+      this.rec.reason = line ? `${how}: ${line}` : how;
       this.runtime.log.warn(`session ${this.id} (${this.name}): crashed, ${this.rec.reason}`);
       this.transition("crashed");
       void released.then((result) => {
