@@ -10,7 +10,7 @@ import { spawnNodePty } from "./pty/node-pty.js";
 import { PlainLauncher } from "./pty/process-launcher.js";
 import type { ProcessLauncher } from "./session/launcher.js";
 import { Session, type SessionInfo, type SessionRecord } from "./session/session.js";
-import { resolveSpec } from "./session/spec.js";
+import { ownSettings, settingsOfSpec, type OwnSettings } from "./session/spec.js";
 import { isActive, isResumable } from "./session/status.js";
 import type { StateStore } from "./store/state-store.js";
 
@@ -65,7 +65,9 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** Restores the registry, resumes what was running, starts the configured sessions. */
   async start(): Promise<void> {
-    const { records, warning } = this.options.store.load();
+    const { store } = this.options;
+    const { defaults, channel } = this.config;
+    const { records, warning } = store.load((spec) => settingsOfSpec(spec, defaults, channel));
     if (warning) this.log.warn(warning);
     await this.launcher.reclaim(records, this.config.stopTimeoutSeconds * 1000);
     for (const record of records) this.add(restoredRecord(record));
@@ -164,13 +166,8 @@ export class Pool extends EventEmitter<PoolEvents> {
     }
     this.ensureCapacity();
     const id = this.newId();
-    const spec = resolveSpec(
-      settings.name ?? id,
-      this.config.defaults,
-      settings,
-      this.config.channel,
-    );
-    const session = this.add(newRecord(id, spec));
+    const own = ownSettings(settings.name ?? id, this.config.defaults, settings);
+    const session = this.add(newRecord(id, own));
     session.start();
     return session.info();
   }
@@ -283,10 +280,10 @@ export class Pool extends EventEmitter<PoolEvents> {
       ...this.config.sessions,
     ];
     return configured.map((settings) => {
-      const spec = resolveSpec(settings.name, this.config.defaults, settings, this.config.channel);
+      const own = ownSettings(settings.name, this.config.defaults, settings);
       const existing = this.byName(settings.name);
-      if (!existing) return this.add(newRecord(this.newId(), spec));
-      Object.assign(existing.spec, spec);
+      if (!existing) return this.add(newRecord(this.newId(), own));
+      existing.configure(own);
       return existing;
     });
   }
@@ -340,10 +337,10 @@ export class Pool extends EventEmitter<PoolEvents> {
 }
 
 /** A registry record for a session that has not started yet. */
-export function newRecord(id: string, spec: SessionRecord["spec"]): SessionRecord {
+export function newRecord(id: string, settings: OwnSettings): SessionRecord {
   return {
     id,
-    spec,
+    settings,
     claudeSessionId: randomUUID(),
     desired: "running",
     status: "stopped",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { describe, it } from "node:test";
+import { newRecord } from "../src/pool.js";
 import { StateStore } from "../src/store/state-store.js";
 import { OutputRecorder, poolFactory, processArgs, tempDir, waitForStatus } from "./helpers.js";
 
@@ -69,7 +70,7 @@ describe("pool restart", () => {
 
     const saved = t.store.load().records;
     assert.deepEqual(
-      saved.map((r) => [r.spec.name, r.status, r.desired]),
+      saved.map((r) => [r.settings.name, r.status, r.desired]),
       [
         ["talk", "stopped", "running"],
         ["quiet", "stopped", "stopped"],
@@ -134,5 +135,39 @@ describe("pool restart", () => {
     const left = again.list().filter((s) => s.status === "stopped");
     assert.equal(left.length, 1);
     assert.match(left[0].reason ?? "", /pool was full \(maxSessions 2\)/);
+  });
+
+  it("loads a registry written when records held a resolved spec", async () => {
+    const t = newPool();
+    const legacy = {
+      ...newRecord("0000abcd", { name: "old", workingDirectory: t.workDir }),
+      settings: undefined,
+      spec: {
+        name: "old",
+        keepWarm: false,
+        channels: [],
+        developmentChannels: [],
+        pluginDirs: [],
+        workingDirectory: t.workDir,
+        dangerouslySkipPermissions: false,
+        model: "sonnet",
+        args: [],
+        env: { OWN: "x" },
+        limits: {},
+        channel: true,
+      },
+    };
+    mkdirSync(t.store.dir, { recursive: true });
+    writeFileSync(t.store.file, JSON.stringify({ version: 1, sessions: [legacy] }));
+    await t.pool.start();
+    const running = await waitForStatus(t.pool, "0000abcd", "running");
+    assert.equal(running.name, "old");
+    assert.deepEqual(processArgs(running.pid!).slice(4), ["--model", "sonnet"]);
+    assert.deepEqual(t.store.load().records[0].settings, {
+      name: "old",
+      workingDirectory: t.workDir,
+      model: "sonnet",
+      env: { OWN: "x" },
+    });
   });
 });

@@ -547,3 +547,33 @@ describe("crash reasons and screens", () => {
     screen.dispose();
   });
 });
+
+describe("what a launch reads", () => {
+  it("defaults apply at each launch: a reloaded defaults.env reaches the next claude", async () => {
+    const t = newPool();
+    const withUrl = (url: string) =>
+      t.configFor({
+        defaults: { workingDirectory: t.workDir, env: { POOL_URL: url, POOL_OWN: "default" } },
+      });
+    t.pool.reconfigure(withUrl("http://old.example"));
+    const s = t.pool.spawn({ name: "follower", env: { POOL_OWN: "mine" } });
+    const rec = new OutputRecorder(t.pool, () => s.id);
+    await waitForStatus(t.pool, s.id, "running");
+    await t.pool.send(s.id, "/env POOL_URL");
+    await rec.waitFor(/POOL_URL=http:\/\/old\.example/);
+    await t.pool.kill(s.id);
+    t.pool.reconfigure(withUrl("http://new.example"));
+    rec.clear();
+    t.pool.resume(s.id);
+    await waitForStatus(t.pool, s.id, "running");
+    await t.pool.send(s.id, "/env POOL_URL");
+    await rec.waitFor(/POOL_URL=http:\/\/new\.example/);
+    await t.pool.send(s.id, "/env POOL_OWN");
+    await rec.waitFor(/POOL_OWN=mine/);
+    assert.deepEqual(t.store.load().records.find((r) => r.id === s.id)?.settings, {
+      name: "follower",
+      env: { POOL_OWN: "mine" },
+      workingDirectory: t.workDir,
+    });
+  });
+});

@@ -17,7 +17,9 @@ export async function reapStaleProcesses(
   );
   await Promise.all(
     stale.map(async (r) => {
-      log.warn(`session ${r.id} (${r.spec.name}): stopping pid ${r.pid} left from the last pool`);
+      log.warn(
+        `session ${r.id} (${r.settings.name}): stopping pid ${r.pid} left from the last pool`,
+      );
       signalGroup(r.pid, "SIGTERM");
       if (!(await exitedWithin(r, graceMs))) {
         signalGroup(r.pid, "SIGKILL");

@@ -17,13 +17,14 @@ import { ClaudeSessionWatcher, hasTranscript } from "./claude-state.js";
 import { crashLine } from "./crash-reason.js";
 import { preflight } from "./preflight.js";
 import { RestartTracker } from "./restart-policy.js";
-import type { SessionSpec } from "./spec.js";
+import { resolveSpec, type OwnSettings, type SessionSpec } from "./spec.js";
 import { canTransition, type SessionStatus } from "./status.js";
 
 /** What the registry keeps of a session across pool restarts. */
 export interface SessionRecord {
   id: string;
-  spec: SessionSpec;
+  /** What was given for this session; the config's defaults apply at each launch. */
+  settings: OwnSettings;
   /** Claude Code's conversation id: chosen by the pool, then followed through /clear and /resume. */
   claudeSessionId: string;
   /** Whether the session should run: a pool restart resumes the ones that should. */
@@ -154,15 +155,22 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   get name(): string {
-    return this.rec.spec.name;
+    return this.rec.settings.name;
   }
 
   get status(): SessionStatus {
     return this.rec.status;
   }
 
+  /** The session's settings over the current config's defaults. */
   get spec(): SessionSpec {
-    return this.rec.spec;
+    const { defaults, channel } = this.runtime.config();
+    return resolveSpec(this.name, defaults, this.rec.settings, channel);
+  }
+
+  /** New settings from the config, for a configured session; they apply from its next launch. */
+  configure(settings: OwnSettings): void {
+    this.rec.settings = settings;
   }
 
   get desired(): "running" | "stopped" {
@@ -194,12 +202,12 @@ export class Session extends EventEmitter<SessionEvents> {
     const idle = this.idleMs(now);
     return {
       id: rec.id,
-      name: rec.spec.name,
+      name: rec.settings.name,
       status: rec.status,
       pid: rec.pid,
       claudeSessionId: rec.claudeSessionId,
-      keepWarm: rec.spec.keepWarm,
-      workingDirectory: rec.spec.workingDirectory,
+      keepWarm: this.spec.keepWarm,
+      workingDirectory: rec.settings.workingDirectory,
       createdAt: rec.createdAt,
       startedAt: rec.startedAt,
       lastActivityAt: rec.lastActivityAt,
@@ -352,27 +360,28 @@ export class Session extends EventEmitter<SessionEvents> {
 
   private launch(): void {
     const config = this.runtime.config();
+    const spec = this.spec;
     const env = this.claudeEnv();
-    const check = preflight(config.claudePath, this.spec, env);
+    const check = preflight(config.claudePath, spec, env);
     if (!check.ok) {
       this.fail(check.reason);
       return;
     }
     const configDir = claudeConfigDir(env);
-    const cwd = this.spec.workingDirectory;
+    const cwd = spec.workingDirectory;
     const conversation = hasTranscript(configDir, cwd, this.rec.claudeSessionId) ? "resume" : "new";
     const channel = this.runtime.channel;
     let launched: LaunchedProcess;
     try {
       const args = buildClaudeArgs(
-        this.spec,
+        spec,
         { kind: conversation, claudeSessionId: this.rec.claudeSessionId },
-        this.spec.channel && channel ? channel.configFor(this.id) : null,
+        spec.channel && channel ? channel.configFor(this.id) : null,
       );
       launched = this.runtime.launcher.launch({
         sessionId: this.id,
         name: this.name,
-        limits: this.spec.limits,
+        limits: spec.limits,
         stopTimeoutSec: config.stopTimeoutSeconds,
         pty: { file: check.executable, args, cwd, env, ...initialSize },
       });

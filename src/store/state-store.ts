@@ -10,10 +10,15 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import type { SessionRecord } from "../session/session.js";
+import { settingsOfSpec, type OwnSettings, type SessionSpec } from "../session/spec.js";
+
+/** A record as written before sessions kept only their own settings. */
+type LegacyRecord = Omit<SessionRecord, "settings"> & { spec: SessionSpec };
+type StoredRecord = SessionRecord | LegacyRecord;
 
 interface StateFile {
   version: 1;
-  sessions: SessionRecord[];
+  sessions: StoredRecord[];
 }
 
 export interface LoadedState {
@@ -30,13 +35,26 @@ export class StateStore {
     this.file = join(dir, "state.json");
   }
 
-  load(): LoadedState {
+  /**
+   * `settingsOf` turns the resolved spec of an older record into the session's own settings (by
+   * default: all of it but what is nobody's default).
+   */
+  load(
+    settingsOf: (spec: SessionSpec) => OwnSettings = (spec) => settingsOfSpec(spec, {}, true),
+  ): LoadedState {
     if (!existsSync(this.file)) return { records: [], warning: null };
     let problem: string;
     try {
       const data = JSON.parse(readFileSync(this.file, "utf8")) as unknown;
-      const records = parseState(data);
-      if (records) return { records, warning: null };
+      const stored = parseState(data);
+      if (stored) {
+        const records = stored.map((record): SessionRecord => {
+          if ("settings" in record) return record;
+          const { spec, ...rest } = record;
+          return { ...rest, settings: settingsOf(spec) };
+        });
+        return { records, warning: null };
+      }
       problem = "not a claude-pool state file";
     } catch (err) {
       problem = (err as Error).message;
@@ -70,15 +88,16 @@ export class StateStore {
   }
 }
 
-function parseState(data: unknown): SessionRecord[] | null {
+function parseState(data: unknown): StoredRecord[] | null {
   if (typeof data !== "object" || data === null) return null;
   const { version, sessions } = data as Partial<StateFile>;
   if (version !== 1 || !Array.isArray(sessions)) return null;
   return sessions.every(isRecord) ? sessions : null;
 }
 
-function isRecord(value: unknown): value is SessionRecord {
-  const r = value as Partial<SessionRecord> | null;
+function isRecord(value: unknown): value is StoredRecord {
+  const r = value as Partial<SessionRecord & LegacyRecord> | null;
+  const settings = r?.settings ?? r?.spec;
   return (
     typeof r === "object" &&
     r !== null &&
@@ -86,9 +105,9 @@ function isRecord(value: unknown): value is SessionRecord {
     /^[0-9a-f]{8}$/.test(r.id) &&
     typeof r.claudeSessionId === "string" &&
     typeof r.status === "string" &&
-    typeof r.spec === "object" &&
-    r.spec !== null &&
-    typeof r.spec.name === "string" &&
-    typeof r.spec.workingDirectory === "string"
+    typeof settings === "object" &&
+    settings !== null &&
+    typeof settings.name === "string" &&
+    typeof settings.workingDirectory === "string"
   );
 }
