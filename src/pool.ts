@@ -66,6 +66,8 @@ export class Pool extends EventEmitter<PoolEvents> {
   /** Restores the registry, resumes what was running, starts the configured sessions. */
   async start(): Promise<void> {
     const { store } = this.options;
+    for (const removed of store.removeStaleTemps())
+      this.log.info(`removed ${removed}, left by a killed pool`);
     const { defaults, channel } = this.config;
     const { records, warning } = store.load((spec) => settingsOfSpec(spec, defaults, channel));
     if (warning) this.log.warn(warning);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { describe, it } from "node:test";
 import { newRecord } from "../src/pool.js";
@@ -21,7 +22,6 @@ describe("state store", () => {
   for (const [what, content] of [
     ["truncated JSON", '{"version":1,"sessions":[{"id":"abc'],
     ["a foreign file", '{"hello":"world"}'],
-    ["a bad record", '{"version":1,"sessions":[{"id":"not-hex"}]}'],
   ]) {
     it(`moves a corrupt file aside and starts empty: ${what}`, () => {
       const dir = tempDir();
@@ -169,5 +169,50 @@ describe("pool restart", () => {
       model: "sonnet",
       env: { OWN: "x" },
     });
+  });
+});
+
+describe("registry hygiene at start", () => {
+  it("loads every valid record and sets the bad ones aside in a backup, naming them", () => {
+    const dir = tempDir();
+    const good = (id: string, name: string) => newRecord(id, { name, workingDirectory: dir });
+    const content = JSON.stringify({
+      version: 1,
+      sessions: [
+        good("0000000a", "one"),
+        { ...good("0000000b", "bad"), id: "not-hex" },
+        good("0000000c", "two"),
+        good("0000000a", "again"),
+        "junk",
+      ],
+    });
+    writeFileSync(`${dir}/state.json`, content);
+    const loaded = new StateStore(dir).load();
+    assert.deepEqual(
+      loaded.records.map((r) => [r.id, r.settings.name]),
+      [
+        ["0000000a", "one"],
+        ["0000000c", "two"],
+      ],
+    );
+    assert.match(
+      loaded.warning ?? "",
+      /set aside 3 of 5 sessions: #2 \(id "not-hex"\): not a valid session record; #4 \(id "0000000a"\): a second session with this id; #5: not a valid session record.* kept the file as .*state\.json\.corrupt-/,
+    );
+    const backups = readdirSync(dir).filter((f) => f.startsWith("state.json.corrupt-"));
+    assert.equal(backups.length, 1);
+    assert.equal(readFileSync(`${dir}/${backups[0]}`, "utf8"), content);
+  });
+
+  it("removes temp files a killed pool left in the state dir", async () => {
+    const t = newPool();
+    mkdirSync(t.store.dir, { recursive: true });
+    const dead = spawnSync("true").pid!;
+    for (const pid of [dead, process.pid]) writeFileSync(`${t.store.file}.tmp-${pid}`, "{");
+    await t.pool.start();
+    assert.deepEqual(
+      readdirSync(t.store.dir).filter((f) => f.includes(".tmp-")),
+      [],
+    );
   });
 });
