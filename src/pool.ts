@@ -91,17 +91,22 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /**
    * Applies a reloaded config without touching running sessions: limits, policies and defaults
-   * apply from the next start; newly configured sessions start now.
+   * apply from the next start; newly configured sessions start now, and so do the sessions that
+   * could not start before (the reload may have fixed what kept them from it).
    */
   reconfigure(config: PoolConfig): void {
     this.config = config;
     this.startIdleSweep();
     const configured = this.applyConfiguredSessions();
     this.save();
-    for (const session of configured) {
-      if (session.status === "stopped" && session.desired === "running") {
-        if (this.activeCount() < this.config.maxSessions) session.start();
-      }
+    const waiting = [...this.sessions.values()].filter(
+      (s) =>
+        s.desired === "running" &&
+        (s.status === "failed" || (s.status === "stopped" && configured.includes(s))),
+    );
+    for (const session of waiting) {
+      if (this.activeCount() < this.config.maxSessions) session.start();
+      else this.log.warn(`session ${session.id} (${session.name}): not started, the pool is full`);
     }
   }
 
@@ -270,6 +275,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       this.save();
       this.emit("session.changed", session.info());
     });
+    session.on("recorded", () => this.save());
     session.on("output", (data) => this.emit("session.output", session.id, data));
     this.sessions.set(record.id, session);
     return session;

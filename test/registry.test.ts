@@ -74,7 +74,7 @@ describe("pool restart", () => {
       [
         ["talk", "stopped", "running"],
         ["quiet", "stopped", "stopped"],
-        ["broken", "failed", "stopped"],
+        ["broken", "failed", "running"],
       ],
     );
 
@@ -169,6 +169,41 @@ describe("pool restart", () => {
       model: "sonnet",
       env: { OWN: "x" },
     });
+  });
+});
+
+describe("sessions that cannot start, across pool starts", () => {
+  it("the pool starts again and again with a configured session that cannot start", async () => {
+    const config = { primarySession: { name: "homeless", workingDirectory: "/nonexistent/dir" } };
+    const t = newPool(config);
+    await t.pool.start();
+    assert.equal(t.pool.get("homeless").status, "failed");
+    await t.pool.shutdown();
+    const again = t.reopen(config);
+    await again.start();
+    const homeless = again.get("homeless");
+    assert.equal(homeless.status, "failed");
+    assert.match(homeless.reason ?? "", /does not exist.*will retry at the next start or reload/);
+    assert.equal(again.resume("homeless").status, "failed");
+  });
+
+  it("a start with the wrong config leaves the sessions to resume at the next start", async () => {
+    const t = newPool();
+    await t.pool.start();
+    const s = t.pool.spawn({ name: "kept" });
+    await waitForStatus(t.pool, s.id, "running");
+    await t.pool.shutdown();
+    const wrong = t.reopen({ claudePath: "/nonexistent/claude" });
+    await wrong.start();
+    assert.equal(wrong.get(s.id).status, "failed");
+    assert.match(
+      wrong.get(s.id).reason ?? "",
+      /claude binary not found.*will retry at the next start or reload/,
+    );
+    await wrong.shutdown();
+    const right = t.reopen();
+    await right.start();
+    await waitForStatus(right, s.id, "running");
   });
 });
 

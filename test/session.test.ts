@@ -3,8 +3,13 @@ import { existsSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ErrorCode, PoolError } from "../src/errors.js";
+import { Pool } from "../src/pool.js";
 import { processState } from "../src/proc.js";
 import { ScreenModel } from "../src/pty/screen.js";
+import { spawnNodePty } from "../src/pty/node-pty.js";
+import { PlainLauncher } from "../src/pty/process-launcher.js";
+import type { ProcessLauncher } from "../src/session/launcher.js";
+import type { SessionRecord } from "../src/session/session.js";
 import {
   OutputRecorder,
   poolFactory,
@@ -575,5 +580,58 @@ describe("what a launch reads", () => {
       env: { POOL_OWN: "mine" },
       workingDirectory: t.workDir,
     });
+  });
+});
+
+describe("sessions that cannot start", () => {
+  it("resume fails again with the reason, never an internal error", () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "nowhere", workingDirectory: "/nonexistent/dir" });
+    assert.equal(s.status, "failed");
+    const again = t.pool.resume(s.id);
+    assert.equal(again.status, "failed");
+    assert.match(
+      again.reason ?? "",
+      /working directory \/nonexistent\/dir does not exist.*will retry at the next start or reload/,
+    );
+  });
+
+  it("keep their wish to run and start at the next reload that fixes the cause", async () => {
+    const t = newPool({ claudePath: "/nonexistent/claude" });
+    await t.pool.start();
+    const s = t.pool.spawn({ name: "later" });
+    assert.equal(s.status, "failed");
+    assert.match(s.reason ?? "", /claude binary not found.*will retry at the next start or reload/);
+    assert.equal(t.store.load().records.find((r) => r.id === s.id)?.desired, "running");
+    t.pool.reconfigure(t.configFor({}));
+    await waitForStatus(t.pool, s.id, "running");
+  });
+});
+
+describe("records and processes", () => {
+  it("records the session as starting, without a pid, before claude is forked", async () => {
+    const t = newPool();
+    const plain = new PlainLauncher(spawnNodePty);
+    const atFork: SessionRecord[] = [];
+    const launcher: ProcessLauncher = {
+      kind: plain.kind,
+      launch: (request) => {
+        atFork.push(...t.store.load().records.filter((r) => r.id === request.sessionId));
+        return plain.launch(request);
+      },
+      reclaim: (records, graceMs) => plain.reclaim(records, graceMs),
+    };
+    const pool = new Pool({ config: t.config, store: t.store, env: t.env, launcher });
+    try {
+      const s = pool.spawn({ name: "recorded" });
+      assert.deepEqual(
+        atFork.map((r) => [r.status, r.pid]),
+        [["starting", null]],
+      );
+      const running = await waitForStatus(pool, s.id, "running");
+      assert.equal(t.store.load().records.find((r) => r.id === s.id)?.pid, running.pid);
+    } finally {
+      await pool.shutdown();
+    }
   });
 });
