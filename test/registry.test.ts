@@ -1,10 +1,18 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { describe, it } from "node:test";
 import { newRecord } from "../src/pool.js";
 import { StateStore } from "../src/store/state-store.js";
-import { OutputRecorder, poolFactory, processArgs, tempDir, waitForStatus } from "./helpers.js";
+import {
+  OutputRecorder,
+  poolFactory,
+  processArgs,
+  tempDir,
+  waitFor,
+  waitForStatus,
+} from "./helpers.js";
 
 const newPool = poolFactory();
 
@@ -249,5 +257,28 @@ describe("registry hygiene at start", () => {
       readdirSync(t.store.dir).filter((f) => f.includes(".tmp-")),
       [],
     );
+  });
+
+  it("stops a claude that a killed pool forked but never recorded, then resumes the session", async () => {
+    const t = newPool();
+    const id = randomBytes(4).toString("hex");
+    t.store.save([
+      { ...newRecord(id, { name: "unrecorded", workingDirectory: t.workDir }), status: "starting" },
+    ]);
+    const orphan = spawn(
+      process.execPath,
+      ["-e", 'process.on("SIGHUP", () => {}); setInterval(() => {}, 1 << 30);'],
+      { env: { ...process.env, CLAUDE_POOL_SESSION_ID: id }, detached: true, stdio: "ignore" },
+    );
+    try {
+      await t.pool.start();
+      await waitFor(
+        "the orphan to be stopped",
+        () => orphan.exitCode !== null || orphan.signalCode !== null,
+      );
+      await waitForStatus(t.pool, id, "running");
+    } finally {
+      orphan.kill("SIGKILL");
+    }
   });
 });
