@@ -80,12 +80,15 @@ export class Pool extends EventEmitter<PoolEvents> {
         void session.stop("not resumed: resumeOnStart is false");
       }
     }
-    for (const session of toStart.slice(this.config.maxSessions)) {
+    this.save();
+    for (const session of toStart) {
+      if (this.activeCount() < this.config.maxSessions) {
+        session.start();
+        continue;
+      }
       this.log.warn(`session ${session.id} (${session.name}): not started, the pool is full`);
       void session.stop(`not started: the pool was full (maxSessions ${this.config.maxSessions})`);
     }
-    this.save();
-    for (const session of toStart.slice(0, this.config.maxSessions)) session.start();
     this.startIdleSweep();
   }
 

@@ -213,6 +213,19 @@ describe("sessions that cannot start, across pool starts", () => {
     await right.start();
     await waitForStatus(right, s.id, "running");
   });
+
+  it("a configured session that cannot start takes no start slot", async () => {
+    const t = newPool({
+      maxSessions: 2,
+      primarySession: { name: "broken", workingDirectory: "/nonexistent" },
+      sessions: [{ name: "a" }, { name: "b" }],
+    });
+    await t.pool.start();
+    await waitForStatus(t.pool, t.pool.get("a").id, "running");
+    await waitForStatus(t.pool, t.pool.get("b").id, "running");
+    assert.equal(t.pool.get("broken").status, "failed");
+    assert.equal(t.pool.status().active, 2);
+  });
 });
 
 describe("registry hygiene at start", () => {
