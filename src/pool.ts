@@ -55,6 +55,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   private idleTimer: NodeJS.Timeout | null = null;
   private config: PoolConfig;
   private readonly launcher: ProcessLauncher;
+  private shuttingDown = false;
 
   constructor(private readonly options: PoolOptions) {
     super();
@@ -102,6 +103,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.startIdleSweep();
     const configured = this.applyConfiguredSessions();
     this.save();
+    if (this.shuttingDown) return;
     const waiting = [...this.sessions.values()].filter(
       (s) =>
         s.desired === "running" &&
@@ -121,6 +123,7 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** Stops every process; the registry keeps which sessions to resume at the next start. */
   async shutdown(): Promise<void> {
+    this.shuttingDown = true;
     if (this.idleTimer) clearInterval(this.idleTimer);
     this.idleTimer = null;
     await Promise.all([...this.sessions.values()].map((s) => s.halt("pool shutting down")));
@@ -174,7 +177,7 @@ export class Pool extends EventEmitter<PoolEvents> {
         `a session named "${settings.name}" exists already; resume it or choose another name`,
       );
     }
-    this.ensureCapacity();
+    this.ensureCanStart();
     const id = this.newId();
     const own = ownSettings(settings.name ?? id, this.config.defaults, settings);
     const session = this.add(newRecord(id, own));
@@ -196,7 +199,8 @@ export class Pool extends EventEmitter<PoolEvents> {
         `session ${session.name} is ${session.status}; only stopped, crashed or failed sessions resume`,
       );
     }
-    if (session.status !== "crashed") this.ensureCapacity();
+    if (session.status === "crashed") this.ensureNotShuttingDown();
+    else this.ensureCanStart();
     session.start();
     return session.info();
   }
@@ -313,7 +317,16 @@ export class Pool extends EventEmitter<PoolEvents> {
     );
   }
 
-  private ensureCapacity(): void {
+  private ensureNotShuttingDown(): void {
+    if (!this.shuttingDown) return;
+    throw new PoolError(
+      ErrorCode.InvalidState,
+      "the pool is shutting down; spawn or resume the session once the pool runs again",
+    );
+  }
+
+  private ensureCanStart(): void {
+    this.ensureNotShuttingDown();
     const active = this.activeCount();
     if (active < this.config.maxSessions) return;
     throw new PoolError(

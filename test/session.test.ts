@@ -634,4 +634,28 @@ describe("records and processes", () => {
       await pool.shutdown();
     }
   });
+
+  it("refuses spawn and resume once the pool is shutting down, and starts nothing", async () => {
+    const t = newPool({ stopTimeoutSeconds: 1 });
+    const stubborn = t.pool.spawn({ name: "stubborn", env: { FAKE_CLAUDE_IGNORE_SIGTERM: "1" } });
+    const quiet = t.pool.spawn({ name: "quiet" });
+    await waitForStatus(t.pool, stubborn.id, "running");
+    await waitForStatus(t.pool, quiet.id, "running");
+    await t.pool.kill(quiet.id);
+    const down = t.pool.shutdown();
+    rejectsWith(
+      () => t.pool.spawn({ name: "late" }),
+      ErrorCode.InvalidState,
+      /the pool is shutting down/,
+    );
+    rejectsWith(() => t.pool.resume(quiet.id), ErrorCode.InvalidState, /the pool is shutting down/);
+    await down;
+    assert.deepEqual(
+      t.pool.list().map((s) => [s.name, s.status, s.pid]),
+      [
+        ["stubborn", "stopped", null],
+        ["quiet", "stopped", null],
+      ],
+    );
+  });
 });
