@@ -214,8 +214,8 @@ export class Pool extends EventEmitter<PoolEvents> {
         `session ${session.name} is ${session.status}; stop it first with "claude-poolctl kill ${session.id}"`,
       );
     }
-    void session.stop("removed");
     session.removeAllListeners();
+    void session.stop("removed");
     this.sessions.delete(session.id);
     this.options.channel?.remove(session.id);
     this.save();
