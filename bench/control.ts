@@ -7,7 +7,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { newRecord } from "../src/pool.js";
-import { resolveSpec } from "../src/session/spec.js";
 import { StateStore } from "../src/store/state-store.js";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -28,10 +27,9 @@ const floodBytes = Number(process.env.BENCH_FLOOD_BYTES ?? 32 * 1024 * 1024);
 /** A registry of `count` stopped sessions, as a pool that ran them leaves it. */
 function seedRegistry(count: number): void {
   const store = new StateStore(join(dir, "state", "claude-pool"));
-  const defaults = { workingDirectory: work };
   store.save(
     Array.from({ length: count }, (_, i) => ({
-      ...newRecord(randomBytes(4).toString("hex"), resolveSpec(`bench-${i}`, defaults, {}, true)),
+      ...newRecord(randomBytes(4).toString("hex"), { name: `bench-${i}`, workingDirectory: work }),
       desired: "stopped" as const,
     })),
   );

@@ -10,7 +10,7 @@ import { spawnNodePty } from "./pty/node-pty.js";
 import { PlainLauncher } from "./pty/process-launcher.js";
 import type { ProcessLauncher } from "./session/launcher.js";
 import { Session, type SessionInfo, type SessionRecord } from "./session/session.js";
-import { resolveSpec } from "./session/spec.js";
+import { ownSettings, settingsOfSpec, type OwnSettings } from "./session/spec.js";
 import { isActive, isResumable } from "./session/status.js";
 import type { StateStore } from "./store/state-store.js";
 
@@ -55,6 +55,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   private idleTimer: NodeJS.Timeout | null = null;
   private config: PoolConfig;
   private readonly launcher: ProcessLauncher;
+  private shuttingDown = false;
 
   constructor(private readonly options: PoolOptions) {
     super();
@@ -65,7 +66,11 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** Restores the registry, resumes what was running, starts the configured sessions. */
   async start(): Promise<void> {
-    const { records, warning } = this.options.store.load();
+    const { store } = this.options;
+    for (const removed of store.removeStaleTemps())
+      this.log.info(`removed ${removed}, left by a killed pool`);
+    const { defaults, channel } = this.config;
+    const { records, warning } = store.load((spec) => settingsOfSpec(spec, defaults, channel));
     if (warning) this.log.warn(warning);
     await this.launcher.reclaim(records, this.config.stopTimeoutSeconds * 1000);
     for (const record of records) this.add(restoredRecord(record));
@@ -76,28 +81,37 @@ export class Pool extends EventEmitter<PoolEvents> {
         void session.stop("not resumed: resumeOnStart is false");
       }
     }
-    for (const session of toStart.slice(this.config.maxSessions)) {
+    this.save();
+    for (const session of toStart) {
+      if (this.activeCount() < this.config.maxSessions) {
+        session.start();
+        continue;
+      }
       this.log.warn(`session ${session.id} (${session.name}): not started, the pool is full`);
       void session.stop(`not started: the pool was full (maxSessions ${this.config.maxSessions})`);
     }
-    this.save();
-    for (const session of toStart.slice(0, this.config.maxSessions)) session.start();
     this.startIdleSweep();
   }
 
   /**
    * Applies a reloaded config without touching running sessions: limits, policies and defaults
-   * apply from the next start; newly configured sessions start now.
+   * apply from the next start; newly configured sessions start now, and so do the sessions that
+   * could not start before (the reload may have fixed what kept them from it).
    */
   reconfigure(config: PoolConfig): void {
     this.config = config;
     this.startIdleSweep();
     const configured = this.applyConfiguredSessions();
     this.save();
-    for (const session of configured) {
-      if (session.status === "stopped" && session.desired === "running") {
-        if (this.activeCount() < this.config.maxSessions) session.start();
-      }
+    if (this.shuttingDown) return;
+    const waiting = [...this.sessions.values()].filter(
+      (s) =>
+        s.desired === "running" &&
+        (s.status === "failed" || (s.status === "stopped" && configured.includes(s))),
+    );
+    for (const session of waiting) {
+      if (this.activeCount() < this.config.maxSessions) session.start();
+      else this.log.warn(`session ${session.id} (${session.name}): not started, the pool is full`);
     }
   }
 
@@ -109,6 +123,7 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** Stops every process; the registry keeps which sessions to resume at the next start. */
   async shutdown(): Promise<void> {
+    this.shuttingDown = true;
     if (this.idleTimer) clearInterval(this.idleTimer);
     this.idleTimer = null;
     await Promise.all([...this.sessions.values()].map((s) => s.halt("pool shutting down")));
@@ -162,15 +177,10 @@ export class Pool extends EventEmitter<PoolEvents> {
         `a session named "${settings.name}" exists already; resume it or choose another name`,
       );
     }
-    this.ensureCapacity();
+    this.ensureCanStart();
     const id = this.newId();
-    const spec = resolveSpec(
-      settings.name ?? id,
-      this.config.defaults,
-      settings,
-      this.config.channel,
-    );
-    const session = this.add(newRecord(id, spec));
+    const own = ownSettings(settings.name ?? id, this.config.defaults, settings);
+    const session = this.add(newRecord(id, own));
     session.start();
     return session.info();
   }
@@ -189,7 +199,8 @@ export class Pool extends EventEmitter<PoolEvents> {
         `session ${session.name} is ${session.status}; only stopped, crashed or failed sessions resume`,
       );
     }
-    if (session.status !== "crashed") this.ensureCapacity();
+    if (session.status === "crashed") this.ensureNotShuttingDown();
+    else this.ensureCanStart();
     session.start();
     return session.info();
   }
@@ -203,8 +214,8 @@ export class Pool extends EventEmitter<PoolEvents> {
         `session ${session.name} is ${session.status}; stop it first with "claude-poolctl kill ${session.id}"`,
       );
     }
-    void session.stop("removed");
     session.removeAllListeners();
+    void session.stop("removed");
     this.sessions.delete(session.id);
     this.options.channel?.remove(session.id);
     this.save();
@@ -271,6 +282,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       this.save();
       this.emit("session.changed", session.info());
     });
+    session.on("recorded", () => this.save());
     session.on("output", (data) => this.emit("session.output", session.id, data));
     this.sessions.set(record.id, session);
     return session;
@@ -283,10 +295,10 @@ export class Pool extends EventEmitter<PoolEvents> {
       ...this.config.sessions,
     ];
     return configured.map((settings) => {
-      const spec = resolveSpec(settings.name, this.config.defaults, settings, this.config.channel);
+      const own = ownSettings(settings.name, this.config.defaults, settings);
       const existing = this.byName(settings.name);
-      if (!existing) return this.add(newRecord(this.newId(), spec));
-      Object.assign(existing.spec, spec);
+      if (!existing) return this.add(newRecord(this.newId(), own));
+      existing.configure(own);
       return existing;
     });
   }
@@ -305,7 +317,16 @@ export class Pool extends EventEmitter<PoolEvents> {
     );
   }
 
-  private ensureCapacity(): void {
+  private ensureNotShuttingDown(): void {
+    if (!this.shuttingDown) return;
+    throw new PoolError(
+      ErrorCode.InvalidState,
+      "the pool is shutting down; spawn or resume the session once the pool runs again",
+    );
+  }
+
+  private ensureCanStart(): void {
+    this.ensureNotShuttingDown();
     const active = this.activeCount();
     if (active < this.config.maxSessions) return;
     throw new PoolError(
@@ -340,10 +361,10 @@ export class Pool extends EventEmitter<PoolEvents> {
 }
 
 /** A registry record for a session that has not started yet. */
-export function newRecord(id: string, spec: SessionRecord["spec"]): SessionRecord {
+export function newRecord(id: string, settings: OwnSettings): SessionRecord {
   return {
     id,
-    spec,
+    settings,
     claudeSessionId: randomUUID(),
     desired: "running",
     status: "stopped",

@@ -1,11 +1,17 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
-function readStat(pid: number): { state: string; startTime: string | null } | null {
+interface Stat {
+  state: string;
+  processGroup: number;
+  startTime: string | null;
+}
+
+function readStat(pid: number): Stat | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // comm (field 2) may hold spaces and parentheses; the fields after it are plain.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { state: fields[0], startTime: fields[19] ?? null };
+    return { state: fields[0], processGroup: Number(fields[2]), startTime: fields[19] ?? null };
   } catch {
     return null;
   }
@@ -28,4 +34,12 @@ export function procStartTime(pid: number): string | null {
 export function isSameProcess(pid: number, startTime: string): boolean {
   const stat = readStat(pid);
   return stat !== null && stat.state !== "Z" && stat.startTime === startTime;
+}
+
+/** Whether any process of process group `group` still runs (zombies do not count). */
+export function groupAlive(group: number): boolean {
+  return readdirSync("/proc").some((entry) => {
+    const stat = /^\d+$/.test(entry) ? readStat(Number(entry)) : null;
+    return stat !== null && stat.processGroup === group && stat.state !== "Z";
+  });
 }

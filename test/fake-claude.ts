@@ -8,7 +8,8 @@
  *
  * Test hooks, typed as a line: /exit, /crash [code], /segv, /hang, /ignore-sigterm, /clear,
  * /flood <bytes>, /flood-erase <bytes> (erase-screen sequences), /env NAME, /args, /size, /hog
- * (allocates memory until killed), /spawn-child.
+ * (allocates memory until killed), /spawn-child [stubborn] (a child that, stubborn, ignores
+ * SIGTERM and SIGHUP).
  * Environment: FAKE_CLAUDE_START_DELAY_MS, FAKE_CLAUDE_DRAW_DELAY_MS (session file written, terminal
  * still cooked),
  * FAKE_CLAUDE_EXIT_AFTER_MS (+ FAKE_CLAUDE_EXIT_CODE or FAKE_CLAUDE_EXIT_SIGNAL),
@@ -624,7 +625,7 @@ class FakeClaude {
         hogMemory();
         return true;
       case "/spawn-child":
-        write(`child ${spawnSleeper()}\r\n`);
+        spawnSleeper(arg === "stubborn", (pid) => write(`child ${pid}\r\n`));
         return true;
       default:
         return false;
@@ -642,9 +643,20 @@ function hogMemory(): void {
   grow();
 }
 
-/** A child process, like a tool claude runs; returns its pid. */
-function spawnSleeper(): number {
-  return spawn("sleep", ["600"], { stdio: "ignore" }).pid ?? -1;
+/** A child process, like a tool claude runs; calls back with its pid once it is set up. */
+function spawnSleeper(stubborn: boolean, started: (pid: number) => void): void {
+  if (!stubborn) {
+    started(spawn("sleep", ["600"], { stdio: "ignore" }).pid ?? -1);
+    return;
+  }
+  const script =
+    'for (const s of ["SIGTERM", "SIGHUP"]) process.on(s, () => {});' +
+    'process.stdout.write("ready\\n"); setInterval(() => {}, 1 << 30);';
+  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "ignore"] });
+  child.stdout.once("data", () => {
+    child.stdout.destroy();
+    started(child.pid ?? -1);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

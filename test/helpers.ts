@@ -172,6 +172,8 @@ export interface TestPool {
   /** Default working directory of the sessions. */
   workDir: string;
   env: NodeJS.ProcessEnv;
+  /** This pool's config with `overrides` instead, for Pool.reconfigure. */
+  configFor(overrides: Record<string, unknown>): PoolConfig;
   /** A second pool over the same registry, like the pool after a restart. */
   reopen(configOverrides?: Record<string, unknown>): Pool;
   close(): Promise<void>;
@@ -210,6 +212,7 @@ export function makePool(configOverrides: Record<string, unknown> = {}, dir = te
     claudeDir,
     workDir,
     env,
+    configFor,
     reopen: (overrides = configOverrides) => open(configFor(overrides)),
     close: async () => {
       await Promise.all(pools.map((p) => p.shutdown()));

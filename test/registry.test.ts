@@ -1,8 +1,18 @@
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { describe, it } from "node:test";
+import { newRecord } from "../src/pool.js";
 import { StateStore } from "../src/store/state-store.js";
-import { OutputRecorder, poolFactory, processArgs, tempDir, waitForStatus } from "./helpers.js";
+import {
+  OutputRecorder,
+  poolFactory,
+  processArgs,
+  tempDir,
+  waitFor,
+  waitForStatus,
+} from "./helpers.js";
 
 const newPool = poolFactory();
 
@@ -20,7 +30,6 @@ describe("state store", () => {
   for (const [what, content] of [
     ["truncated JSON", '{"version":1,"sessions":[{"id":"abc'],
     ["a foreign file", '{"hello":"world"}'],
-    ["a bad record", '{"version":1,"sessions":[{"id":"not-hex"}]}'],
   ]) {
     it(`moves a corrupt file aside and starts empty: ${what}`, () => {
       const dir = tempDir();
@@ -69,11 +78,11 @@ describe("pool restart", () => {
 
     const saved = t.store.load().records;
     assert.deepEqual(
-      saved.map((r) => [r.spec.name, r.status, r.desired]),
+      saved.map((r) => [r.settings.name, r.status, r.desired]),
       [
         ["talk", "stopped", "running"],
         ["quiet", "stopped", "stopped"],
-        ["broken", "failed", "stopped"],
+        ["broken", "failed", "running"],
       ],
     );
 
@@ -134,5 +143,155 @@ describe("pool restart", () => {
     const left = again.list().filter((s) => s.status === "stopped");
     assert.equal(left.length, 1);
     assert.match(left[0].reason ?? "", /pool was full \(maxSessions 2\)/);
+  });
+
+  it("loads a registry written when records held a resolved spec", async () => {
+    const t = newPool();
+    const legacy = {
+      ...newRecord("0000abcd", { name: "old", workingDirectory: t.workDir }),
+      settings: undefined,
+      spec: {
+        name: "old",
+        keepWarm: false,
+        channels: [],
+        developmentChannels: [],
+        pluginDirs: [],
+        workingDirectory: t.workDir,
+        dangerouslySkipPermissions: false,
+        model: "sonnet",
+        args: [],
+        env: { OWN: "x" },
+        limits: {},
+        channel: true,
+      },
+    };
+    mkdirSync(t.store.dir, { recursive: true });
+    writeFileSync(t.store.file, JSON.stringify({ version: 1, sessions: [legacy] }));
+    await t.pool.start();
+    const running = await waitForStatus(t.pool, "0000abcd", "running");
+    assert.equal(running.name, "old");
+    assert.deepEqual(processArgs(running.pid!).slice(4), ["--model", "sonnet"]);
+    assert.deepEqual(t.store.load().records[0].settings, {
+      name: "old",
+      workingDirectory: t.workDir,
+      model: "sonnet",
+      env: { OWN: "x" },
+    });
+  });
+});
+
+describe("sessions that cannot start, across pool starts", () => {
+  it("the pool starts again and again with a configured session that cannot start", async () => {
+    const config = { primarySession: { name: "homeless", workingDirectory: "/nonexistent/dir" } };
+    const t = newPool(config);
+    await t.pool.start();
+    assert.equal(t.pool.get("homeless").status, "failed");
+    await t.pool.shutdown();
+    const again = t.reopen(config);
+    await again.start();
+    const homeless = again.get("homeless");
+    assert.equal(homeless.status, "failed");
+    assert.match(homeless.reason ?? "", /does not exist.*will retry at the next start or reload/);
+    assert.equal(again.resume("homeless").status, "failed");
+  });
+
+  it("a start with the wrong config leaves the sessions to resume at the next start", async () => {
+    const t = newPool();
+    await t.pool.start();
+    const s = t.pool.spawn({ name: "kept" });
+    await waitForStatus(t.pool, s.id, "running");
+    await t.pool.shutdown();
+    const wrong = t.reopen({ claudePath: "/nonexistent/claude" });
+    await wrong.start();
+    assert.equal(wrong.get(s.id).status, "failed");
+    assert.match(
+      wrong.get(s.id).reason ?? "",
+      /claude binary not found.*will retry at the next start or reload/,
+    );
+    await wrong.shutdown();
+    const right = t.reopen();
+    await right.start();
+    await waitForStatus(right, s.id, "running");
+  });
+
+  it("a configured session that cannot start takes no start slot", async () => {
+    const t = newPool({
+      maxSessions: 2,
+      primarySession: { name: "broken", workingDirectory: "/nonexistent" },
+      sessions: [{ name: "a" }, { name: "b" }],
+    });
+    await t.pool.start();
+    await waitForStatus(t.pool, t.pool.get("a").id, "running");
+    await waitForStatus(t.pool, t.pool.get("b").id, "running");
+    assert.equal(t.pool.get("broken").status, "failed");
+    assert.equal(t.pool.status().active, 2);
+  });
+});
+
+describe("registry hygiene at start", () => {
+  it("loads every valid record and sets the bad ones aside in a backup, naming them", () => {
+    const dir = tempDir();
+    const good = (id: string, name: string) => newRecord(id, { name, workingDirectory: dir });
+    const content = JSON.stringify({
+      version: 1,
+      sessions: [
+        good("0000000a", "one"),
+        { ...good("0000000b", "bad"), id: "not-hex" },
+        good("0000000c", "two"),
+        good("0000000a", "again"),
+        "junk",
+      ],
+    });
+    writeFileSync(`${dir}/state.json`, content);
+    const loaded = new StateStore(dir).load();
+    assert.deepEqual(
+      loaded.records.map((r) => [r.id, r.settings.name]),
+      [
+        ["0000000a", "one"],
+        ["0000000c", "two"],
+      ],
+    );
+    assert.match(
+      loaded.warning ?? "",
+      /set aside 3 of 5 sessions: #2 \(id "not-hex"\): not a valid session record; #4 \(id "0000000a"\): a second session with this id; #5: not a valid session record.* kept the file as .*state\.json\.corrupt-/,
+    );
+    const backups = readdirSync(dir).filter((f) => f.startsWith("state.json.corrupt-"));
+    assert.equal(backups.length, 1);
+    assert.equal(readFileSync(`${dir}/${backups[0]}`, "utf8"), content);
+  });
+
+  it("removes temp files a killed pool left in the state dir", async () => {
+    const t = newPool();
+    mkdirSync(t.store.dir, { recursive: true });
+    const dead = spawnSync("true").pid!;
+    for (const pid of [dead, process.pid]) writeFileSync(`${t.store.file}.tmp-${pid}`, "{");
+    await t.pool.start();
+    assert.deepEqual(
+      readdirSync(t.store.dir).filter((f) => f.includes(".tmp-")),
+      [],
+    );
+  });
+
+  it("stops a claude that a killed pool forked but never recorded, then resumes the session", async () => {
+    const t = newPool();
+    const id = randomBytes(4).toString("hex");
+    t.store.save([
+      { ...newRecord(id, { name: "unrecorded", workingDirectory: t.workDir }), status: "starting" },
+    ]);
+    const orphan = spawn(
+      process.execPath,
+      ["-e", 'process.on("SIGHUP", () => {}); setInterval(() => {}, 1 << 30);'],
+      { env: { ...process.env, CLAUDE_POOL_SESSION_ID: id }, detached: true, stdio: "ignore" },
+    );
+    try {
+      await t.pool.start();
+      await waitFor(
+        "the orphan to be stopped",
+        () => orphan.exitCode !== null || orphan.signalCode !== null,
+      );
+      await waitForStatus(t.pool, id, "running");
+    } finally {
+      orphan.kill("SIGKILL");
+    }
   });
 });

@@ -3,6 +3,13 @@ import { existsSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ErrorCode, PoolError } from "../src/errors.js";
+import { Pool } from "../src/pool.js";
+import { processState } from "../src/proc.js";
+import { ScreenModel } from "../src/pty/screen.js";
+import { spawnNodePty } from "../src/pty/node-pty.js";
+import { PlainLauncher } from "../src/pty/process-launcher.js";
+import type { ProcessLauncher } from "../src/session/launcher.js";
+import type { SessionRecord } from "../src/session/session.js";
 import {
   OutputRecorder,
   poolFactory,
@@ -360,7 +367,11 @@ describe("crashes and restarts", () => {
     const t = newPool({ restart: { maxRestarts: 0 } });
     const s = t.pool.spawn({ name: "gone", args: ["--resume", "not-a-conversation"] });
     const failed = await waitForStatus(t.pool, s.id, "failed");
-    assert.match(failed.reason ?? "", /exited with code 1: .*/);
+    assert.equal(
+      failed.reason,
+      "exited with code 1: No conversation found with session ID: not-a-conversation " +
+        "(gave up after 0 restarts in 5 min)",
+    );
     assert.equal(failed.restarts, 0);
   });
 });
@@ -450,5 +461,201 @@ describe("capacity and idle", () => {
     t.pool.sweepIdle(touched + 61_000);
     const stopped = await waitForStatus(t.pool, s.id, "stopped");
     assert.match(stopped.reason ?? "", /idle for 1 min/);
+  });
+});
+
+/** Running, as opposed to gone or a zombie nobody has reaped yet. */
+function alive(pid: number): boolean {
+  const state = processState(pid);
+  return state !== null && state !== "Z";
+}
+
+/** Has claude start a child that ignores SIGTERM and SIGHUP; resolves with its pid. */
+async function stubbornChild(t: TestPool, id: string): Promise<number> {
+  const rec = new OutputRecorder(t.pool, () => id);
+  await t.pool.send(id, "/spawn-child stubborn");
+  return Number((await rec.waitFor(/child (\d+)/))[1]);
+}
+
+describe("stopping a session's processes", () => {
+  it("kill ends claude's whole process group: SIGKILL for a child that ignores SIGTERM", async () => {
+    const t = newPool({ stopTimeoutSeconds: 0.5 });
+    const s = t.pool.spawn({ name: "parent" });
+    const running = await waitForStatus(t.pool, s.id, "running");
+    const child = await stubbornChild(t, s.id);
+    await t.pool.kill(s.id);
+    assert.ok(!alive(running.pid!), "claude is gone");
+    await waitFor("the stubborn child to be killed", () => !alive(child), 3000);
+  });
+
+  it("shutdown SIGKILLs a claude that ignores SIGTERM and SIGHUP after stopTimeoutSeconds", async () => {
+    const t = newPool({ stopTimeoutSeconds: 0.5 });
+    const s = t.pool.spawn({
+      name: "deaf",
+      env: { FAKE_CLAUDE_IGNORE_SIGTERM: "1", FAKE_CLAUDE_IGNORE_SIGHUP: "1" },
+    });
+    const running = await waitForStatus(t.pool, s.id, "running");
+    const child = await stubbornChild(t, s.id);
+    await t.pool.shutdown();
+    const stopped = t.pool.get(s.id);
+    assert.equal(stopped.status, "stopped");
+    assert.equal(stopped.signal, "SIGKILL");
+    assert.ok(!alive(running.pid!), "claude is gone");
+    await waitFor("the stubborn child to be killed", () => !alive(child), 3000);
+  });
+});
+
+describe("crash reasons and screens", () => {
+  it("a crash reason quotes no screen line that is not an error", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "shot" });
+    const rec = new OutputRecorder(t.pool, () => s.id);
+    const running = await waitForStatus(t.pool, s.id, "running");
+    await t.pool.send(s.id, "/env POOL_QUIET");
+    await rec.waitFor(/POOL_QUIET is unset/);
+    process.kill(running.pid!, "SIGKILL");
+    const crashed = await waitForStatus(t.pool, s.id, "crashed");
+    assert.equal(crashed.reason, "killed by SIGKILL");
+  });
+
+  it("a new process gets a fresh screen; the old one's output stays in the scrollback", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "redraw" });
+    const rec = new OutputRecorder(t.pool, () => s.id);
+    await waitForStatus(t.pool, s.id, "running");
+    await t.pool.send(s.id, "/env FIRST_PROCESS");
+    await rec.waitFor(/FIRST_PROCESS is unset/);
+    await t.pool.kill(s.id);
+    rec.clear();
+    t.pool.resume(s.id);
+    await rec.waitFor(/Claude Code \(fake\)/);
+    const session = t.pool.find(s.id);
+    await session.screen.flushed();
+    const screen = session.screen.lines();
+    assert.match(screen[0], /^Claude Code \(fake\)/, screen.join("\n"));
+    assert.ok(!screen.some((l) => l.includes("FIRST_PROCESS")), screen.join("\n"));
+    assert.ok((await session.text()).some((l) => l.includes("FIRST_PROCESS is unset")));
+  });
+
+  it("ScreenModel.reset gives a blank screen with default modes, the old lines in the scrollback", async () => {
+    const screen = new ScreenModel(20, 5, 4096);
+    screen.write("\x1b[?2004hone\r\ntwo\r\n\x1b[?1049hin the alternate screen");
+    screen.reset();
+    screen.write("new");
+    await screen.flushed();
+    assert.equal(screen.bracketedPaste, false);
+    assert.deepEqual(screen.lines(), ["new", "", "", "", ""]);
+    assert.deepEqual(
+      screen.lines(true).filter((l) => l !== ""),
+      ["one", "two", "new"],
+    );
+    screen.dispose();
+  });
+});
+
+describe("what a launch reads", () => {
+  it("defaults apply at each launch: a reloaded defaults.env reaches the next claude", async () => {
+    const t = newPool();
+    const withUrl = (url: string) =>
+      t.configFor({
+        defaults: { workingDirectory: t.workDir, env: { POOL_URL: url, POOL_OWN: "default" } },
+      });
+    t.pool.reconfigure(withUrl("http://old.example"));
+    const s = t.pool.spawn({ name: "follower", env: { POOL_OWN: "mine" } });
+    const rec = new OutputRecorder(t.pool, () => s.id);
+    await waitForStatus(t.pool, s.id, "running");
+    await t.pool.send(s.id, "/env POOL_URL");
+    await rec.waitFor(/POOL_URL=http:\/\/old\.example/);
+    await t.pool.kill(s.id);
+    t.pool.reconfigure(withUrl("http://new.example"));
+    rec.clear();
+    t.pool.resume(s.id);
+    await waitForStatus(t.pool, s.id, "running");
+    await t.pool.send(s.id, "/env POOL_URL");
+    await rec.waitFor(/POOL_URL=http:\/\/new\.example/);
+    await t.pool.send(s.id, "/env POOL_OWN");
+    await rec.waitFor(/POOL_OWN=mine/);
+    assert.deepEqual(t.store.load().records.find((r) => r.id === s.id)?.settings, {
+      name: "follower",
+      env: { POOL_OWN: "mine" },
+      workingDirectory: t.workDir,
+    });
+  });
+});
+
+describe("sessions that cannot start", () => {
+  it("resume fails again with the reason, never an internal error", () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "nowhere", workingDirectory: "/nonexistent/dir" });
+    assert.equal(s.status, "failed");
+    const again = t.pool.resume(s.id);
+    assert.equal(again.status, "failed");
+    assert.match(
+      again.reason ?? "",
+      /working directory \/nonexistent\/dir does not exist.*will retry at the next start or reload/,
+    );
+  });
+
+  it("keep their wish to run and start at the next reload that fixes the cause", async () => {
+    const t = newPool({ claudePath: "/nonexistent/claude" });
+    await t.pool.start();
+    const s = t.pool.spawn({ name: "later" });
+    assert.equal(s.status, "failed");
+    assert.match(s.reason ?? "", /claude binary not found.*will retry at the next start or reload/);
+    assert.equal(t.store.load().records.find((r) => r.id === s.id)?.desired, "running");
+    t.pool.reconfigure(t.configFor({}));
+    await waitForStatus(t.pool, s.id, "running");
+  });
+});
+
+describe("records and processes", () => {
+  it("records the session as starting, without a pid, before claude is forked", async () => {
+    const t = newPool();
+    const plain = new PlainLauncher(spawnNodePty);
+    const atFork: SessionRecord[] = [];
+    const launcher: ProcessLauncher = {
+      kind: plain.kind,
+      launch: (request) => {
+        atFork.push(...t.store.load().records.filter((r) => r.id === request.sessionId));
+        return plain.launch(request);
+      },
+      reclaim: (records, graceMs) => plain.reclaim(records, graceMs),
+    };
+    const pool = new Pool({ config: t.config, store: t.store, env: t.env, launcher });
+    try {
+      const s = pool.spawn({ name: "recorded" });
+      assert.deepEqual(
+        atFork.map((r) => [r.status, r.pid]),
+        [["starting", null]],
+      );
+      const running = await waitForStatus(pool, s.id, "running");
+      assert.equal(t.store.load().records.find((r) => r.id === s.id)?.pid, running.pid);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
+  it("refuses spawn and resume once the pool is shutting down, and starts nothing", async () => {
+    const t = newPool({ stopTimeoutSeconds: 1 });
+    const stubborn = t.pool.spawn({ name: "stubborn", env: { FAKE_CLAUDE_IGNORE_SIGTERM: "1" } });
+    const quiet = t.pool.spawn({ name: "quiet" });
+    await waitForStatus(t.pool, stubborn.id, "running");
+    await waitForStatus(t.pool, quiet.id, "running");
+    await t.pool.kill(quiet.id);
+    const down = t.pool.shutdown();
+    rejectsWith(
+      () => t.pool.spawn({ name: "late" }),
+      ErrorCode.InvalidState,
+      /the pool is shutting down/,
+    );
+    rejectsWith(() => t.pool.resume(quiet.id), ErrorCode.InvalidState, /the pool is shutting down/);
+    await down;
+    assert.deepEqual(
+      t.pool.list().map((s) => [s.name, s.status, s.pid]),
+      [
+        ["stubborn", "stopped", null],
+        ["quiet", "stopped", null],
+      ],
+    );
   });
 });

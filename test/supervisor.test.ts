@@ -38,7 +38,7 @@ function records(dir: string): SessionRecord[] {
 }
 
 function runningRecord(dir: string, name: string, notPid?: number): SessionRecord | false {
-  const r = records(dir).find((x) => x.spec.name === name);
+  const r = records(dir).find((x) => x.settings.name === name);
   return r?.status === "running" && r.pid !== null && r.pid !== notPid ? r : false;
 }
 

@@ -111,7 +111,7 @@ export const configSchema = {
     bind: { description: "Address the TCP API listens on.", type: "string", default: "127.0.0.1" },
     primarySession: { description: "Session started with the pool.", ...namedSessionSchema },
     defaults: {
-      description: "Settings every new session starts from.",
+      description: "Settings under each session's own, read at each launch.",
       ...sessionSchema,
       default: {},
     },

@@ -1,9 +1,10 @@
 import { silentLogger, type Logger } from "../log.js";
+import { groupAlive } from "../proc.js";
 import type { LaunchedProcess, ProcessLauncher } from "../session/launcher.js";
 import { reapStaleProcesses } from "../session/reap.js";
 import type { SessionRecord } from "../session/session.js";
 import { cleanExec } from "./clean-exec.js";
-import type { PtySpawner } from "./pty.js";
+import type { PtyProcess, PtySpawner } from "./pty.js";
 
 /** Sessions as plain PTY children of the pool, each in its own process group. */
 export class PlainLauncher implements ProcessLauncher {
@@ -24,12 +25,32 @@ export class PlainLauncher implements ProcessLauncher {
       unit: null,
       started: Promise.resolve(),
       signal: (signal) => pty.kill(signal),
-      release: async () => null,
+      release: async () => {
+        await endGroup(pty, request.stopTimeoutSec * 1000);
+        return null;
+      },
       usage: async () => null,
     };
   }
 
   reclaim(records: SessionRecord[], graceMs: number): Promise<void> {
     return reapStaleProcesses(records, graceMs, this.log);
+  }
+}
+
+/**
+ * What claude left in its process group (tools, MCP servers that ignore the hangup) gets SIGTERM,
+ * then SIGKILL after the grace period, as systemd stops a scope.
+ */
+async function endGroup(group: PtyProcess, graceMs: number): Promise<void> {
+  if (!groupAlive(group.pid)) return;
+  group.kill("SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (groupAlive(group.pid)) {
+    if (Date.now() >= deadline) {
+      group.kill("SIGKILL");
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

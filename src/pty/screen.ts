@@ -46,6 +46,8 @@ export class ScreenModel {
       cols,
       rows,
       scrollback: scrollbackLines(scrollbackBytes, cols, rows),
+      // A cleared screen goes to the scrollback, as in most terminals (and for reset below).
+      scrollOnEraseInDisplay: true,
       allowProposedApi: true,
     });
     this.serializer = new SerializeAddon();
@@ -78,6 +80,14 @@ export class ScreenModel {
   resize(cols: number, rows: number): void {
     this.terminal.options.scrollback = scrollbackLines(this.scrollbackBytes, cols, rows);
     this.terminal.resize(cols, rows);
+  }
+
+  /**
+   * A fresh screen for a new program, in order with the output so far: the main screen with
+   * default modes (no bracketed paste, no mouse), its old lines moved into the scrollback.
+   */
+  reset(): void {
+    this.terminal.write("\x1b[?1049l\x1b[!p\x1b[?1000;1002;1003;1006l\x1b[2J\x1b[H");
   }
 
   /**

@@ -25,13 +25,6 @@ export class Scrollback {
     if (this.chunks.length > 1) this.chunks = [this.chunks.join("")];
     return this.chunks[0] ?? "";
   }
-
-  /** The last non-blank line of output with terminal escapes removed; for crash reasons. */
-  lastLine(): string {
-    const plain = stripAnsi(this.text().slice(-4096));
-    const lines = plain.split(/\r?\n|\r/).map((l) => l.trim());
-    return lines.filter((l) => l.length > 0).pop() ?? "";
-  }
 }
 
 export function stripAnsi(text: string): string {

@@ -1,6 +1,13 @@
+import { readdirSync, readFileSync } from "node:fs";
 import type { Logger } from "../log.js";
-import { isSameProcess } from "../proc.js";
+import { isSameProcess, procStartTime } from "../proc.js";
 import type { SessionRecord } from "./session.js";
+
+interface Leftover {
+  record: SessionRecord;
+  pid: number;
+  procStart: string;
+}
 
 /**
  * After a pool crash, a claude that ignored its terminal's hangup may still run. Its PTY is gone,
@@ -11,20 +18,52 @@ export async function reapStaleProcesses(
   graceMs: number,
   log: Logger,
 ): Promise<void> {
-  const stale = records.filter(
-    (r): r is SessionRecord & { pid: number; procStart: string } =>
-      r.pid !== null && r.procStart !== null && isSameProcess(r.pid, r.procStart),
+  const recorded = records.flatMap((record) =>
+    record.pid !== null && record.procStart !== null && isSameProcess(record.pid, record.procStart)
+      ? [{ record, pid: record.pid, procStart: record.procStart }]
+      : [],
   );
   await Promise.all(
-    stale.map(async (r) => {
-      log.warn(`session ${r.id} (${r.spec.name}): stopping pid ${r.pid} left from the last pool`);
-      signalGroup(r.pid, "SIGTERM");
-      if (!(await exitedWithin(r, graceMs))) {
-        signalGroup(r.pid, "SIGKILL");
-        await exitedWithin(r, 5000);
+    [...recorded, ...unrecorded(records)].map(async (p) => {
+      log.warn(
+        `session ${p.record.id} (${p.record.settings.name}): stopping pid ${p.pid} left from the last pool`,
+      );
+      signalGroup(p.pid, "SIGTERM");
+      if (!(await exitedWithin(p, graceMs))) {
+        signalGroup(p.pid, "SIGKILL");
+        await exitedWithin(p, 5000);
       }
     }),
   );
+}
+
+/**
+ * Processes of sessions recorded as starting without a pid: the pool died after it saved the
+ * record and before it saved the pid. They are found by the variable every session's claude
+ * (and what it runs) inherits.
+ */
+function unrecorded(records: SessionRecord[]): Leftover[] {
+  const byMarker = new Map(
+    records
+      .filter((r) => r.status === "starting" && r.pid === null)
+      .map((r) => [`CLAUDE_POOL_SESSION_ID=${r.id}`, r]),
+  );
+  if (byMarker.size === 0) return [];
+  const found: Leftover[] = [];
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    let environ: string[];
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    } catch {
+      continue; // gone, or not ours
+    }
+    const record = environ.map((v) => byMarker.get(v)).find((r) => r !== undefined);
+    const procStart = record ? procStartTime(pid) : null;
+    if (record && procStart !== null) found.push({ record, pid, procStart });
+  }
+  return found;
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
@@ -39,9 +78,9 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-async function exitedWithin(r: { pid: number; procStart: string }, ms: number): Promise<boolean> {
+async function exitedWithin(p: { pid: number; procStart: string }, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
-  while (isSameProcess(r.pid, r.procStart)) {
+  while (isSameProcess(p.pid, p.procStart)) {
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -16,15 +16,18 @@ import type { LaunchedProcess, ProcessLauncher, Usage } from "./launcher.js";
 import { buildClaudeArgs } from "./claude-args.js";
 import { buildClaudeEnv } from "./claude-env.js";
 import { ClaudeSessionWatcher, hasTranscript } from "./claude-state.js";
+import { crashLine } from "./crash-reason.js";
+import { accepts, reduce, type LifecycleEvent } from "./lifecycle.js";
 import { preflight } from "./preflight.js";
 import { RestartTracker } from "./restart-policy.js";
-import type { SessionSpec } from "./spec.js";
-import { canTransition, type SessionStatus } from "./status.js";
+import { resolveSpec, type OwnSettings, type SessionSpec } from "./spec.js";
+import type { SessionStatus } from "./status.js";
 
 /** What the registry keeps of a session across pool restarts. */
 export interface SessionRecord {
   id: string;
-  spec: SessionSpec;
+  /** What was given for this session; the config's defaults apply at each launch. */
+  settings: OwnSettings;
   /** Claude Code's conversation id: chosen by the pool, then followed through /clear and /resume. */
   claudeSessionId: string;
   /** Whether the session should run: a pool restart resumes the ones that should. */
@@ -80,6 +83,8 @@ export interface SessionRuntime {
 
 interface SessionEvents {
   changed: [];
+  /** The record changed in a way clients need not hear of yet; the registry saves it. */
+  recorded: [];
   output: [data: string];
 }
 
@@ -132,7 +137,7 @@ export class Session extends EventEmitter<SessionEvents> {
     super();
     const { scrollbackBytes } = runtime.config();
     this.screen = new ScreenModel(initialSize.cols, initialSize.rows, scrollbackBytes, (err) =>
-      runtime.log.error(`session ${rec.id} (${rec.spec.name}): screen model: ${err.message}`),
+      runtime.log.error(`session ${rec.id} (${rec.settings.name}): screen model: ${err.message}`),
     );
     this.activity = new SessionActivity(rec.lastActivityAt);
     this.restartTracker = new RestartTracker();
@@ -143,15 +148,22 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   get name(): string {
-    return this.rec.spec.name;
+    return this.rec.settings.name;
   }
 
   get status(): SessionStatus {
     return this.rec.status;
   }
 
+  /** The session's settings over the current config's defaults. */
   get spec(): SessionSpec {
-    return this.rec.spec;
+    const { defaults, channel } = this.runtime.config();
+    return resolveSpec(this.name, defaults, this.rec.settings, channel);
+  }
+
+  /** New settings from the config, for a configured session; they apply from its next launch. */
+  configure(settings: OwnSettings): void {
+    this.rec.settings = settings;
   }
 
   get desired(): "running" | "stopped" {
@@ -183,12 +195,12 @@ export class Session extends EventEmitter<SessionEvents> {
     const idle = this.idleMs(now);
     return {
       id: rec.id,
-      name: rec.spec.name,
+      name: rec.settings.name,
       status: rec.status,
       pid: rec.pid,
       claudeSessionId: rec.claudeSessionId,
-      keepWarm: rec.spec.keepWarm,
-      workingDirectory: rec.spec.workingDirectory,
+      keepWarm: this.spec.keepWarm,
+      workingDirectory: rec.settings.workingDirectory,
       createdAt: rec.createdAt,
       startedAt: rec.startedAt,
       lastActivityAt: rec.lastActivityAt,
@@ -208,7 +220,7 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Starts claude for this conversation: a user's spawn or resume, or the pool's own start. */
   start(): void {
-    if (this.launched !== null) {
+    if (!accepts(this.status, "launch")) {
       throw new PoolError(
         ErrorCode.InvalidState,
         `session ${this.name} is ${this.status}; stop it first with "claude-poolctl kill ${this.id}"`,
@@ -223,11 +235,15 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Stops the session for good: it stays stopped across pool restarts until resumed. */
   async stop(reason: string): Promise<void> {
-    this.rec.desired = "stopped";
-    if (this.launched === null && this.status === "stopped") {
-      this.rec.reason = reason;
+    if (this.launched === null && this.status !== "crashed") {
+      // Nothing runs: only the wish changes, and why a stopped session is stopped.
+      const reasonNow = this.status === "stopped" ? reason : this.rec.reason;
+      if (this.rec.desired === "stopped" && this.rec.reason === reasonNow) return;
+      Object.assign(this.rec, { desired: "stopped", reason: reasonNow });
+      this.emit("changed");
       return;
     }
+    this.rec.desired = "stopped";
     await this.halt(reason);
   }
 
@@ -235,15 +251,14 @@ export class Session extends EventEmitter<SessionEvents> {
   async halt(reason: string): Promise<void> {
     this.clearRestartTimer();
     if (this.status === "crashed") {
-      this.rec.reason = reason;
-      this.transition("stopped");
+      this.transition("stop", { reason });
       return;
     }
     const launched = this.launched;
     if (launched === null) return;
     if (this.status !== "stopping") {
       this.stopReason = reason;
-      this.transition("stopping");
+      this.transition("stop");
       launched.signal("SIGTERM");
       this.killTimer = setTimeout(
         () => launched.signal("SIGKILL"),
@@ -341,32 +356,37 @@ export class Session extends EventEmitter<SessionEvents> {
 
   private launch(): void {
     const config = this.runtime.config();
+    const spec = this.spec;
     const env = this.claudeEnv();
-    const check = preflight(config.claudePath, this.spec, env);
+    const check = preflight(config.claudePath, spec, env);
     if (!check.ok) {
-      this.fail(check.reason);
+      this.cannotStart(check.reason);
       return;
     }
     const configDir = claudeConfigDir(env);
-    const cwd = this.spec.workingDirectory;
+    const cwd = spec.workingDirectory;
     const conversation = hasTranscript(configDir, cwd, this.rec.claudeSessionId) ? "resume" : "new";
     const channel = this.runtime.channel;
+    // Recorded before the fork: a pool killed right after it still knows a claude may run.
+    const changes = { pid: null, procStart: null, startedAt: new Date().toISOString() };
+    const cleared = { exitCode: null, signal: null, reason: null };
+    if (!this.transition("launch", { ...changes, ...cleared }, "recorded")) return;
     let launched: LaunchedProcess;
     try {
       const args = buildClaudeArgs(
-        this.spec,
+        spec,
         { kind: conversation, claudeSessionId: this.rec.claudeSessionId },
-        this.spec.channel && channel ? channel.configFor(this.id) : null,
+        spec.channel && channel ? channel.configFor(this.id) : null,
       );
       launched = this.runtime.launcher.launch({
         sessionId: this.id,
         name: this.name,
-        limits: this.spec.limits,
+        limits: spec.limits,
         stopTimeoutSec: config.stopTimeoutSeconds,
         pty: { file: check.executable, args, cwd, env, ...initialSize },
       });
     } catch (err) {
-      this.fail(`cannot start ${check.executable}: ${(err as Error).message}`);
+      this.cannotStart(`cannot start ${check.executable}: ${(err as Error).message}`);
       return;
     }
     const { pty } = launched;
@@ -375,18 +395,12 @@ export class Session extends EventEmitter<SessionEvents> {
     this.drawn = false;
     this.launchError = null;
     this.tail = new Scrollback(tailBytes);
+    this.screen.reset();
     this.exited = new Promise((resolve) => (this.markExited = resolve));
-    Object.assign(this.rec, {
-      pid: pty.pid,
-      procStart: procStartTime(pty.pid),
-      startedAt: new Date().toISOString(),
-      exitCode: null,
-      signal: null,
-      reason: null,
-    });
+    Object.assign(this.rec, { pid: pty.pid, procStart: procStartTime(pty.pid) });
     this.stopReason = null;
     this.activity.touch();
-    this.transition("starting");
+    this.emit("changed");
     this.runtime.log.info(
       `session ${this.id} (${this.name}): started pid ${pty.pid}, ` +
         `${conversation === "resume" ? "resuming" : "new"} conversation ${this.rec.claudeSessionId}`,
@@ -494,24 +508,21 @@ export class Session extends EventEmitter<SessionEvents> {
     const released = launched.release();
     void released.finally(() => this.markExited());
     const how = signal ? `killed by ${signal}` : `exited with code ${exit.exitCode}`;
-    if (this.launchError !== null) {
-      this.fail(this.launchError);
-    } else if (this.stopReason !== null) {
-      this.rec.reason = this.stopReason;
+    if (this.stopReason !== null) {
       this.runtime.log.info(
         `session ${this.id} (${this.name}): stopped (${this.stopReason}), ${how}`,
       );
-      this.transition("stopped");
+      this.transition("exit", { reason: this.stopReason });
+    } else if (this.launchError !== null) {
+      this.cannotStart(this.launchError);
     } else if (!signal && exit.exitCode === 0) {
-      this.rec.desired = "stopped";
-      this.rec.reason = "claude exited";
       this.runtime.log.info(`session ${this.id} (${this.name}): claude exited`);
-      this.transition("stopped");
+      this.transition("exit", { desired: "stopped", reason: "claude exited" });
     } else {
-      const lastLine = this.tail.lastLine();
-      this.rec.reason = lastLine ? `${how}: ${lastLine}` : how;
-      this.runtime.log.warn(`session ${this.id} (${this.name}): crashed, ${this.rec.reason}`);
-      this.transition("crashed");
+      const line = crashLine(this.tail.text());
+      const reason = line ? `${how}: ${line}` : how;
+      this.runtime.log.warn(`session ${this.id} (${this.name}): crashed, ${reason}`);
+      this.transition("crash", { reason });
       void released.then((result) => {
         if (generation !== this.generation || this.status !== "crashed") return;
         if (isOutOfMemory(result, signal, this.spec)) {
@@ -544,25 +555,45 @@ export class Session extends EventEmitter<SessionEvents> {
     }, decision.delayMs);
   }
 
+  /** Gives up on the conversation: it stays failed until someone resumes it. */
   private fail(reason: string): void {
-    this.rec.reason = reason;
-    this.rec.desired = "stopped";
     this.runtime.log.error(`session ${this.id} (${this.name}): failed, ${reason}`);
-    this.transition("failed");
+    this.transition("fail", { reason, desired: "stopped" });
+  }
+
+  /**
+   * The environment keeps claude from starting (no binary, no folder, root, no scope): nothing is
+   * wrong with the conversation, so the session keeps its wish to run.
+   */
+  private cannotStart(cause: string): void {
+    const reason = `${cause} (will retry at the next start or reload)`;
+    this.runtime.log.error(`session ${this.id} (${this.name}): failed, ${reason}`);
+    this.transition("fail", { reason });
   }
 
   private markRunning(): void {
     if (this.status !== "starting") return;
-    this.transition("running");
+    this.transition("ready");
     void this.pollUsage?.();
   }
 
-  private transition(to: SessionStatus): void {
-    if (!canTransition(this.rec.status, to)) {
-      throw new Error(`session ${this.id}: invalid transition ${this.rec.status} -> ${to}`);
+  /**
+   * Applies `event` to the lifecycle with `changes` to the record, then tells the pool. An event
+   * that does not apply changes nothing; it is logged, never thrown.
+   */
+  private transition(
+    event: LifecycleEvent,
+    changes: Partial<SessionRecord> = {},
+    notice: "changed" | "recorded" = "changed",
+  ): boolean {
+    const next = reduce(this.rec.status, event);
+    if (next.refused !== null) {
+      this.runtime.log.warn(`session ${this.id} (${this.name}): ignored, ${next.refused}`);
+      return false;
     }
-    this.rec.status = to;
-    this.emit("changed");
+    Object.assign(this.rec, changes, { status: next.status });
+    this.emit(notice);
+    return true;
   }
 
   private clearRestartTimer(): void {

@@ -1,18 +1,5 @@
-/** DESIGN.md's lifecycle. `crashed` waits for an automatic restart; `failed` gave up. */
+/** DESIGN.md's lifecycle (see lifecycle.ts). `crashed` waits for an automatic restart; `failed` gave up. */
 export type SessionStatus = "starting" | "running" | "stopping" | "stopped" | "crashed" | "failed";
-
-const transitions: Record<SessionStatus, readonly SessionStatus[]> = {
-  starting: ["running", "stopping", "stopped", "crashed", "failed"],
-  running: ["stopping", "stopped", "crashed", "failed"],
-  stopping: ["stopped"],
-  stopped: ["starting", "failed"],
-  crashed: ["starting", "stopped", "failed"],
-  failed: ["starting"],
-};
-
-export function canTransition(from: SessionStatus, to: SessionStatus): boolean {
-  return transitions[from].includes(to);
-}
 
 /** States that hold a slot of `maxSessions`. */
 export function isActive(status: SessionStatus): boolean {

@@ -1,26 +1,37 @@
 import {
   closeSync,
+  copyFileSync,
   existsSync,
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import type { SessionRecord } from "../session/session.js";
+import { settingsOfSpec, type OwnSettings, type SessionSpec } from "../session/spec.js";
+
+/** A record as written before sessions kept only their own settings. */
+type LegacyRecord = Omit<SessionRecord, "settings"> & { spec: SessionSpec };
+type StoredRecord = SessionRecord | LegacyRecord;
 
 interface StateFile {
   version: 1;
-  sessions: SessionRecord[];
+  sessions: unknown[];
 }
 
 export interface LoadedState {
   records: SessionRecord[];
-  /** Set when the file was unreadable and moved aside. */
+  /** Set when the file, or some of its records, could not be used and were set aside. */
   warning: string | null;
 }
+
+const statuses = new Set(["starting", "running", "stopping", "stopped", "crashed", "failed"]);
+const tempFile = /^state\.json\.tmp-(\d+)$/;
 
 /** The session registry in `state.json`, replaced atomically on every save. */
 export class StateStore {
@@ -30,23 +41,78 @@ export class StateStore {
     this.file = join(dir, "state.json");
   }
 
-  load(): LoadedState {
+  /**
+   * Loads every valid record. A file that is no registry at all is moved aside; bad or duplicate
+   * records are left out, and a copy of the file keeps them. `settingsOf` turns the resolved spec
+   * of an older record into the session's own settings (by default: all of it but what is
+   * nobody's default).
+   */
+  load(
+    settingsOf: (spec: SessionSpec) => OwnSettings = (spec) => settingsOfSpec(spec, {}, true),
+  ): LoadedState {
     if (!existsSync(this.file)) return { records: [], warning: null };
-    let problem: string;
+    let sessions: unknown[];
     try {
       const data = JSON.parse(readFileSync(this.file, "utf8")) as unknown;
-      const records = parseState(data);
-      if (records) return { records, warning: null };
-      problem = "not a claude-pool state file";
+      const parsed = parseState(data);
+      if (!parsed) return this.moveAside("not a claude-pool state file");
+      sessions = parsed;
     } catch (err) {
-      problem = (err as Error).message;
+      return this.moveAside((err as Error).message);
     }
-    const backup = `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    const records: SessionRecord[] = [];
+    const setAside: string[] = [];
+    sessions.forEach((value, i) => {
+      const id = (value as { id?: unknown } | null)?.id;
+      const which = `#${i + 1}${typeof id === "string" ? ` (id ${JSON.stringify(id)})` : ""}`;
+      if (!isRecord(value)) setAside.push(`${which}: not a valid session record`);
+      else if (records.some((r) => r.id === value.id)) {
+        setAside.push(`${which}: a second session with this id`);
+      } else if ("settings" in value) records.push(value);
+      else {
+        const { spec, ...rest } = value;
+        records.push({ ...rest, settings: settingsOf(spec) });
+      }
+    });
+    if (setAside.length === 0) return { records, warning: null };
+    const backup = this.backupName();
+    copyFileSync(this.file, backup);
+    return {
+      records,
+      warning:
+        `${this.file}: set aside ${setAside.length} of ${sessions.length} sessions: ` +
+        `${setAside.join("; ")}; kept the file as ${backup} (fix a record there and copy it ` +
+        "back into state.json while the pool is stopped to restore it)",
+    };
+  }
+
+  /** Removes temp files of saves that never finished (their pool was killed); returns their names. */
+  removeStaleTemps(): string[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    const stale = names.filter((name) => {
+      const pid = tempFile.exec(name)?.[1];
+      return pid !== undefined && (Number(pid) === process.pid || !isRunning(Number(pid)));
+    });
+    for (const name of stale) rmSync(join(this.dir, name), { force: true });
+    return stale.map((name) => join(this.dir, name));
+  }
+
+  private moveAside(problem: string): LoadedState {
+    const backup = this.backupName();
     renameSync(this.file, backup);
     return {
       records: [],
       warning: `${this.file} is unreadable (${problem}); moved it to ${backup} and started with an empty registry`,
     };
+  }
+
+  private backupName(): string {
+    return `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
   }
 
   save(records: SessionRecord[]): void {
@@ -70,25 +136,34 @@ export class StateStore {
   }
 }
 
-function parseState(data: unknown): SessionRecord[] | null {
+function parseState(data: unknown): unknown[] | null {
   if (typeof data !== "object" || data === null) return null;
   const { version, sessions } = data as Partial<StateFile>;
-  if (version !== 1 || !Array.isArray(sessions)) return null;
-  return sessions.every(isRecord) ? sessions : null;
+  return version === 1 && Array.isArray(sessions) ? sessions : null;
 }
 
-function isRecord(value: unknown): value is SessionRecord {
-  const r = value as Partial<SessionRecord> | null;
+function isRecord(value: unknown): value is StoredRecord {
+  if (typeof value !== "object" || value === null) return false;
+  const r = value as Partial<SessionRecord & LegacyRecord>;
+  const settings = r.settings ?? r.spec;
   return (
-    typeof r === "object" &&
-    r !== null &&
     typeof r.id === "string" &&
     /^[0-9a-f]{8}$/.test(r.id) &&
     typeof r.claudeSessionId === "string" &&
-    typeof r.status === "string" &&
-    typeof r.spec === "object" &&
-    r.spec !== null &&
-    typeof r.spec.name === "string" &&
-    typeof r.spec.workingDirectory === "string"
+    statuses.has(r.status as string) &&
+    (r.desired === "running" || r.desired === "stopped") &&
+    typeof settings === "object" &&
+    settings !== null &&
+    typeof settings.name === "string" &&
+    typeof settings.workingDirectory === "string"
   );
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
