@@ -538,7 +538,7 @@ describe("crash reasons and screens", () => {
   });
 
   it("ScreenModel.reset gives a blank screen with default modes, the old lines in the scrollback", async () => {
-    const screen = new ScreenModel(20, 5, 4096);
+    const screen = new ScreenModel(20, 5, 64 * 1024);
     screen.write("\x1b[?2004hone\r\ntwo\r\n\x1b[?1049hin the alternate screen");
     screen.reset();
     screen.write("new");
