@@ -221,7 +221,7 @@ describe("fake Anthropic API", () => {
     });
   });
 
-  it("answers claude's title and classifier requests without using up the script", async () => {
+  it("answers claude's title, classifier and compaction requests without using up the script", async () => {
     api.script([{ text: "scripted" }]);
     const title = await stream({
       model: "claude-haiku-5-5",
@@ -247,11 +247,23 @@ describe("fake Anthropic API", () => {
     assert.equal(verdict.stop_reason, "stop_sequence");
     assert.equal(verdict.stop_sequence, "</block>");
 
+    const compact = turn("", {
+      messages: [
+        { role: "user", content: "hello" },
+        {
+          role: "user",
+          content: "Your task is to create a detailed summary of the conversation so far",
+        },
+      ],
+    });
+    assert.match(String(reassemble(await stream(compact)).blocks[0].text), /<summary>/);
+
     assert.deepEqual(reassemble(await stream(turn("next"))).blocks, [
       { type: "text", text: "scripted" },
     ]);
     assert.equal(api.messages("title").length, 1);
     assert.equal(api.messages("classifier").length, 1);
+    assert.equal(api.messages("compact").length, 1);
   });
 
   it("logs every request without its credentials, and 404s what it does not serve", async () => {

@@ -16,7 +16,9 @@
  * each turn, for the title (claude-haiku model, `tools: []`, a system prompt about naming the
  * session, `output_config.format` a JSON schema with `title`), and in auto permission mode for
  * the Bash classifier (not streamed, a "security monitor" system prompt, `stop_sequences`
- * `["</block>"]`, answered `<block>no` = allow).
+ * `["</block>"]`, answered `<block>no` = allow), and for `/compact` (the turn's tools, a last user
+ * message asking for "a detailed summary of the conversation"). `/context` makes it call
+ * `POST /v1/messages/count_tokens?beta=true` a few dozen times.
  *
  * Run directly (`node dist/test/fake-anthropic.js [port]`), it serves until killed and prints
  * each request as a JSON line; a typed message `bash: <command>` then makes claude run it.
@@ -54,7 +56,7 @@ export const overloaded: Reply = {
 };
 
 /** Why claude sent a `POST /v1/messages`. */
-export type RequestKind = "turn" | "title" | "classifier" | "other";
+export type RequestKind = "turn" | "title" | "classifier" | "compact" | "other";
 
 export interface ContentBlock {
   type: string;
@@ -165,6 +167,13 @@ export function classify(req: MessagesRequest): RequestKind {
   if (/security monitor/i.test(system)) return "classifier";
   const schema = req.output_config?.format?.schema?.properties;
   if (/naming a coding session/i.test(system) || (schema && "title" in schema)) return "title";
+  const last = req.messages[req.messages.length - 1];
+  if (
+    last?.role === "user" &&
+    /create a detailed summary of the conversation/.test(contentText(last.content))
+  ) {
+    return "compact";
+  }
   return (req.tools?.length ?? 0) > 0 ? "turn" : "other";
 }
 
@@ -443,6 +452,8 @@ export class FakeAnthropic {
         return { text: JSON.stringify({ title: "Stand-in session" }) };
       case "classifier":
         return { text: "<block>no</block>" };
+      case "compact":
+        return { text: "<analysis>None.</analysis>\n<summary>The stand-in's summary.</summary>" };
       case "other":
         return { text: "ok" };
       case "turn":
