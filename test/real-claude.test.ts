@@ -1,80 +1,54 @@
 /**
- * Smoke test against the real Claude Code CLI (installed by test/install-real-claude). It starts
- * offline, without a login, when its config dir is pre-seeded: onboarding done, the folder
- * trusted, and a dummy API key approved.
+ * Smoke test against the real Claude Code CLI (installed by test/install-real-claude), started
+ * offline with a pre-seeded config dir and the Anthropic API stand-in (real-claude-support.ts).
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { LedgerEntry } from "../src/channel/ledger.js";
 import { connectUnix } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
+import { FakeAnthropic, lastUserText } from "./fake-anthropic.js";
 import {
-  makePool,
   processArgs,
-  repoRoot,
   startFakePool,
   tempDir,
   waitFor,
   waitForSession,
   waitForStatus,
-  type TestPool,
 } from "./helpers.js";
+import {
+  claudeEnv,
+  readJson,
+  realClaude,
+  realPool,
+  seedClaudeDir,
+  skipReason,
+  startupMs,
+  type RealPool,
+} from "./real-claude-support.js";
 
-const realClaude =
-  process.env.CLAUDE_POOL_REAL_CLAUDE ??
-  join(repoRoot, "test", ".real-claude", "node_modules", ".bin", "claude");
-const skip = existsSync(realClaude)
-  ? false
-  : `real claude not installed at ${realClaude} (run test/install-real-claude)`;
-if (skip) console.log(`# skipping real claude smoke test: ${skip}`);
+const skip = skipReason("real claude smoke test");
 
-const apiKey = `sk-ant-api03-${"x".repeat(80)}-pooltest0123456789AA`;
-/** Offline start-up waits out ~17 s of remote-settings retries. */
-const startupMs = 60_000;
-
-/** The JSON in `file`, or undefined while it is missing or half-written (claude writes in place). */
-function readJson(file: string): Record<string, unknown> | undefined {
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
-
-/** `.claude.json` that lets claude start offline: onboarding done, folders trusted, key approved. */
-function seededConfig(trusted: string[]): Record<string, unknown> {
-  return {
-    hasCompletedOnboarding: true,
-    projects: Object.fromEntries(trusted.map((d) => [d, { hasTrustDialogAccepted: true }])),
-    customApiKeyResponses: { approved: [apiKey.slice(-20)], rejected: [] },
-  };
-}
-
-const pools: TestPool[] = [];
+const pools: RealPool[] = [];
 after(async () => {
   await Promise.all(pools.map((t) => t.close()));
 });
 
-function realPool(trustedDirs: string[] | ((t: TestPool) => string[])): TestPool {
-  const t = makePool({ claudePath: realClaude, stopTimeoutSeconds: 5 });
+async function pool(trusted: (t: { workDir: string }) => string[]): Promise<RealPool> {
+  const t = await realPool({ trusted });
   pools.push(t);
-  const home = join(t.dir, "home");
-  mkdirSync(home, { recursive: true });
-  mkdirSync(t.claudeDir, { recursive: true });
-  const trusted = typeof trustedDirs === "function" ? trustedDirs(t) : trustedDirs;
-  writeFileSync(join(t.claudeDir, ".claude.json"), JSON.stringify(seededConfig(trusted)));
-  Object.assign(t.env, { HOME: home, ANTHROPIC_API_KEY: apiKey, DISABLE_AUTOUPDATER: "1" });
   return t;
 }
 
 describe("real claude", { skip }, () => {
   it(
     "runs under the pool with the --session-id the pool chose, and stops on kill",
-    { timeout: 120_000 },
-    async () => {
-      const t = realPool((x) => [x.workDir]);
+    { timeout: 60_000 },
+    async (tc) => {
+      const t = await pool((x) => [x.workDir]);
+      const started = Date.now();
       const s = t.pool.spawn({ name: "smoke" });
       const running = await waitForStatus(t.pool, s.id, "running", startupMs);
       const file = join(t.claudeDir, "sessions", `${running.pid}.json`);
@@ -82,14 +56,18 @@ describe("real claude", { skip }, () => {
       assert.equal(info.sessionId, s.claudeSessionId);
       assert.equal(info.pid, running.pid);
       assert.equal(info.cwd, t.workDir);
-      // The file may first carry a name derived from the folder; --name lands by the time the
-      // REPL is up ("status":"idle", waiting for input).
+      // The file first carries a name derived from the folder; --name lands a moment later, and
+      // may come after the REPL is up ("status":"idle", waiting for input).
       const ready = await waitFor(
-        "claude's REPL to be idle",
-        () => (readJson(file)?.status === "idle" ? readJson(file) : undefined),
+        () =>
+          `claude's REPL to be idle with --name; its session file: ${JSON.stringify(readJson(file))}`,
+        () => {
+          const now = readJson(file);
+          return now?.status === "idle" && now.name === "smoke" ? now : undefined;
+        },
         startupMs,
       );
-      assert.equal(ready.name, "smoke");
+      tc.diagnostic(`spawn to idle prompt with its name ${Date.now() - started} ms`);
       assert.equal(ready.sessionId, s.claudeSessionId);
       assert.equal(t.pool.get(s.id).blockedOn, null);
       const stopped = await t.pool.kill(s.id);
@@ -100,9 +78,9 @@ describe("real claude", { skip }, () => {
 
   it(
     "reports the trust dialog of an untrusted folder as blockedOn",
-    { timeout: 120_000 },
+    { timeout: 60_000 },
     async () => {
-      const t = realPool([]);
+      const t = await pool(() => []);
       const s = t.pool.spawn({ name: "untrusted" });
       const blocked = await waitForSession(
         t.pool,
@@ -119,18 +97,21 @@ describe("real claude", { skip }, () => {
 
   it(
     "accepts the pool's --mcp-config and development channel, starts the channel server, and gets messages typed when it ignores the channel",
-    { timeout: 150_000 },
+    { timeout: 90_000 },
     async () => {
       const dir = tempDir();
       const work = join(dir, "work");
-      const home = join(dir, "home");
-      mkdirSync(home, { recursive: true });
-      mkdirSync(join(dir, "claude"), { recursive: true });
-      writeFileSync(join(dir, "claude", ".claude.json"), JSON.stringify(seededConfig([work])));
+      const claudeDir = join(dir, "claude");
+      seedClaudeDir(claudeDir, [work]);
+      const api = await FakeAnthropic.start();
       const pool = await startFakePool(
-        { claudePath: realClaude, stopTimeoutSeconds: 5, channelFallbackSeconds: 2 },
+        {
+          claudePath: realClaude,
+          stopTimeoutSeconds: 5,
+          channelFallbackSeconds: 2,
+          defaults: { workingDirectory: work, env: claudeEnv(api, claudeDir, join(dir, "home")) },
+        },
         dir,
-        { HOME: home, ANTHROPIC_API_KEY: apiKey, DISABLE_AUTOUPDATER: "1" },
       );
       const client = await connectUnix(pool.socket);
       try {
@@ -163,9 +144,16 @@ describe("real claude", { skip }, () => {
           30_000,
         );
         assert.match(String(entry.note), /no notice of its channel/);
+        await waitFor(
+          () =>
+            `the typed message to reach the API; it saw ${JSON.stringify(api.turns().map(lastUserText))}`,
+          () => api.turns().some((r) => lastUserText(r).includes("hello from the pool")),
+          15_000,
+        );
       } finally {
         client.close();
         await pool.stop();
+        await api.close();
       }
     },
   );
