@@ -1,6 +1,6 @@
 import type { RpcClient } from "../../rpc/client.js";
 import type { SessionInfo } from "../../session/session.js";
-import { UsageError } from "./client.js";
+import { UsageError } from "../errors.js";
 
 export interface AttachOptions {
   readOnly: boolean;

@@ -1,16 +1,9 @@
 import { controlSocket } from "../../paths.js";
 import { readFileSync } from "node:fs";
 import { connectUnix, connectWs, type RpcClient } from "../../rpc/client.js";
+import { UsageError } from "../errors.js";
 
-/** A mistake in how the command was called: exit status 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
-/** Options every claude-poolctl command takes. */
+/** Options every claude-poolctl command takes, before or after the command's name. */
 export const commonArgs = {
   json: { type: "boolean", description: "Print the result as JSON", default: false },
   socket: {
@@ -42,14 +35,22 @@ export interface CommonArgs {
  * The pool named by --url (or $CLAUDE_POOL_URL) over WebSocket, else the local control socket.
  * $CLAUDE_POOL_CA names a CA certificate to trust for wss://.
  */
-export function openClient(args: CommonArgs): Promise<RpcClient> {
-  const url = args.url ?? process.env.CLAUDE_POOL_URL;
-  if (url && !args.socket) {
-    const token = args.token ?? process.env.CLAUDE_POOL_TOKEN;
-    const ca = process.env.CLAUDE_POOL_CA ? readFileSync(process.env.CLAUDE_POOL_CA) : undefined;
-    return connectWs(url, { token, ca });
+export async function openClient(args: CommonArgs): Promise<RpcClient> {
+  if (args.url !== undefined && args.socket !== undefined) {
+    throw new UsageError("--socket and --url name two pools: give one of them");
   }
-  return connectUnix(args.socket ?? controlSocket().path);
+  const url = args.socket === undefined ? args.url || process.env.CLAUDE_POOL_URL : undefined;
+  if (!url && args.token !== undefined) {
+    throw new UsageError(
+      "--token is for a remote pool: give --url too (the local socket needs no token)",
+    );
+  }
+  return url
+    ? connectWs(url, {
+        token: args.token ?? process.env.CLAUDE_POOL_TOKEN,
+        ca: process.env.CLAUDE_POOL_CA ? readFileSync(process.env.CLAUDE_POOL_CA) : undefined,
+      })
+    : connectUnix(args.socket || controlSocket().path);
 }
 
 /** Runs `action` with a connection to the pool, closing it afterwards. */

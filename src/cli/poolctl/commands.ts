@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { defineCommand } from "citty";
+import { defineCommand, type ArgsDef } from "citty";
 import { stripAnsi } from "../../pty/scrollback.js";
 import type { Introspection } from "../../rpc/registry.js";
 import type { SessionInfo } from "../../session/session.js";
@@ -7,7 +7,8 @@ import { version } from "../../version.js";
 import { bashCompletion, zshCompletion } from "../completion.js";
 import { attach, parseDetachKey } from "./attach.js";
 import { chatInteractive, chatOnce } from "./chat.js";
-import { commonArgs, printJson, UsageError, withClient } from "./client.js";
+import { UsageError } from "../errors.js";
+import { commonArgs, printJson, withClient } from "./client.js";
 import {
   sessionLine,
   sessionNotes,
@@ -450,6 +451,8 @@ export const poolctlCommand = defineCommand({
     version,
     description: "Control a running claude-pool over its control socket",
   },
+  // the options that may come before the command (src/cli/argv.ts); the root itself runs nothing
+  args: commonArgs as ArgsDef,
   subCommands: {
     status,
     list,

@@ -1,6 +1,8 @@
-import { runCommand, runMain, type CommandDef } from "citty";
+import { renderUsage, runCommand, type CommandDef } from "citty";
 import { RpcError, UnreachableError } from "../../rpc/client.js";
-import { UsageError } from "./client.js";
+import { parseArgv } from "../argv.js";
+import { readCommand } from "../command-tree.js";
+import { UsageError } from "../errors.js";
 
 const ExitStatus = { ok: 0, poolError: 1, usage: 2, unreachable: 3 } as const;
 
@@ -13,18 +15,34 @@ export async function runCli(
   name: string,
   argv = process.argv.slice(2),
 ): Promise<void> {
-  const wantsBuiltin =
-    argv.some((a) => a === "--help" || a === "-h") ||
-    (argv.length === 1 && argv[0] === "--version");
-  if (wantsBuiltin || argv.length === 0) {
-    await runMain(command, { rawArgs: argv.length === 0 ? ["--help"] : argv });
-    return;
-  }
   try {
-    await runCommand(command, { rawArgs: argv });
+    const request = parseArgv(await readCommand(command), argv.length === 0 ? ["--help"] : argv);
+    if (request.kind === "version") {
+      console.log((await resolved(command.meta))?.version);
+    } else if (request.kind === "help") {
+      await printUsage(command, request.path);
+    } else {
+      await runCommand(command, { rawArgs: request.rawArgs });
+    }
   } catch (err) {
     process.exitCode = report(err, name);
   }
+}
+
+async function resolved<T>(value: T | (() => T | Promise<T>) | Promise<T>): Promise<T> {
+  return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
+}
+
+async function printUsage(command: CommandDef, path: string[]): Promise<void> {
+  let cmd = command;
+  let parent: CommandDef | undefined;
+  for (const word of path) {
+    const subCommands = (await resolved(cmd.subCommands)) ?? {};
+    parent = cmd;
+    cmd = await resolved(subCommands[word] as CommandDef);
+  }
+  const usage = await renderUsage(cmd, parent);
+  process.stdout.write(`${usage}\n\n`);
 }
 
 function report(err: unknown, name: string): number {

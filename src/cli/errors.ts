@@ -1,0 +1,7 @@
+/** A mistake in how the command was called: exit status 2, with a pointer to --help. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}

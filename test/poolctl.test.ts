@@ -1,0 +1,112 @@
+/**
+ * claude-poolctl as a user runs it: the built binary as a child process against a pool of fake
+ * claudes, over the control socket and the remote API.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { connectUnix, type RpcClient } from "../src/rpc/client.js";
+import { PoolProcess, repoRoot, startFakePool, tempDir } from "./helpers.js";
+
+const poolctl = join(repoRoot, "dist", "src", "bin", "claude-poolctl.js");
+const missingSocket = join(tempDir(), "none.sock");
+
+let pool: PoolProcess;
+let url: string;
+let admin: string;
+let client: RpcClient;
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** A running claude-poolctl: what it printed so far, and its end. */
+function start(args: string[], env: Record<string, string> = {}, input?: string) {
+  const began = Date.now();
+  const child = spawn(process.execPath, [poolctl, ...args], {
+    env: { ...process.env, CLAUDE_POOL_SOCKET: pool.socket, CLAUDE_POOL_URL: "", ...env },
+  });
+  const out = { stdout: "", stderr: "" };
+  child.stdout.on("data", (d: Buffer) => (out.stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out.stderr += d.toString()));
+  child.stdin.end(input);
+  const done = new Promise<Run>((resolve) =>
+    child.on("close", (status) => resolve({ status, ...out, ms: Date.now() - began })),
+  );
+  return { child, out, done };
+}
+
+const run = (args: string[], env: Record<string, string> = {}, input?: string) =>
+  start(args, env, input).done;
+
+before(async () => {
+  pool = await startFakePool({ stopTimeoutSeconds: 2 });
+  url = /remote API: (ws:\/\/[^/\s]+)\/rpc/.exec(pool.stderr)![1];
+  admin = readFileSync(join(pool.dir, "state", "claude-pool", "token"), "utf8").trim();
+  client = await connectUnix(pool.socket);
+});
+
+after(async () => {
+  client.close();
+  await pool.stop();
+});
+
+describe("options before or after the command", () => {
+  it("--url and --token before the command reach the remote pool (the README's example)", async () => {
+    const listed = await run(["--url", url, "--token", admin, "list"], {
+      CLAUDE_POOL_SOCKET: missingSocket,
+    });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /^ID\s+Name\s+Status/);
+    const refused = await run([`--url=${url}`, "--token=bad", "status"]);
+    assert.equal(refused.status, 1, "a bad token is refused, not ignored for the local pool");
+    assert.match(refused.stderr, /unknown or revoked token/);
+  });
+
+  it("--socket=PATH and --json before the command apply", async () => {
+    const listed = await run([`--socket=${pool.socket}`, "--json", "list"], {
+      CLAUDE_POOL_SOCKET: missingSocket,
+    });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.ok(Array.isArray(JSON.parse(listed.stdout)));
+    const away = await run([`--socket=${missingSocket}`, "list"]);
+    assert.equal(away.status, 3);
+    assert.match(away.stderr, new RegExp(`cannot reach the pool at ${missingSocket}`));
+  });
+
+  it("the same options after the command, as --opt value or --opt=value, mean the same", async () => {
+    for (const args of [
+      ["list", "--json", "--socket", pool.socket],
+      ["list", `--socket=${pool.socket}`, "--json"],
+      ["--json", "list", "--socket", pool.socket],
+    ]) {
+      const listed = await run(args, { CLAUDE_POOL_SOCKET: missingSocket });
+      assert.equal(listed.status, 0, `${args.join(" ")}: ${listed.stderr}`);
+      assert.ok(Array.isArray(JSON.parse(listed.stdout)), args.join(" "));
+    }
+  });
+
+  it("an option that cannot apply is a usage error (exit 2)", async () => {
+    for (const [args, message] of [
+      [["list", "--bogus"], /unknown option --bogus/],
+      [["--follow", "logs", "x"], /unknown option --follow/],
+      [["--json", "completion", "bash"], /--json does not apply to "completion"/],
+      [["--token", "t", "list"], /--token is for a remote pool: give --url too/],
+      [["--socket", pool.socket, "--url", url, "list"], /give one of them/],
+      [["list", "--json=yes"], /--json takes no value/],
+      [["list", "--socket"], /--socket needs a value/],
+      [["list", "extra"], /"list" takes no arguments, not "extra"/],
+      [["--json"], /no command given/],
+    ] as const) {
+      const result = await run([...args]);
+      assert.equal(result.status, 2, `${args.join(" ")}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+      assert.match(result.stderr, /Run "claude-poolctl --help" for usage/);
+    }
+  });
+});
