@@ -34,7 +34,10 @@ const exitStatus: Section = {
     ["0", "Success."],
     ["1", "An error from the pool (or, for claude-pool start, another pool already running)."],
     ["2", "A usage error."],
-    ["3", "The pool is not reachable; start it with systemctl --user start claude-pool."],
+    [
+      "3",
+      "The pool is not reachable (start it with systemctl --user start claude-pool), or it did not answer within --timeout.",
+    ],
     ["78", "claude-pool start and config: the config is invalid (EX_CONFIG)."],
   ].map(([code, text]) => ({ term: bold(code), body: [text] })),
 };
@@ -111,6 +114,7 @@ const pages: Record<string, string> = {
     poolctlCommand,
     [
       "claude-poolctl drives a running claude-pool with JSON-RPC, over the local control socket or, with --url, over a WebSocket to a remote pool. Sessions are named by id, by name, or by a unique id prefix. Every command that talks to the pool takes --json and then prints the method's result as JSON.",
+      "The common options (--json, --socket, --url, --token, --timeout) may come before or after the command, as --option value or --option=value; an option the command does not take is a usage error. --timeout bounds how long each call waits for the pool's answer (10 seconds by default); the output that attach, monitor and logs -f follow is not cut off by it.",
     ],
     [
       exitStatus,

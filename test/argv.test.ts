@@ -43,7 +43,7 @@ describe("claude-poolctl's command line", () => {
   it("any placement of the common options means the same (property)", () => {
     const commonOption = fc.oneof(
       fc.constant(["--json"]),
-      ...["socket", "url", "token"].map((name) =>
+      ...["socket", "url", "token", "timeout"].map((name) =>
         fc
           .tuple(fc.string({ minLength: 1 }), fc.boolean())
           .map(([value, inline]) => (inline ? [`--${name}=${value}`] : [`--${name}`, value])),
@@ -121,7 +121,7 @@ describe("claude-poolctl's command line", () => {
     refused(poolctl, ["--follow", "logs", "x"], /^unknown option --follow$/);
     refused(poolctl, ["--json", "completion", "bash"], /--json does not apply to "completion"/);
     refused(poolctl, ["list", "--json=1"], /--json takes no value/);
-    refused(poolctl, ["list", "--socket"], /--socket needs a value \(PATH\)/);
+    refused(poolctl, ["list", "--timeout"], /--timeout needs a value \(SECONDS\)/);
     refused(poolctl, ["list", "--no-url"], /unknown option --no-url/);
     refused(poolctl, ["list", "x"], /"list" takes no arguments, not "x"/);
     refused(poolctl, ["kill", "a", "b"], /unexpected argument "b" after ID/);

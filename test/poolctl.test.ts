@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { connectUnix, type RpcClient } from "../src/rpc/client.js";
@@ -109,4 +110,72 @@ describe("options before or after the command", () => {
       assert.match(result.stderr, /Run "claude-poolctl --help" for usage/);
     }
   });
+});
+
+describe("--timeout", () => {
+  /** A server that accepts connections and never says a word. */
+  async function silent(
+    listen: (server: Server) => void,
+  ): Promise<{ server: Server; sockets: Socket[] }> {
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => {
+      server.once("listening", resolve);
+      listen(server);
+    });
+    return { server, sockets };
+  }
+
+  it(
+    "a pool that accepts and never answers: exit 3 after the default 10 s, saying so",
+    { timeout: 30_000 },
+    async () => {
+      const path = join(tempDir(), "wedged.sock");
+      const { server, sockets } = await silent((s) => s.listen(path));
+      try {
+        const result = await run(["status"], { CLAUDE_POOL_SOCKET: path });
+        assert.equal(result.status, 3, result.stderr);
+        assert.match(result.stderr, /the pool did not answer [\w.]+ within 10 s/);
+        assert.match(result.stderr, /--timeout SECONDS waits longer/);
+        assert.ok(result.ms >= 9_500 && result.ms < 20_000, `${result.ms} ms`);
+        assert.ok(sockets.length > 0, "it connected");
+      } finally {
+        for (const s of sockets) s.destroy();
+        server.close();
+      }
+    },
+  );
+
+  it(
+    "--timeout SECONDS, over the socket and over a WebSocket that never upgrades",
+    { timeout: 20_000 },
+    async () => {
+      const path = join(tempDir(), "wedged.sock");
+      const unix = await silent((s) => s.listen(path));
+      const tcp = await silent((s) => s.listen(0, "127.0.0.1"));
+      const port = (tcp.server.address() as { port: number }).port;
+      try {
+        const local = await run(["status", "--timeout", "1"], { CLAUDE_POOL_SOCKET: path });
+        assert.equal(local.status, 3, local.stderr);
+        assert.match(local.stderr, /did not answer [\w.]+ within 1 s/);
+        assert.ok(local.ms < 5_000, `${local.ms} ms`);
+        const remote = await run([
+          "--timeout=1",
+          "--url",
+          `ws://127.0.0.1:${port}`,
+          "--token",
+          "x",
+          "list",
+        ]);
+        assert.equal(remote.status, 3, remote.stderr);
+        assert.match(remote.stderr, /did not answer the connection within 1 s/);
+        assert.equal((await run(["list", "--timeout", "soon"])).status, 2);
+      } finally {
+        for (const { server, sockets } of [unix, tcp]) {
+          for (const s of sockets) s.destroy();
+          server.close();
+        }
+      }
+    },
+  );
 });

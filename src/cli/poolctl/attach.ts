@@ -1,6 +1,6 @@
-import type { RpcClient } from "../../rpc/client.js";
 import type { SessionInfo } from "../../session/session.js";
 import { UsageError } from "../errors.js";
+import type { PoolClient } from "./client.js";
 
 export interface AttachOptions {
   readOnly: boolean;
@@ -26,7 +26,7 @@ export function parseDetachKey(spec: string): string {
 
 /** Interactive attach, like `tmux attach`: redraws the screen, forwards keys and window size. */
 export async function attach(
-  client: RpcClient,
+  client: PoolClient,
   ref: string,
   options: AttachOptions,
 ): Promise<string> {
@@ -44,7 +44,7 @@ export async function attach(
 
   let finish: (message: string) => void = () => {};
   const done = new Promise<string>((resolve) => (finish = resolve));
-  client.on("notification", (method, params) => {
+  client.onNotification((method, params) => {
     if (method === "session.output" && params.id === id) {
       stdout.write(String(params.data));
     } else if (method === "session.changed") {
@@ -58,7 +58,7 @@ export async function attach(
       finish(`session ${session.name} was removed`);
     }
   });
-  client.on("close", () => finish("the pool closed the connection"));
+  client.onClose(() => finish("the pool closed the connection"));
   await client.call("pool.subscribe", { signals: ["session.changed", "session.removed"] });
 
   const restore = () => {

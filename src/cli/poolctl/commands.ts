@@ -8,7 +8,14 @@ import { bashCompletion, zshCompletion } from "../completion.js";
 import { attach, parseDetachKey } from "./attach.js";
 import { chatInteractive, chatOnce } from "./chat.js";
 import { UsageError } from "../errors.js";
-import { commonArgs, printJson, withClient } from "./client.js";
+import {
+  commonArgs,
+  printJson,
+  stopAllowance,
+  timeoutSeconds,
+  withClient,
+  type PoolClient,
+} from "./client.js";
 import {
   sessionLine,
   sessionNotes,
@@ -96,34 +103,46 @@ export const spawn = defineCommand({
     }),
 });
 
-function sessionCommand(name: string, description: string, method: string, verb: string) {
-  return defineCommand({
-    meta: { name, description },
-    args: { ...commonArgs, ...(name === "remove" ? {} : seedPortArg), ...idArg },
-    run: ({ args }) =>
-      withClient(args, async (client) => {
-        const result = await client.call<SessionInfo | { removed: string }>(method, {
-          id: args.id,
-        });
-        if (args.json) return printJson(result);
-        console.log("removed" in result ? `removed ${result.removed}` : sessionLine(verb, result));
-      }),
-  });
+/** session.kill, given the time the pool may take to stop claude. */
+async function stopSession(client: PoolClient, id: string): Promise<SessionInfo> {
+  return client.call<SessionInfo>("session.kill", { id }, await stopAllowance(client));
 }
 
-export const kill = sessionCommand("kill", "Stop a session", "session.kill", "stopped");
-export const resume = sessionCommand(
-  "resume",
-  "Start a stopped or failed session again, resuming its conversation",
-  "session.resume",
-  "resumed",
-);
-export const remove = sessionCommand(
-  "remove",
-  "Remove a stopped session from the pool",
-  "session.remove",
-  "removed",
-);
+export const kill = defineCommand({
+  meta: { name: "kill", description: "Stop a session" },
+  args: { ...commonArgs, ...seedPortArg, ...idArg },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const session = await stopSession(client, args.id);
+      if (args.json) return printJson(session);
+      console.log(sessionLine("stopped", session));
+    }),
+});
+
+export const resume = defineCommand({
+  meta: {
+    name: "resume",
+    description: "Start a stopped or failed session again, resuming its conversation",
+  },
+  args: { ...commonArgs, ...seedPortArg, ...idArg },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const session = await client.call<SessionInfo>("session.resume", { id: args.id });
+      if (args.json) return printJson(session);
+      console.log(sessionLine("resumed", session));
+    }),
+});
+
+export const remove = defineCommand({
+  meta: { name: "remove", description: "Remove a stopped session from the pool" },
+  args: { ...commonArgs, ...idArg },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const result = await client.call<{ removed: string }>("session.remove", { id: args.id });
+      if (args.json) return printJson(result);
+      console.log(`removed ${result.removed}`);
+    }),
+});
 
 export const send = defineCommand({
   meta: {
@@ -181,6 +200,9 @@ export const attachCommand = defineCommand({
   },
 });
 
+/** How long `chat --message` waits for claude's reply unless --timeout says otherwise. */
+const replySeconds = 300;
+
 export const chat = defineCommand({
   meta: {
     name: "chat",
@@ -197,16 +219,14 @@ export const chat = defineCommand({
     },
     timeout: {
       type: "string",
-      description: "With --message: seconds to wait for the reply (default 300)",
+      description: `Seconds to wait for the pool to answer, and with --message for the reply (default ${replySeconds})`,
       valueHint: "SECONDS",
     },
   },
   run: ({ args }) =>
     withClient(args, async (client) => {
       if (args.message === undefined) return chatInteractive(client, args.id);
-      const timeout = Number(args.timeout ?? 300);
-      if (!(timeout > 0))
-        throw new UsageError(`--timeout must be a positive number, not "${args.timeout}"`);
+      const timeout = timeoutSeconds(args.timeout, replySeconds);
       const text = args.message === "-" ? readFileSync(0, "utf8") : args.message;
       const { message, reply } = await chatOnce(client, args.id, text, timeout * 1000);
       if (args.json) return printJson({ message, reply });
@@ -245,8 +265,8 @@ export const logs = defineCommand({
       for (const line of result.lines) console.log(line);
       if (!args.follow) return;
       await new Promise<void>((resolve) => {
-        client.on("close", resolve);
-        client.on("notification", (method, params) => {
+        client.onClose(resolve);
+        client.onNotification((method, params) => {
           if (method === "session.output" && params.id === result.id) {
             process.stdout.write(stripAnsi(String(params.data)).replace(/\r(?!\n)/g, ""));
           }
@@ -302,8 +322,8 @@ export const monitor = defineCommand({
         ? args.signals.split(",").map((s) => s.trim())
         : introspection.signals.map((s) => s.name).filter((n) => n !== "session.output");
       await new Promise<void>((resolve, reject) => {
-        client.on("close", resolve);
-        client.on("notification", (method, params) => {
+        client.onClose(resolve);
+        client.onNotification((method, params) => {
           if (args.json) console.log(JSON.stringify({ method, params }));
           else console.log(describeSignal(method, params));
         });

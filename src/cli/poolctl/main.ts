@@ -3,12 +3,13 @@ import { RpcError, UnreachableError } from "../../rpc/client.js";
 import { parseArgv } from "../argv.js";
 import { readCommand } from "../command-tree.js";
 import { UsageError } from "../errors.js";
+import { TimeoutError } from "./client.js";
 
 const ExitStatus = { ok: 0, poolError: 1, usage: 2, unreachable: 3 } as const;
 
 /**
  * Runs a CLI with claude-poolctl's exit statuses: 1 for an error from the pool, 2 for usage,
- * 3 when the pool is not reachable.
+ * 3 when the pool is not reachable or does not answer.
  */
 export async function runCli(
   command: CommandDef,
@@ -26,6 +27,8 @@ export async function runCli(
     }
   } catch (err) {
     process.exitCode = report(err, name);
+    // a wedged pool may hold the connection open forever
+    if (err instanceof TimeoutError) process.exit();
   }
 }
 
@@ -51,6 +54,13 @@ function report(err: unknown, name: string): number {
     process.stderr.write(
       `${name}: ${error.message}\n` +
         `Is the pool running? Start it with "systemctl --user start claude-pool" (or "claude-pool start").\n`,
+    );
+    return ExitStatus.unreachable;
+  }
+  if (error instanceof TimeoutError) {
+    process.stderr.write(
+      `${name}: ${error.message}\n` +
+        `Is it stuck? See "systemctl --user status claude-pool" and "journalctl --user -u claude-pool"; --timeout SECONDS waits longer.\n`,
     );
     return ExitStatus.unreachable;
   }
