@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { spawn as spawnPty } from "node-pty";
 import { connectUnix, type RpcClient } from "../src/rpc/client.js";
 import { PoolProcess, repoRoot, startFakePool, tempDir } from "./helpers.js";
 
@@ -178,4 +179,37 @@ describe("--timeout", () => {
       }
     },
   );
+});
+
+describe("--help", () => {
+  it("has no colour when piped", async () => {
+    const help = await run(["--help"]);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /USAGE claude-poolctl/);
+    assert.ok(!help.stdout.includes("\x1b"), JSON.stringify(help.stdout.slice(0, 200)));
+    const sub = await run(["--url", url, "logs", "--help"]);
+    assert.match(sub.stdout, /USAGE claude-poolctl logs \[OPTIONS\] <ID>/);
+  });
+
+  it("has colour on a terminal, unless NO_COLOR is set", async () => {
+    const onTerminal = (env: Record<string, string>) =>
+      new Promise<string>((resolve) => {
+        const term = spawnPty(process.execPath, [poolctl, "--help"], {
+          env: {
+            ...process.env,
+            NO_COLOR: "",
+            CI: "",
+            TEST: "",
+            TERM: "xterm-256color",
+            ...env,
+          } as Record<string, string>,
+        });
+        let out = "";
+        term.onData((d) => (out += d));
+        term.onExit(() => resolve(out));
+      });
+    const cyan = "\x1b[36m";
+    assert.ok((await onTerminal({})).includes(cyan), "colour on a terminal");
+    assert.ok(!(await onTerminal({ NO_COLOR: "true" })).includes(cyan), "none with NO_COLOR");
+  });
 });

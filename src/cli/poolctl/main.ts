@@ -45,7 +45,12 @@ async function printUsage(command: CommandDef, path: string[]): Promise<void> {
     cmd = await resolved(subCommands[word] as CommandDef);
   }
   const usage = await renderUsage(cmd, parent);
-  process.stdout.write(`${usage}\n\n`);
+  process.stdout.write(`${colorAllowed() ? usage : stripColor(usage)}\n\n`);
+}
+
+/** Colour only on a terminal, and not when NO_COLOR is set (https://no-color.org). */
+function colorAllowed(): boolean {
+  return process.stdout.isTTY === true && !process.env.NO_COLOR;
 }
 
 function report(err: unknown, name: string): number {
