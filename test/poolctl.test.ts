@@ -4,13 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { spawn as spawnPty } from "node-pty";
 import { connectUnix, type RpcClient } from "../src/rpc/client.js";
-import { PoolProcess, repoRoot, startFakePool, tempDir } from "./helpers.js";
+import type { SessionInfo } from "../src/session/session.js";
+import { PoolProcess, repoRoot, startFakePool, tempDir, waitFor } from "./helpers.js";
 
 const poolctl = join(repoRoot, "dist", "src", "bin", "claude-poolctl.js");
 const missingSocket = join(tempDir(), "none.sock");
@@ -31,7 +32,12 @@ interface Run {
 function start(args: string[], env: Record<string, string> = {}, input?: string) {
   const began = Date.now();
   const child = spawn(process.execPath, [poolctl, ...args], {
-    env: { ...process.env, CLAUDE_POOL_SOCKET: pool.socket, CLAUDE_POOL_URL: "", ...env },
+    env: {
+      ...process.env,
+      CLAUDE_POOL_SOCKET: pool.socket,
+      CLAUDE_POOL_URL: "",
+      ...env,
+    },
   });
   const out = { stdout: "", stderr: "" };
   child.stdout.on("data", (d: Buffer) => (out.stdout += d.toString()));
@@ -45,6 +51,24 @@ function start(args: string[], env: Record<string, string> = {}, input?: string)
 
 const run = (args: string[], env: Record<string, string> = {}, input?: string) =>
   start(args, env, input).done;
+
+async function runningSession(name: string): Promise<SessionInfo> {
+  const s = await client.call<SessionInfo>("session.spawn", { name });
+  return waitFor(`${name} running`, async () => {
+    const now = await client.call<SessionInfo>("session.get", { id: s.id });
+    return now.status === "running" && now;
+  });
+}
+
+/** Resolves once the session's screen shows the fake's prompt (it takes input from then on). */
+function untilPrompt(id: string): Promise<true> {
+  return waitFor(`${id}'s prompt`, async () => {
+    const { lines } = await client.call<{ lines: string[] }>("session.logs", {
+      id,
+    });
+    return lines.some((l) => l.startsWith(">"));
+  });
+}
 
 before(async () => {
   pool = await startFakePool({ stopTimeoutSeconds: 2 });
@@ -156,7 +180,9 @@ describe("--timeout", () => {
       const tcp = await silent((s) => s.listen(0, "127.0.0.1"));
       const port = (tcp.server.address() as { port: number }).port;
       try {
-        const local = await run(["status", "--timeout", "1"], { CLAUDE_POOL_SOCKET: path });
+        const local = await run(["status", "--timeout", "1"], {
+          CLAUDE_POOL_SOCKET: path,
+        });
         assert.equal(local.status, 3, local.stderr);
         assert.match(local.stderr, /did not answer [\w.]+ within 1 s/);
         assert.ok(local.ms < 5_000, `${local.ms} ms`);
@@ -179,6 +205,79 @@ describe("--timeout", () => {
       }
     },
   );
+});
+
+describe("logs -f", () => {
+  for (const [how, end] of [
+    ["stops", (id: string) => run(["kill", id])],
+    ["crashes", (id: string) => client.call("session.send", { id, text: "/crash 3" })],
+    [
+      "is removed",
+      async (id: string) => {
+        await client.call("session.kill", { id });
+        await client.call("session.remove", { id });
+      },
+    ],
+  ] as const) {
+    it(
+      `prints new output with \\n line ends, and ends (exit 0) when the session ${how}`,
+      { timeout: 30_000 },
+      async () => {
+        const s = await runningSession(`follow-${how.replace(" ", "-")}`);
+        await untilPrompt(s.id);
+        const follow = start(["logs", "-f", s.id]);
+        await waitFor("the screen so far", () => follow.out.stdout.includes(">"));
+        await client.call("session.send", { id: s.id, text: "followed" });
+        await waitFor(`the reply in ${JSON.stringify(follow.out.stdout)}`, () =>
+          follow.out.stdout.includes("You said: followed\n"),
+        );
+        assert.ok(!follow.out.stdout.includes("\r"), JSON.stringify(follow.out.stdout));
+        await end(s.id);
+        const result = await follow.done;
+        assert.equal(result.status, 0, result.stderr);
+      },
+    );
+  }
+
+  it("of a stopped session prints its screen and ends", { timeout: 30_000 }, async () => {
+    const s = await runningSession("follow-stopped");
+    await client.call("session.kill", { id: s.id });
+    const result = await run(["logs", "--follow", s.id]);
+    assert.equal(result.status, 0, result.stderr);
+  });
+});
+
+describe("send", () => {
+  it("ID - reads the message from standard input without its trailing newline", async () => {
+    const s = await runningSession("stdin");
+    await untilPrompt(s.id);
+    const sent = await run(["send", s.id, "-"], {}, "from stdin\n");
+    assert.equal(sent.status, 0, sent.stderr);
+    const dir = join(pool.dir, "claude", "projects");
+    const said = await waitFor("the message in the transcript", () => {
+      for (const project of readdirSync(dir)) {
+        const file = join(dir, project, `${s.claudeSessionId}.jsonl`);
+        try {
+          return readFileSync(file, "utf8")
+            .trim()
+            .split("\n")
+            .map(
+              (line) =>
+                JSON.parse(line) as {
+                  message: { role: string; content: unknown };
+                },
+            )
+            .filter((e) => e.message.role === "user")
+            .map((e) => e.message.content);
+        } catch {
+          // not this project's
+        }
+      }
+      return undefined;
+    });
+    assert.deepEqual(said, ["from stdin"]);
+    await client.call("session.kill", { id: s.id });
+  });
 });
 
 describe("--help", () => {

@@ -148,3 +148,8 @@ export async function stopAllowance(client: PoolClient): Promise<number> {
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + "\n");
 }
+
+/** A message read from standard input, without the newline that `echo` or a file ends it with. */
+export function readMessage(): string {
+  return readFileSync(0, "utf8").replace(/\r?\n$/, "");
+}

@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
 import { defineCommand, type ArgsDef } from "citty";
 import { stripAnsi } from "../../pty/scrollback.js";
 import type { Introspection } from "../../rpc/registry.js";
 import type { SessionInfo } from "../../session/session.js";
+import { isResumable } from "../../session/status.js";
 import { version } from "../../version.js";
 import { bashCompletion, zshCompletion } from "../completion.js";
 import { attach, parseDetachKey } from "./attach.js";
@@ -11,6 +11,7 @@ import { UsageError } from "../errors.js";
 import {
   commonArgs,
   printJson,
+  readMessage,
   stopAllowance,
   timeoutSeconds,
   withClient,
@@ -163,7 +164,7 @@ export const send = defineCommand({
   },
   run: ({ args }) =>
     withClient(args, async (client) => {
-      const text = args.text === "-" ? readFileSync(0, "utf8") : args.text;
+      const text = args.text === "-" ? readMessage() : args.text;
       const result = await client.call("session.send", {
         id: args.id,
         text,
@@ -227,7 +228,7 @@ export const chat = defineCommand({
     withClient(args, async (client) => {
       if (args.message === undefined) return chatInteractive(client, args.id);
       const timeout = timeoutSeconds(args.timeout, replySeconds);
-      const text = args.message === "-" ? readFileSync(0, "utf8") : args.message;
+      const text = args.message === "-" ? readMessage() : args.message;
       const { message, reply } = await chatOnce(client, args.id, text, timeout * 1000);
       if (args.json) return printJson({ message, reply });
       if (reply !== null) return console.log(reply);
@@ -263,18 +264,36 @@ export const logs = defineCommand({
       });
       if (args.json && !args.follow) return printJson(result);
       for (const line of result.lines) console.log(line);
-      if (!args.follow) return;
-      await new Promise<void>((resolve) => {
-        client.onClose(resolve);
-        client.onNotification((method, params) => {
-          if (method === "session.output" && params.id === result.id) {
-            process.stdout.write(stripAnsi(String(params.data)).replace(/\r(?!\n)/g, ""));
-          }
-        });
-        void client.call("session.attach", { id: result.id, readOnly: true });
-      });
+      if (args.follow) await follow(client, result.id);
     }),
 });
+
+/** Prints a session's new output as text until it stops, crashes or is removed. */
+async function follow(client: PoolClient, id: string): Promise<void> {
+  let finish: () => void = () => {};
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  client.onClose(finish);
+  client.onNotification((method, params) => {
+    if (method === "session.output" && params.id === id) {
+      process.stdout.write(plainText(String(params.data)));
+    } else if (method === "session.changed") {
+      const changed = params.session as SessionInfo;
+      if (changed.id === id && isResumable(changed.status)) finish();
+    } else if (method === "session.removed" && params.id === id) {
+      finish();
+    }
+  });
+  await client.call("pool.subscribe", { signals: ["session.changed", "session.removed"] });
+  const session = await client.call<SessionInfo>("session.get", { id });
+  if (isResumable(session.status)) return;
+  await client.call("session.attach", { id, readOnly: true });
+  await done;
+}
+
+/** Terminal output as lines of text: no escape sequences, \n line ends. */
+function plainText(data: string): string {
+  return stripAnsi(data).replace(/\r+\n/g, "\n").replace(/\r/g, "");
+}
 
 export const config = defineCommand({
   meta: { name: "config", description: "Print the config the pool runs with" },
