@@ -66,11 +66,8 @@ describe("bash completion", () => {
 
   it("completes session names from the running pool", () => {
     assert.deepEqual(bashComplete(["claude-poolctl", "kill", "al"]), ["alpha"]);
-    assert.deepEqual(
-      bashComplete(["claude-poolctl", "status", "al"]),
-      [],
-      "status takes no session",
-    );
+    assert.deepEqual(bashComplete(["claude-poolctl", "status", "al"]), ["alpha"]);
+    assert.deepEqual(bashComplete(["claude-poolctl", "config", "al"]), [], "config takes none");
   });
 });
 

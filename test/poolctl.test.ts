@@ -312,3 +312,52 @@ describe("--help", () => {
     assert.ok(!(await onTerminal({ NO_COLOR: "true" })).includes(cyan), "none with NO_COLOR");
   });
 });
+
+describe("status ID, restart, remove --force", () => {
+  it("status ID prints every field of one session; --json the session", async () => {
+    const s = await runningSession("detailed");
+    const details = await run(["status", "detailed"]);
+    assert.equal(details.status, 0, details.stderr);
+    assert.match(details.stdout, new RegExp(`^id: +${s.id}$`, "m"));
+    assert.match(details.stdout, /^name: +detailed$/m);
+    assert.match(details.stdout, /^status: +running$/m);
+    assert.match(details.stdout, new RegExp(`^claudeSessionId: +${s.claudeSessionId}$`, "m"));
+    const json = JSON.parse((await run(["status", "--json", s.id])).stdout) as SessionInfo;
+    assert.equal(json.pid, s.pid);
+    const missing = await run(["status", "nonexistent"]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /no session "nonexistent"/);
+  });
+
+  it("restart ID stops the session and resumes its conversation", async () => {
+    const s = await runningSession("restarted");
+    const restarted = await run(["restart", "restarted"]);
+    assert.equal(restarted.status, 0, restarted.stderr);
+    assert.match(
+      restarted.stdout,
+      new RegExp(`^restarted ${s.id} \\(restarted\\), (starting|running)`),
+    );
+    const now = await client.call<SessionInfo>("session.get", { id: s.id });
+    assert.notEqual(now.pid, s.pid, "a new claude");
+    assert.equal(now.claudeSessionId, s.claudeSessionId, "the same conversation");
+    const stopped = await run(["kill", s.id]);
+    assert.equal(stopped.status, 0, stopped.stderr);
+    assert.match(
+      (await run(["restart", s.id])).stdout,
+      /^restarted .*\(restarted\)/,
+      "a stopped one starts",
+    );
+    await client.call("session.kill", { id: s.id });
+  });
+
+  it("remove --force stops a running session, then removes it; without it, it is refused", async () => {
+    const s = await runningSession("forced");
+    const refused = await run(["remove", "forced"]);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /stop it first/);
+    const removed = await run(["remove", "--force", "forced"]);
+    assert.equal(removed.status, 0, removed.stderr);
+    assert.equal(removed.stdout, `removed ${s.id}\n`);
+    assert.ok(!(await client.call<SessionInfo[]>("session.list")).some((x) => x.id === s.id));
+  });
+});

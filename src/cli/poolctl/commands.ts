@@ -18,6 +18,7 @@ import {
   type PoolClient,
 } from "./client.js";
 import {
+  sessionDetails,
   sessionLine,
   sessionNotes,
   sessionTable,
@@ -39,10 +40,25 @@ const seedPortArg = {
 } as const;
 
 export const status = defineCommand({
-  meta: { name: "status", description: "Pool status and the session table" },
-  args: { ...commonArgs, ...seedPortArg },
+  meta: {
+    name: "status",
+    description: "Pool status and the session table, or one session's details",
+  },
+  args: {
+    ...commonArgs,
+    ...seedPortArg,
+    id: {
+      type: "positional",
+      description: "Only this session (id, name, or unique id prefix): all it reports",
+      required: false,
+    },
+  },
   run: ({ args }) =>
     withClient(args, async (client) => {
+      if (args.id !== undefined) {
+        const session = await client.call<SessionInfo>("session.get", { id: args.id });
+        return args.json ? printJson(session) : console.log(sessionDetails(session));
+      }
       const [pool, sessions] = await Promise.all([
         client.call<PoolStatusResult>("pool.status"),
         client.call<SessionInfo[]>("session.list"),
@@ -134,12 +150,32 @@ export const resume = defineCommand({
     }),
 });
 
-export const remove = defineCommand({
-  meta: { name: "remove", description: "Remove a stopped session from the pool" },
+export const restart = defineCommand({
+  meta: {
+    name: "restart",
+    description: "Stop a session if it runs, then resume its conversation (kill, then resume)",
+  },
   args: { ...commonArgs, ...idArg },
   run: ({ args }) =>
     withClient(args, async (client) => {
-      const result = await client.call<{ removed: string }>("session.remove", { id: args.id });
+      const stopped = await stopSession(client, args.id);
+      const session = await client.call<SessionInfo>("session.resume", { id: stopped.id });
+      if (args.json) return printJson(session);
+      console.log(sessionLine("restarted", session));
+    }),
+});
+
+export const remove = defineCommand({
+  meta: { name: "remove", description: "Remove a stopped session from the pool" },
+  args: {
+    ...commonArgs,
+    ...idArg,
+    force: { type: "boolean", description: "Stop the session first if it runs" },
+  },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const id = args.force ? (await stopSession(client, args.id)).id : args.id;
+      const result = await client.call<{ removed: string }>("session.remove", { id });
       if (args.json) return printJson(result);
       console.log(`removed ${result.removed}`);
     }),
@@ -498,6 +534,7 @@ export const poolctlCommand = defineCommand({
     spawn,
     kill,
     resume,
+    restart,
     remove,
     send,
     chat,
