@@ -60,7 +60,7 @@ describe("bash completion", () => {
   });
 
   it("completes a command's options", () => {
-    assert.deepEqual(bashComplete(["claude-poolctl", "attach", "--re"]), ["--read-only"]);
+    assert.deepEqual(bashComplete(["claude-poolctl", "attach", "--rea"]), ["--read-only"]);
     assert.deepEqual(bashComplete(["claude-poolctl", "send", "--no"]), ["--no-submit"]);
   });
 

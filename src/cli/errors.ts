@@ -5,3 +5,11 @@ export class UsageError extends Error {
     this.name = "UsageError";
   }
 }
+
+/** A failure the command explains in its message (no stack): exit status 1. */
+export class Failure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "Failure";
+  }
+}

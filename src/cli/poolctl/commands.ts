@@ -7,7 +7,7 @@ import { version } from "../../version.js";
 import { bashCompletion, zshCompletion } from "../completion.js";
 import { attach, parseDetachKey } from "./attach.js";
 import { chatInteractive, chatOnce } from "./chat.js";
-import { UsageError } from "../errors.js";
+import { Failure, UsageError } from "../errors.js";
 import {
   commonArgs,
   printJson,
@@ -217,6 +217,10 @@ export const attachCommand = defineCommand({
     ...commonArgs,
     ...idArg,
     "read-only": { type: "boolean", description: "Watch without sending keys" },
+    resume: {
+      type: "boolean",
+      description: "Resume the session first when it is stopped, crashed or failed",
+    },
     "detach-key": {
       type: "string",
       description: "Key that detaches (default C-], or $CLAUDE_POOLCTL_DETACH_KEY)",
@@ -231,6 +235,7 @@ export const attachCommand = defineCommand({
         readOnly: args["read-only"] ?? false,
         detachKey,
         detachKeyLabel: label,
+        resume: args.resume ?? false,
       }),
     );
     process.stderr.write(`[${message}]\n`);
@@ -274,8 +279,9 @@ export const chat = defineCommand({
         );
         return;
       }
-      throw new Error(
-        `no reply within ${timeout} s (message ${message.messageId} is ${message.state})`,
+      throw new Failure(
+        `no reply within ${timeout} s (message ${message.messageId} is ${message.state}); ` +
+          `see "claude-poolctl logs ${args.id}"`,
       );
     }),
 });

@@ -2,7 +2,7 @@ import { renderUsage, runCommand, type CommandDef } from "citty";
 import { RpcError, UnreachableError } from "../../rpc/client.js";
 import { parseArgv } from "../argv.js";
 import { readCommand } from "../command-tree.js";
-import { UsageError } from "../errors.js";
+import { Failure, UsageError } from "../errors.js";
 import { TimeoutError } from "./client.js";
 
 const ExitStatus = { ok: 0, poolError: 1, usage: 2, unreachable: 3 } as const;
@@ -69,7 +69,7 @@ function report(err: unknown, name: string): number {
     );
     return ExitStatus.unreachable;
   }
-  if (error instanceof RpcError) {
+  if (error instanceof RpcError || error instanceof Failure) {
     process.stderr.write(`${name}: ${error.message}\n`);
     return ExitStatus.poolError;
   }
