@@ -1,13 +1,13 @@
 /**
  * `make build` runs this: the man pages and shell completions of the packages, generated from the
- * citty commands and the config schema into OUT (dist/docs): man/*.1, man/*.5, bash/, zsh/.
+ * citty commands and the config schema into OUT (dist/docs): man/*.1, man/*.5, bash/, zsh/, fish/.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CommandDef } from "citty";
 import { claudePoolCommand } from "../src/cli/claude-pool.js";
 import { readCommand } from "../src/cli/command-tree.js";
-import { bashCompletion, zshCompletion } from "../src/cli/completion.js";
+import { bashCompletion, fishCompletion, zshCompletion } from "../src/cli/completion.js";
 import {
   bold,
   commandSections,
@@ -151,7 +151,7 @@ const pages: Record<string, string> = {
   ),
 };
 
-for (const dir of ["man", "bash", "zsh"]) mkdirSync(join(out, dir), { recursive: true });
+for (const dir of ["man", "bash", "zsh", "fish"]) mkdirSync(join(out, dir), { recursive: true });
 for (const [file, text] of Object.entries(pages)) writeFileSync(join(out, "man", file), text);
 for (const [program, command] of [
   ["claude-pool", claudePoolCommand],
@@ -159,4 +159,5 @@ for (const [program, command] of [
 ] as const) {
   writeFileSync(join(out, "bash", program), await bashCompletion(program, command));
   writeFileSync(join(out, "zsh", `_${program}`), await zshCompletion(program, command));
+  writeFileSync(join(out, "fish", `${program}.fish`), await fishCompletion(program, command));
 }

@@ -4,10 +4,10 @@ import type { Introspection } from "../../rpc/registry.js";
 import type { SessionInfo } from "../../session/session.js";
 import { isResumable } from "../../session/status.js";
 import { version } from "../../version.js";
-import { bashCompletion, zshCompletion } from "../completion.js";
+import { completionScripts, completionShells, type CompletionShell } from "../completion.js";
+import { Failure, UsageError } from "../errors.js";
 import { attach, parseDetachKey } from "./attach.js";
 import { chatInteractive, chatOnce } from "./chat.js";
-import { Failure, UsageError } from "../errors.js";
 import {
   commonArgs,
   printJson,
@@ -515,13 +515,20 @@ export const token = defineCommand({
 });
 
 export const completion = defineCommand({
-  meta: { name: "completion", description: "Print a shell completion script (bash or zsh)" },
-  args: { shell: { type: "positional", description: "bash or zsh", required: true } },
+  meta: {
+    name: "completion",
+    description: `Print a shell completion script (${completionShells.join(", ")})`,
+  },
+  args: {
+    shell: { type: "positional", description: completionShells.join(" or "), required: true },
+  },
   run: async ({ args }) => {
-    if (args.shell !== "bash" && args.shell !== "zsh") {
-      throw new UsageError(`completion: shell must be bash or zsh, not "${args.shell}"`);
+    if (!completionShells.includes(args.shell as CompletionShell)) {
+      throw new UsageError(
+        `completion: shell must be ${completionShells.join(", ")}, not "${args.shell}"`,
+      );
     }
-    const generate = args.shell === "bash" ? bashCompletion : zshCompletion;
+    const generate = completionScripts[args.shell as CompletionShell];
     process.stdout.write(await generate("claude-poolctl", poolctlCommand));
   },
 });
