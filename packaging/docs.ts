@@ -1,13 +1,13 @@
 /**
  * `make build` runs this: the man pages and shell completions of the packages, generated from the
- * citty commands and the config schema into OUT (dist/docs): man/*.1, man/*.5, bash/, zsh/.
+ * citty commands and the config schema into OUT (dist/docs): man/*.1, man/*.5, bash/, zsh/, fish/.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CommandDef } from "citty";
 import { claudePoolCommand } from "../src/cli/claude-pool.js";
 import { readCommand } from "../src/cli/command-tree.js";
-import { bashCompletion, zshCompletion } from "../src/cli/completion.js";
+import { bashCompletion, fishCompletion, zshCompletion } from "../src/cli/completion.js";
 import {
   bold,
   commandSections,
@@ -34,7 +34,10 @@ const exitStatus: Section = {
     ["0", "Success."],
     ["1", "An error from the pool (or, for claude-pool start, another pool already running)."],
     ["2", "A usage error."],
-    ["3", "The pool is not reachable; start it with systemctl --user start claude-pool."],
+    [
+      "3",
+      "The pool is not reachable (start it with systemctl --user start claude-pool), or it did not answer within --timeout.",
+    ],
     ["78", "claude-pool start and config: the config is invalid (EX_CONFIG)."],
   ].map(([code, text]) => ({ term: bold(code), body: [text] })),
 };
@@ -111,6 +114,7 @@ const pages: Record<string, string> = {
     poolctlCommand,
     [
       "claude-poolctl drives a running claude-pool with JSON-RPC, over the local control socket or, with --url, over a WebSocket to a remote pool. Sessions are named by id, by name, or by a unique id prefix. Every command that talks to the pool takes --json and then prints the method's result as JSON.",
+      "The common options (--json, --socket, --url, --token, --timeout) may come before or after the command, as --option value or --option=value; an option the command does not take is a usage error. --timeout bounds how long each call waits for the pool's answer (10 seconds by default); the output that attach, monitor and logs -f follow is not cut off by it.",
     ],
     [
       exitStatus,
@@ -147,7 +151,7 @@ const pages: Record<string, string> = {
   ),
 };
 
-for (const dir of ["man", "bash", "zsh"]) mkdirSync(join(out, dir), { recursive: true });
+for (const dir of ["man", "bash", "zsh", "fish"]) mkdirSync(join(out, dir), { recursive: true });
 for (const [file, text] of Object.entries(pages)) writeFileSync(join(out, "man", file), text);
 for (const [program, command] of [
   ["claude-pool", claudePoolCommand],
@@ -155,4 +159,5 @@ for (const [program, command] of [
 ] as const) {
   writeFileSync(join(out, "bash", program), await bashCompletion(program, command));
   writeFileSync(join(out, "zsh", `_${program}`), await zshCompletion(program, command));
+  writeFileSync(join(out, "fish", `${program}.fish`), await fishCompletion(program, command));
 }

@@ -12,7 +12,10 @@ const poolctl = join(repoRoot, "dist", "src", "bin", "claude-poolctl.js");
 const server = `claude-pool-test-${process.pid}`;
 const tmux = (...args: string[]) =>
   execFileSync("tmux", ["-L", server, ...args], { encoding: "utf8" });
-const screen = () => tmux("capture-pane", "-p", "-t", "t");
+const screen = (target = "t") => tmux("capture-pane", "-p", "-J", "-t", target);
+const title = (target = "t") => tmux("display-message", "-p", "-t", target, "#{pane_title}").trim();
+const attachCommand = (args: string) =>
+  `CLAUDE_POOL_SOCKET=${pool.socket} ${process.execPath} ${poolctl} attach ${args}; echo "exit=$?"`;
 
 let pool: PoolProcess;
 
@@ -21,6 +24,8 @@ describe("claude-poolctl attach under tmux", { skip: !hasTmux && "tmux is not in
     pool = await startFakePool();
     const client = await connectUnix(pool.socket);
     await client.call<SessionInfo>("session.spawn", { name: "tty" });
+    await client.call<SessionInfo>("session.spawn", { name: "stopped" });
+    await client.call<SessionInfo>("session.kill", { id: "stopped" });
     client.close();
     tmux(
       "new-session",
@@ -31,7 +36,7 @@ describe("claude-poolctl attach under tmux", { skip: !hasTmux && "tmux is not in
       "100",
       "-y",
       "30",
-      `CLAUDE_POOL_SOCKET=${pool.socket} ${process.execPath} ${poolctl} attach tty; echo "exit=$?"; sleep 60`,
+      `printf '\\033]2;before attach\\007'; ${attachCommand("tty")}; sleep 60`,
     );
   });
 
@@ -46,6 +51,11 @@ describe("claude-poolctl attach under tmux", { skip: !hasTmux && "tmux is not in
       screen(),
       /attached to tty/,
       "the banner line is under the alternate screen",
+    );
+    assert.match(
+      title(),
+      /^attached to tty \([0-9a-f]{8}\); detach with C-\]$/,
+      "so the title says it",
     );
   });
 
@@ -76,5 +86,30 @@ describe("claude-poolctl attach under tmux", { skip: !hasTmux && "tmux is not in
       /You said/,
       "the session's screen is gone with the alternate screen",
     );
+    assert.equal(title(), "before attach", "the title is given back");
+  });
+
+  it("refuses a stopped session (exit 1, saying so); attach --resume resumes it first", async () => {
+    tmux(
+      "new-session",
+      "-d",
+      "-s",
+      "s",
+      "-x",
+      "100",
+      "-y",
+      "30",
+      `${attachCommand("stopped")}; ${attachCommand("--resume stopped")}; sleep 60`,
+    );
+    await waitFor("the refusal", () =>
+      /session stopped is stopped[\s\S]*attach --resume stopped[\s\S]*exit=1/.test(screen("s")),
+    );
+    await waitFor("the resumed session's banner", () =>
+      /Claude Code \(fake\) v2\.1\.332/.test(screen("s")),
+    );
+    tmux("send-keys", "-t", "s", "resumed and typed", "Enter");
+    await waitFor("the reply", () => /You said: resumed and typed/.test(screen("s")));
+    tmux("send-keys", "-t", "s", "C-]");
+    await waitFor("detached", () => /\[detached from stopped\][\s\S]*exit=0/.test(screen("s")));
   });
 });

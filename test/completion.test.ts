@@ -9,6 +9,7 @@ import { PoolProcess, repoRoot, startFakePool, tempDir } from "./helpers.js";
 
 const poolctl = join(repoRoot, "dist", "src", "bin", "claude-poolctl.js");
 const hasZsh = spawnSync("zsh", ["--version"]).status === 0;
+const hasFish = spawnSync("fish", ["--version"]).status === 0;
 let pool: PoolProcess;
 let env: NodeJS.ProcessEnv;
 let scripts: string;
@@ -60,17 +61,29 @@ describe("bash completion", () => {
   });
 
   it("completes a command's options", () => {
-    assert.deepEqual(bashComplete(["claude-poolctl", "attach", "--re"]), ["--read-only"]);
+    assert.deepEqual(bashComplete(["claude-poolctl", "attach", "--rea"]), ["--read-only"]);
+    assert.deepEqual(bashComplete(["claude-poolctl", "remove", "--f"]), ["--force"]);
     assert.deepEqual(bashComplete(["claude-poolctl", "send", "--no"]), ["--no-submit"]);
   });
 
   it("completes session names from the running pool", () => {
     assert.deepEqual(bashComplete(["claude-poolctl", "kill", "al"]), ["alpha"]);
+    assert.deepEqual(bashComplete(["claude-poolctl", "status", "al"]), ["alpha"]);
+    assert.deepEqual(bashComplete(["claude-poolctl", "config", "al"]), [], "config takes none");
+    assert.deepEqual(bashComplete(["claude-poolctl", "kill", "alpha", "b"]), [], "only one");
+  });
+
+  it("finds the command after options that come before it", () => {
+    assert.deepEqual(bashComplete(["claude-poolctl", "--json", "li"]), ["list"]);
     assert.deepEqual(
-      bashComplete(["claude-poolctl", "status", "al"]),
-      [],
-      "status takes no session",
+      bashComplete(["claude-poolctl", "--socket", "/s", "--json", "restart", "al"]),
+      ["alpha"],
     );
+    assert.deepEqual(bashComplete(["claude-poolctl", "--timeout", "5", "logs", "-f", "b"]), [
+      "beta",
+    ]);
+    assert.deepEqual(bashComplete(["claude-poolctl", "--ti"]), ["--timeout"]);
+    assert.deepEqual(bashComplete(["claude-poolctl", "logs", "--lines", "al"]), [], "a value");
   });
 });
 
@@ -104,8 +117,32 @@ describe("zsh completion", { skip: !hasZsh && "zsh is not installed" }, () => {
   });
 });
 
+describe("fish completion", { skip: !hasFish && "fish is not installed" }, () => {
+  /** What fish completes for the command line so far. */
+  const fishComplete = (line: string) => {
+    const result = spawnSync(
+      "fish",
+      ["--no-config", "-c", `source ${script("fish")}; complete -C '${line}'`],
+      { encoding: "utf8", env },
+    );
+    assert.equal(result.status, 0, result.stderr);
+    return result.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split("\t")[0]);
+  };
+
+  it("completes commands, their options and session names", () => {
+    assert.deepEqual(fishComplete("claude-poolctl at"), ["attach"]);
+    assert.deepEqual(fishComplete("claude-poolctl attach --rea"), ["--read-only"]);
+    assert.ok(fishComplete("claude-poolctl logs -").includes("--follow"));
+    assert.deepEqual(fishComplete("claude-poolctl kill al"), ["alpha"]);
+    assert.ok(fishComplete("claude-poolctl --ti").includes("--timeout"));
+  });
+});
+
 it("completion refuses an unknown shell with usage status 2", () => {
-  const result = spawnSync(process.execPath, [poolctl, "completion", "fish"], { encoding: "utf8" });
+  const result = spawnSync(process.execPath, [poolctl, "completion", "tcsh"], { encoding: "utf8" });
   assert.equal(result.status, 2);
-  assert.match(result.stderr, /bash or zsh/);
+  assert.match(result.stderr, /bash, zsh, fish/);
 });

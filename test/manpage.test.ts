@@ -12,6 +12,7 @@ import { configSchema } from "../src/config/schema.js";
 import { repoRoot, tempDir } from "./helpers.js";
 
 const hasMan = spawnSync("man", ["--version"]).status === 0;
+const hasFish = spawnSync("fish", ["--version"]).status === 0;
 let out: string;
 const page = (file: string) => readFileSync(join(out, "man", file), "utf8");
 /** The page as man shows it, without roff's escapes. */
@@ -91,7 +92,7 @@ describe("man pages", () => {
   });
 });
 
-it("writes completions for both programs", () => {
+it("writes bash, zsh and fish completions for both programs", () => {
   for (const file of ["bash/claude-pool", "bash/claude-poolctl"]) {
     assert.equal(spawnSync("bash", ["-n", join(out, file)]).status, 0, file);
   }
@@ -100,4 +101,8 @@ it("writes completions for both programs", () => {
     /^#compdef claude-poolctl\n/,
   );
   assert.match(readFileSync(join(out, "zsh", "_claude-pool"), "utf8"), /^#compdef claude-pool\n/);
+  for (const file of ["fish/claude-pool.fish", "fish/claude-poolctl.fish"]) {
+    assert.match(readFileSync(join(out, file), "utf8"), /^# fish completion for claude-pool/);
+    if (hasFish) assert.equal(spawnSync("fish", ["-n", join(out, file)]).status, 0, file);
+  }
 });

@@ -35,7 +35,14 @@ describe("make install-user", { skip }, () => {
     async () => {
       execFileSync("make", ["--no-print-directory", "install-user"], {
         cwd: repoRoot,
-        env: { ...process.env, PREFIX: prefix, USER_UNIT_DIR: unitDir },
+        // the completions go to the user's data and config directories: here the test's own
+        env: {
+          ...process.env,
+          PREFIX: prefix,
+          USER_UNIT_DIR: unitDir,
+          XDG_DATA_HOME: join(home, "share"),
+          XDG_CONFIG_HOME: join(home, "config"),
+        },
         stdio: "ignore",
       });
       for (const unit of installed) assert.ok(existsSync(join(unitDir, unit)), unit);

@@ -2,6 +2,8 @@ import type { ArgsDef, CommandDef } from "citty";
 
 /** A command's option, as it is typed: `--json`, `--no-submit`, `-f, --follow`. */
 export interface OptionDoc {
+  /** The argument's key, as citty names it: `submit` for `--no-submit`. */
+  name: string;
   flag: string;
   aliases: string[];
   description: string;
@@ -21,6 +23,10 @@ export interface CommandDoc {
   name: string;
   description: string;
   hidden: boolean;
+  /** It runs on its own, not only through one of its subcommands. */
+  runnable: boolean;
+  /** The subcommand that runs when none is named. */
+  defaultCommand: string | null;
   options: OptionDoc[];
   positionals: PositionalDoc[];
   subCommands: CommandDoc[];
@@ -52,6 +58,7 @@ export async function readCommand(command: CommandDef, name?: string): Promise<C
       .flat()
       .map((a) => (a.length === 1 ? `-${a}` : `--${a}`));
     options.push({
+      name: arg,
       flag: negated ? `--no-${arg}` : `--${arg}`,
       aliases: negated ? [] : aliases,
       description: negated ? (def.negativeDescription ?? `Turn off: ${description}`) : description,
@@ -68,6 +75,8 @@ export async function readCommand(command: CommandDef, name?: string): Promise<C
     name: name ?? meta.name ?? "",
     description: meta.description ?? "",
     hidden: meta.hidden === true,
+    runnable: typeof command.run === "function",
+    defaultCommand: (await resolve(command.default)) ?? null,
     options,
     positionals,
     subCommands: subs,

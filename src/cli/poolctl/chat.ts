@@ -1,7 +1,7 @@
 import { createInterface } from "node:readline";
 import type { LedgerEntry } from "../../channel/ledger.js";
-import type { RpcClient } from "../../rpc/client.js";
 import type { SessionInfo } from "../../session/session.js";
+import type { PoolClient } from "./client.js";
 
 const signals = [
   "channel.message",
@@ -22,12 +22,12 @@ type Params = Record<string, unknown>;
 
 /** Subscribes to a session's channel signals; `on` gets those of this session only. */
 async function follow(
-  client: RpcClient,
+  client: PoolClient,
   ref: string,
   on: (method: string, params: Params) => void,
 ): Promise<SessionInfo> {
   const session = await client.call<SessionInfo>("session.get", { id: ref });
-  client.on("notification", (method, params) => {
+  client.onNotification((method, params) => {
     if (params.id === session.id) on(method, params);
   });
   await client.call("pool.subscribe", { signals });
@@ -39,7 +39,7 @@ async function follow(
  * into the terminal (no usable channel) gets no reply back; that ends the wait too.
  */
 export async function chatOnce(
-  client: RpcClient,
+  client: PoolClient,
   ref: string,
   text: string,
   timeoutMs: number,
@@ -77,7 +77,7 @@ export async function chatOnce(
 }
 
 /** `chat ID`: an interactive conversation through the session's channel. */
-export async function chatInteractive(client: RpcClient, ref: string): Promise<void> {
+export async function chatInteractive(client: PoolClient, ref: string): Promise<void> {
   const prompts: Prompt[] = [];
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   const print = (line: string) => {

@@ -1,14 +1,24 @@
-import { readFileSync } from "node:fs";
-import { defineCommand } from "citty";
+import { defineCommand, type ArgsDef } from "citty";
 import { stripAnsi } from "../../pty/scrollback.js";
 import type { Introspection } from "../../rpc/registry.js";
 import type { SessionInfo } from "../../session/session.js";
+import { isResumable } from "../../session/status.js";
 import { version } from "../../version.js";
-import { bashCompletion, zshCompletion } from "../completion.js";
+import { completionScripts, completionShells, type CompletionShell } from "../completion.js";
+import { Failure, UsageError } from "../errors.js";
 import { attach, parseDetachKey } from "./attach.js";
 import { chatInteractive, chatOnce } from "./chat.js";
-import { commonArgs, printJson, UsageError, withClient } from "./client.js";
 import {
+  commonArgs,
+  printJson,
+  readMessage,
+  stopAllowance,
+  timeoutSeconds,
+  withClient,
+  type PoolClient,
+} from "./client.js";
+import {
+  sessionDetails,
   sessionLine,
   sessionNotes,
   sessionTable,
@@ -30,10 +40,25 @@ const seedPortArg = {
 } as const;
 
 export const status = defineCommand({
-  meta: { name: "status", description: "Pool status and the session table" },
-  args: { ...commonArgs, ...seedPortArg },
+  meta: {
+    name: "status",
+    description: "Pool status and the session table, or one session's details",
+  },
+  args: {
+    ...commonArgs,
+    ...seedPortArg,
+    id: {
+      type: "positional",
+      description: "Only this session (id, name, or unique id prefix): all it reports",
+      required: false,
+    },
+  },
   run: ({ args }) =>
     withClient(args, async (client) => {
+      if (args.id !== undefined) {
+        const session = await client.call<SessionInfo>("session.get", { id: args.id });
+        return args.json ? printJson(session) : console.log(sessionDetails(session));
+      }
       const [pool, sessions] = await Promise.all([
         client.call<PoolStatusResult>("pool.status"),
         client.call<SessionInfo[]>("session.list"),
@@ -95,34 +120,66 @@ export const spawn = defineCommand({
     }),
 });
 
-function sessionCommand(name: string, description: string, method: string, verb: string) {
-  return defineCommand({
-    meta: { name, description },
-    args: { ...commonArgs, ...(name === "remove" ? {} : seedPortArg), ...idArg },
-    run: ({ args }) =>
-      withClient(args, async (client) => {
-        const result = await client.call<SessionInfo | { removed: string }>(method, {
-          id: args.id,
-        });
-        if (args.json) return printJson(result);
-        console.log("removed" in result ? `removed ${result.removed}` : sessionLine(verb, result));
-      }),
-  });
+/** session.kill, given the time the pool may take to stop claude. */
+async function stopSession(client: PoolClient, id: string): Promise<SessionInfo> {
+  return client.call<SessionInfo>("session.kill", { id }, await stopAllowance(client));
 }
 
-export const kill = sessionCommand("kill", "Stop a session", "session.kill", "stopped");
-export const resume = sessionCommand(
-  "resume",
-  "Start a stopped or failed session again, resuming its conversation",
-  "session.resume",
-  "resumed",
-);
-export const remove = sessionCommand(
-  "remove",
-  "Remove a stopped session from the pool",
-  "session.remove",
-  "removed",
-);
+export const kill = defineCommand({
+  meta: { name: "kill", description: "Stop a session" },
+  args: { ...commonArgs, ...seedPortArg, ...idArg },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const session = await stopSession(client, args.id);
+      if (args.json) return printJson(session);
+      console.log(sessionLine("stopped", session));
+    }),
+});
+
+export const resume = defineCommand({
+  meta: {
+    name: "resume",
+    description: "Start a stopped or failed session again, resuming its conversation",
+  },
+  args: { ...commonArgs, ...seedPortArg, ...idArg },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const session = await client.call<SessionInfo>("session.resume", { id: args.id });
+      if (args.json) return printJson(session);
+      console.log(sessionLine("resumed", session));
+    }),
+});
+
+export const restart = defineCommand({
+  meta: {
+    name: "restart",
+    description: "Stop a session if it runs, then resume its conversation (kill, then resume)",
+  },
+  args: { ...commonArgs, ...idArg },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const stopped = await stopSession(client, args.id);
+      const session = await client.call<SessionInfo>("session.resume", { id: stopped.id });
+      if (args.json) return printJson(session);
+      console.log(sessionLine("restarted", session));
+    }),
+});
+
+export const remove = defineCommand({
+  meta: { name: "remove", description: "Remove a stopped session from the pool" },
+  args: {
+    ...commonArgs,
+    ...idArg,
+    force: { type: "boolean", description: "Stop the session first if it runs" },
+  },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const id = args.force ? (await stopSession(client, args.id)).id : args.id;
+      const result = await client.call<{ removed: string }>("session.remove", { id });
+      if (args.json) return printJson(result);
+      console.log(`removed ${result.removed}`);
+    }),
+});
 
 export const send = defineCommand({
   meta: {
@@ -143,7 +200,7 @@ export const send = defineCommand({
   },
   run: ({ args }) =>
     withClient(args, async (client) => {
-      const text = args.text === "-" ? readFileSync(0, "utf8") : args.text;
+      const text = args.text === "-" ? readMessage() : args.text;
       const result = await client.call("session.send", {
         id: args.id,
         text,
@@ -160,6 +217,10 @@ export const attachCommand = defineCommand({
     ...commonArgs,
     ...idArg,
     "read-only": { type: "boolean", description: "Watch without sending keys" },
+    resume: {
+      type: "boolean",
+      description: "Resume the session first when it is stopped, crashed or failed",
+    },
     "detach-key": {
       type: "string",
       description: "Key that detaches (default C-], or $CLAUDE_POOLCTL_DETACH_KEY)",
@@ -174,11 +235,15 @@ export const attachCommand = defineCommand({
         readOnly: args["read-only"] ?? false,
         detachKey,
         detachKeyLabel: label,
+        resume: args.resume ?? false,
       }),
     );
     process.stderr.write(`[${message}]\n`);
   },
 });
+
+/** How long `chat --message` waits for claude's reply unless --timeout says otherwise. */
+const replySeconds = 300;
 
 export const chat = defineCommand({
   meta: {
@@ -196,17 +261,15 @@ export const chat = defineCommand({
     },
     timeout: {
       type: "string",
-      description: "With --message: seconds to wait for the reply (default 300)",
+      description: `Seconds to wait for the pool to answer, and with --message for the reply (default ${replySeconds})`,
       valueHint: "SECONDS",
     },
   },
   run: ({ args }) =>
     withClient(args, async (client) => {
       if (args.message === undefined) return chatInteractive(client, args.id);
-      const timeout = Number(args.timeout ?? 300);
-      if (!(timeout > 0))
-        throw new UsageError(`--timeout must be a positive number, not "${args.timeout}"`);
-      const text = args.message === "-" ? readFileSync(0, "utf8") : args.message;
+      const timeout = timeoutSeconds(args.timeout, replySeconds);
+      const text = args.message === "-" ? readMessage() : args.message;
       const { message, reply } = await chatOnce(client, args.id, text, timeout * 1000);
       if (args.json) return printJson({ message, reply });
       if (reply !== null) return console.log(reply);
@@ -216,8 +279,9 @@ export const chat = defineCommand({
         );
         return;
       }
-      throw new Error(
-        `no reply within ${timeout} s (message ${message.messageId} is ${message.state})`,
+      throw new Failure(
+        `no reply within ${timeout} s (message ${message.messageId} is ${message.state}); ` +
+          `see "claude-poolctl logs ${args.id}"`,
       );
     }),
 });
@@ -242,18 +306,36 @@ export const logs = defineCommand({
       });
       if (args.json && !args.follow) return printJson(result);
       for (const line of result.lines) console.log(line);
-      if (!args.follow) return;
-      await new Promise<void>((resolve) => {
-        client.on("close", resolve);
-        client.on("notification", (method, params) => {
-          if (method === "session.output" && params.id === result.id) {
-            process.stdout.write(stripAnsi(String(params.data)).replace(/\r(?!\n)/g, ""));
-          }
-        });
-        void client.call("session.attach", { id: result.id, readOnly: true });
-      });
+      if (args.follow) await follow(client, result.id);
     }),
 });
+
+/** Prints a session's new output as text until it stops, crashes or is removed. */
+async function follow(client: PoolClient, id: string): Promise<void> {
+  let finish: () => void = () => {};
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  client.onClose(finish);
+  client.onNotification((method, params) => {
+    if (method === "session.output" && params.id === id) {
+      process.stdout.write(plainText(String(params.data)));
+    } else if (method === "session.changed") {
+      const changed = params.session as SessionInfo;
+      if (changed.id === id && isResumable(changed.status)) finish();
+    } else if (method === "session.removed" && params.id === id) {
+      finish();
+    }
+  });
+  await client.call("pool.subscribe", { signals: ["session.changed", "session.removed"] });
+  const session = await client.call<SessionInfo>("session.get", { id });
+  if (isResumable(session.status)) return;
+  await client.call("session.attach", { id, readOnly: true });
+  await done;
+}
+
+/** Terminal output as lines of text: no escape sequences, \n line ends. */
+function plainText(data: string): string {
+  return stripAnsi(data).replace(/\r+\n/g, "\n").replace(/\r/g, "");
+}
 
 export const config = defineCommand({
   meta: { name: "config", description: "Print the config the pool runs with" },
@@ -301,8 +383,8 @@ export const monitor = defineCommand({
         ? args.signals.split(",").map((s) => s.trim())
         : introspection.signals.map((s) => s.name).filter((n) => n !== "session.output");
       await new Promise<void>((resolve, reject) => {
-        client.on("close", resolve);
-        client.on("notification", (method, params) => {
+        client.onClose(resolve);
+        client.onNotification((method, params) => {
           if (args.json) console.log(JSON.stringify({ method, params }));
           else console.log(describeSignal(method, params));
         });
@@ -433,13 +515,20 @@ export const token = defineCommand({
 });
 
 export const completion = defineCommand({
-  meta: { name: "completion", description: "Print a shell completion script (bash or zsh)" },
-  args: { shell: { type: "positional", description: "bash or zsh", required: true } },
+  meta: {
+    name: "completion",
+    description: `Print a shell completion script (${completionShells.join(", ")})`,
+  },
+  args: {
+    shell: { type: "positional", description: completionShells.join(" or "), required: true },
+  },
   run: async ({ args }) => {
-    if (args.shell !== "bash" && args.shell !== "zsh") {
-      throw new UsageError(`completion: shell must be bash or zsh, not "${args.shell}"`);
+    if (!completionShells.includes(args.shell as CompletionShell)) {
+      throw new UsageError(
+        `completion: shell must be ${completionShells.join(", ")}, not "${args.shell}"`,
+      );
     }
-    const generate = args.shell === "bash" ? bashCompletion : zshCompletion;
+    const generate = completionScripts[args.shell as CompletionShell];
     process.stdout.write(await generate("claude-poolctl", poolctlCommand));
   },
 });
@@ -450,12 +539,15 @@ export const poolctlCommand = defineCommand({
     version,
     description: "Control a running claude-pool over its control socket",
   },
+  // the options that may come before the command (src/cli/argv.ts); the root itself runs nothing
+  args: commonArgs as ArgsDef,
   subCommands: {
     status,
     list,
     spawn,
     kill,
     resume,
+    restart,
     remove,
     send,
     chat,

@@ -75,3 +75,20 @@ export function sessionLine(verb: string, s: SessionInfo): string {
     s.reason && (s.status === "failed" || s.status === "stopped") ? `: ${s.reason}` : "";
   return `${verb} ${s.id} (${s.name}), ${s.status}${s.pid ? `, pid ${s.pid}` : ""}${detail}`;
 }
+
+/**
+ * `status ID`: every field the pool reports for the session, one `field: value` line each (so a
+ * field the pool adds shows up too); sizes and durations as in the table.
+ */
+export function sessionDetails(s: SessionInfo): string {
+  const fields = Object.entries(s as unknown as Record<string, unknown>);
+  const width = Math.max(...fields.map(([key]) => key.length)) + 2;
+  return fields.map(([key, value]) => `${`${key}:`.padEnd(width)}${detail(key, value)}`).join("\n");
+}
+
+function detail(key: string, value: unknown): string {
+  if (value === null || value === undefined) return "-";
+  if (key === "memoryBytes" && typeof value === "number") return formatMegabytes(value);
+  if (key === "idleSeconds" && typeof value === "number") return formatDuration(value);
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
