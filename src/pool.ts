@@ -4,6 +4,8 @@ import { Ajv } from "ajv";
 import { sessionSchema } from "./config/schema.js";
 import type { PoolConfig, SessionSettings } from "./config/types.js";
 import type { ChannelWiring } from "./channel/mcp-config.js";
+import type { HookWiring } from "./hooks/settings.js";
+import type { EndedTurn, Turn } from "./session/evidence.js";
 import { ErrorCode, PoolError } from "./errors.js";
 import { silentLogger, type Logger } from "./log.js";
 import { spawnNodePty } from "./pty/node-pty.js";
@@ -26,6 +28,8 @@ export interface PoolOptions {
   env?: NodeJS.ProcessEnv;
   /** Connects sessions to the pool's channel server; without it sessions run without one. */
   channel?: ChannelWiring;
+  /** Reports each session's hooks to the pool; without it the screen is the only evidence. */
+  hooks?: HookWiring;
 }
 
 export interface PoolStatus {
@@ -43,6 +47,11 @@ interface PoolEvents {
   "session.changed": [session: SessionInfo];
   "session.removed": [id: string];
   "session.output": [id: string, data: string];
+  "turn.started": [id: string, turn: Turn];
+  "turn.delta": [id: string, turnId: string, text: string];
+  "turn.ended": [id: string, turn: EndedTurn];
+  /** The session's claude said it cannot hear its channels. */
+  "channels.refused": [id: string];
 }
 
 const validateSettings = new Ajv({ allErrors: true, strict: false }).compile(sessionSchema);
@@ -218,6 +227,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     void session.stop("removed");
     this.sessions.delete(session.id);
     this.options.channel?.remove(session.id);
+    this.options.hooks?.remove(session.id);
     this.save();
     this.log.info(`session ${session.id} (${session.name}): removed`);
     this.emit("session.removed", session.id);
@@ -277,6 +287,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       env: this.options.env ?? process.env,
       log: this.log,
       channel: this.options.channel ?? null,
+      hooks: this.options.hooks ?? null,
     });
     session.on("changed", () => {
       this.save();
@@ -284,6 +295,13 @@ export class Pool extends EventEmitter<PoolEvents> {
     });
     session.on("recorded", () => this.save());
     session.on("output", (data) => this.emit("session.output", session.id, data));
+    session.on("turn", (effect) => {
+      if (effect.type === "turn.started") this.emit("turn.started", session.id, effect.turn);
+      else if (effect.type === "turn.delta") {
+        this.emit("turn.delta", session.id, effect.turnId, effect.text);
+      } else this.emit("turn.ended", session.id, effect.turn);
+    });
+    session.on("channels.refused", () => this.emit("channels.refused", session.id));
     this.sessions.set(record.id, session);
     return session;
   }

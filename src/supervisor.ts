@@ -4,6 +4,9 @@ import type { Server } from "node:net";
 import { AuditLog } from "./channel/audit-log.js";
 import { ChannelHub } from "./channel/hub.js";
 import { McpConfigFiles } from "./channel/mcp-config.js";
+import { hookDispatcher } from "./hooks/dispatch.js";
+import { HookServer, type HookHandler } from "./hooks/hook-server.js";
+import { HookSettingsFiles } from "./hooks/settings.js";
 import { ConfigError, loadConfig } from "./config/load.js";
 import { reloadable } from "./config/reload.js";
 import type { PoolConfig } from "./config/types.js";
@@ -57,19 +60,30 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
 
   const systemd = await setUpSystemd(config, spawnNodePty, log);
   const store = new StateStore(stateDir());
-  const pool = new Pool({
+  const sessionFiles = join(dirname(socket.path), "sessions");
+  // Hooks are answered once the hub exists; the endpoint must listen before any session starts.
+  let dispatch: HookHandler = (call) => call.answer({});
+  const hookServer = new HookServer((call) => dispatch(call), log);
+  await hookServer.listen();
+  const pool: Pool = new Pool({
     config,
     store,
     log,
     launcher: systemd.launcher ?? undefined,
     noScopesReason: systemd.reason,
-    channel: new McpConfigFiles(join(dirname(socket.path), "sessions"), socket.path),
+    channel: new McpConfigFiles(sessionFiles, socket.path),
+    hooks: new HookSettingsFiles(
+      sessionFiles,
+      hookServer,
+      (): number => pool.currentConfig().permissionTimeoutSeconds,
+    ),
   });
   const hub = new ChannelHub<Peer>(pool, {
     config: () => pool.currentConfig(),
     audit: new AuditLog(join(stateDir(), "audit.log")),
     log,
   });
+  dispatch = hookDispatcher(pool, hub);
   const stopBeforeStart = heldStop();
   if (stopBeforeStart) {
     log.info(`${stopBeforeStart} while starting: stopped before any session started`);

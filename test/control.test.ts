@@ -203,6 +203,7 @@ describe("methods", () => {
       "channel.send",
       "channel.history",
       "permission.respond",
+      "session.transcript",
     ]) {
       assert.ok(names.includes(name), `${name} is introspectable`);
     }
@@ -211,6 +212,9 @@ describe("methods", () => {
       [
         "session.changed",
         "session.removed",
+        "turn.started",
+        "turn.delta",
+        "turn.ended",
         "session.output",
         "channel.message",
         "channel.reply",
@@ -492,11 +496,11 @@ describe("claude-poolctl", () => {
       /^claude-pool \| status: ok \| uptime: \d+(s|m \d+s) \| active: \d+\/6 \| mem: \d+MB$/,
     );
     assert.equal(blank, "");
-    assert.match(columns, /^ID\s+Name\s+Status\s+PID\s+Idle Time\s+Keep Warm$/);
+    assert.match(columns, /^ID\s+Name\s+Status\s+PID\s+Idle Time\s+Keep Warm\s+Activity$/);
     assert.match(rule, /^-{83,}$/);
     assert.ok(
       rows.some((r) =>
-        new RegExp(`^${s.id}\\s+ctl\\s+running\\s+${s.pid}\\s+\\d+s\\s+no$`).test(r),
+        new RegExp(`^${s.id}\\s+ctl\\s+running\\s+${s.pid}\\s+\\d+s\\s+no\\s+idle$`).test(r),
       ),
       rows.join("\n"),
     );

@@ -106,6 +106,9 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
       if (session) this.onSessionChanged(session);
     });
     pool.on("session.removed", (id) => this.forget(id));
+    pool.on("turn.started", (id, turn) => this.turnStarted(id, turn.id));
+    pool.on("turn.ended", (id, turn) => this.turnEnded(id, turn.id, turn.reply));
+    pool.on("channels.refused", (id) => this.channelRefused(id));
   }
 
   /** channel.send: records the message and delivers it now or when a path opens. */
@@ -147,9 +150,12 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     const previous = this.bridges.get(session.id);
     if (previous && previous !== link) this.disconnect(previous);
     this.bridges.set(session.id, link);
-    // A new channel process: whether claude hears it is learned again.
-    this.deaf.delete(session.id);
-    this.heard.delete(session.id);
+    // A new channel process: whether claude hears it is learned again, unless this claude
+    // already said it cannot (it may say so before its channel server connects).
+    if (!session.channelsRefused) {
+      this.deaf.delete(session.id);
+      this.heard.delete(session.id);
+    }
     this.options.log.info(`session ${session.id} (${session.name}): channel connected`);
     session.setChannelConnected(true);
     this.flush(session);
@@ -214,7 +220,7 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
    * A turn started in session `id`: the messages delivered before it and not yet in a turn are
    * what it answers. For a message sent through the channel, that is the proof claude hears it.
    */
-  turnStarted(id: string, turnId: string): void {
+  private turnStarted(id: string, turnId: string): void {
     let viaChannel = false;
     for (const entry of this.ledgers.get(id)?.delivered() ?? []) {
       if (this.turnOf.has(entry)) continue;
@@ -225,7 +231,7 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
   }
 
   /** The turn's last reply answers its messages that claude did not answer with the reply tool. */
-  turnEnded(id: string, turnId: string, reply: string): void {
+  private turnEnded(id: string, turnId: string, reply: string): void {
     const ledger = this.ledgers.get(id);
     const mine = (ledger?.delivered() ?? []).filter((e) => this.turnOf.get(e) === turnId);
     for (const chatId of new Set(mine.map((e) => e.chatId))) {
@@ -247,7 +253,7 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
    * aren't available right now" when a message came): its refusal is no sign it heard anything.
    * What went through the channel and started no turn is typed instead, once.
    */
-  channelRefused(id: string): void {
+  private channelRefused(id: string): void {
     const session = this.sessionById(id);
     if (!session || this.deaf.has(id) || this.options.config().delivery !== "auto") return;
     this.deaf.add(id);
@@ -403,7 +409,10 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     const link = this.bridges.get(session.id);
     // Typing during a permission prompt would answer claude's dialog, unaudited.
     const terminalReady =
-      session.status === "running" && session.blockedOn === null && !this.prompting(session.id);
+      session.status === "running" &&
+      session.blockedOn === null &&
+      session.conversation.waitingFor?.kind !== "permission" &&
+      !this.prompting(session.id);
     const typeNow = () =>
       terminalReady ? { path: "pty" as const, note: null } : { path: "wait" as const };
     if (mode === "pty") return typeNow();

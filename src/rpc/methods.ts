@@ -10,6 +10,7 @@ import { addChannelMethods } from "./channel-methods.js";
 import type { Peer } from "./peer.js";
 import { MethodRegistry } from "./registry.js";
 import {
+  endedTurn,
   idParams,
   noParams,
   screen,
@@ -17,6 +18,7 @@ import {
   sessionRef,
   signalList,
   spawnParams,
+  turn,
 } from "./schemas.js";
 
 export interface RequestContext {
@@ -27,6 +29,8 @@ export interface RequestContext {
 type Id = { id: string };
 
 const ok = { type: "object", properties: {} } as const;
+const str = { type: "string" } as const;
+const object = (properties: Record<string, unknown>) => ({ type: "object", properties });
 
 /** The control protocol of DESIGN.md: every method and signal, for every transport. */
 export function createControlRegistry(
@@ -55,6 +59,19 @@ export function createControlRegistry(
     .signal("session.removed", {
       description: "A session was removed from the pool.",
       params: { type: "object", properties: { id: { type: "string" }, seq: { type: "integer" } } },
+    })
+    .signal("turn.started", {
+      description: "A conversation's turn started (a message, typed or through the channel).",
+      params: object({ id: str, turn }),
+    })
+    .signal("turn.delta", {
+      description: "Reply text of the turn in progress, as claude shows it.",
+      params: object({ id: str, turnId: str, text: str }),
+    })
+    .signal("turn.ended", {
+      description:
+        "A turn ended: done, failed or interrupted, with the first 2,000 characters of its reply.",
+      params: object({ id: str, turn: endedTurn }),
     })
     .signal("session.output", {
       description:
@@ -247,6 +264,39 @@ export function createControlRegistry(
       handler: ({ id, cols, rows }) => {
         pool.resize(id, cols, rows);
         return { cols, rows };
+      },
+    })
+    .method<Id & { limit?: number }, unknown>("session.transcript", {
+      scope: "read",
+      description:
+        "The conversation from claude's own transcript, oldest first: user and assistant text, " +
+        "tool calls with their inputs and results, times. With limit, the last entries.",
+      params: {
+        type: "object",
+        additionalProperties: false,
+        required: ["id"],
+        properties: { id: sessionRef, limit: { type: "integer", minimum: 1 } },
+      },
+      result: {
+        type: "object",
+        properties: {
+          id: str,
+          claudeSessionId: str,
+          entries: {
+            type: "array",
+            items: object({
+              role: { enum: ["user", "assistant"] },
+              text: str,
+              tools: { type: "array" },
+              time: { type: ["string", "null"] },
+            }),
+          },
+        },
+      },
+      handler: ({ id, limit }) => {
+        const session = pool.find(id);
+        const entries = session.transcript(limit);
+        return { id: session.id, claudeSessionId: session.info().claudeSessionId, entries };
       },
     })
     .method<Id & { lines?: number }, { id: string; lines: string[] }>("session.logs", {

@@ -18,6 +18,21 @@ export const idParams: JsonSchema = {
 
 export const noParams: JsonSchema = { type: "object", additionalProperties: false, properties: {} };
 
+export const turn: JsonSchema = {
+  type: "object",
+  properties: { id: { type: "string" }, startedAt: { type: "string" }, prompt: { type: "string" } },
+};
+
+export const endedTurn: JsonSchema = {
+  type: "object",
+  properties: {
+    ...(turn.properties as Record<string, JsonSchema>),
+    endedAt: { type: "string" },
+    outcome: { enum: ["done", "failed", "interrupted"] },
+    reply: { type: "string" },
+  },
+};
+
 export const sessionInfo: JsonSchema = {
   type: "object",
   required: ["id", "name", "status"],
@@ -53,6 +68,17 @@ export const sessionInfo: JsonSchema = {
       ],
     },
     reason: nullable("string"),
+    activity: { enum: [null, "starting", "idle", "busy", "waiting"] },
+    waitingFor: {
+      type: ["object", "null"],
+      description:
+        '{kind: "permission", requestId, toolName, inputPreview, answerAt?}, {kind: "dialog", ' +
+        'dialog} or {kind: "input", message}',
+      properties: { kind: { enum: ["permission", "dialog", "input"] } },
+    },
+    evidence: { enum: ["hooks", "screen"] },
+    turn: { anyOf: [{ type: "null" }, turn] },
+    lastTurn: { anyOf: [{ type: "null" }, endedTurn] },
   },
 };
 

@@ -21,6 +21,9 @@ export class SignalRouter {
     pool.on("session.output", (id, data) => {
       for (const peer of this.peers) peer.output(id, data);
     });
+    pool.on("turn.started", (id, turn) => this.broadcast("turn.started", { id, turn }));
+    pool.on("turn.delta", (id, turnId, text) => this.broadcast("turn.delta", { id, turnId, text }));
+    pool.on("turn.ended", (id, turn) => this.broadcast("turn.ended", { id, turn }));
     if (!hub) return;
     hub.on("message", (message) =>
       this.broadcast("channel.message", { id: message.sessionId, message }),

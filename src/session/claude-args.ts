@@ -8,12 +8,14 @@ export type ConversationStart =
 /**
  * claude's argv. `--mcp-config`, `--channels` and `--dangerously-load-development-channels` swallow
  * every following argument that does not start with a dash, so they come last. With
- * `channelConfig`, the pool's channel server is added as a development channel.
+ * `channelConfig`, the pool's channel server is added as a development channel; `settings` is the
+ * launch's generated settings file (the pool's hooks).
  */
 export function buildClaudeArgs(
   spec: SessionSpec,
   start: ConversationStart,
   channelConfig: string | null = null,
+  settings: string | null = null,
 ): string[] {
   const args =
     start.kind === "new"
@@ -22,6 +24,7 @@ export function buildClaudeArgs(
   if (spec.model) args.push("--model", spec.model);
   for (const dir of spec.pluginDirs) args.push("--plugin-dir", dir);
   if (spec.dangerouslySkipPermissions) args.push("--dangerously-skip-permissions");
+  if (settings !== null) args.push("--settings", settings);
   args.push(...spec.args);
   if (channelConfig !== null) args.push("--mcp-config", channelConfig);
   if (spec.channels.length > 0) args.push("--channels", ...spec.channels);

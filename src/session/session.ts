@@ -10,8 +10,20 @@ import { FlowControl } from "../pty/flow-control.js";
 import type { Disposable, PtyExit, PtyProcess } from "../pty/pty.js";
 import { ScreenModel, type ScreenSnapshot } from "../pty/screen.js";
 import { Scrollback } from "../pty/scrollback.js";
+import type { HookWiring } from "../hooks/settings.js";
 import { SessionActivity } from "./activity.js";
-import { detectDialog, type Dialog } from "./dialogs.js";
+import type { Dialog } from "./dialogs.js";
+import {
+  idleMs as evidenceIdleMs,
+  initialEvidence,
+  reduce as reduceEvidence,
+  view as evidenceView,
+  type EvidenceEffect,
+  type EvidenceEvent,
+  type EvidenceState,
+  type EvidenceView,
+  type HookInput,
+} from "./evidence.js";
 import type { LaunchedProcess, ProcessLauncher, Usage } from "./launcher.js";
 import { buildClaudeArgs } from "./claude-args.js";
 import { buildClaudeEnv } from "./claude-env.js";
@@ -20,8 +32,15 @@ import { crashLine } from "./crash-reason.js";
 import { accepts, reduce, type LifecycleEvent } from "./lifecycle.js";
 import { preflight } from "./preflight.js";
 import { RestartTracker } from "./restart-policy.js";
+import { readScreen } from "./screen-reading.js";
 import { resolveSpec, type OwnSettings, type SessionSpec } from "./spec.js";
 import type { SessionStatus } from "./status.js";
+import {
+  interruptedSince,
+  readTranscript,
+  transcriptFile,
+  type TranscriptEntry,
+} from "./transcript.js";
 
 /** What the registry keeps of a session across pool restarts. */
 export interface SessionRecord {
@@ -46,7 +65,7 @@ export interface SessionRecord {
 }
 
 /** DESIGN.md's session JSON, returned by every API. */
-export interface SessionInfo {
+export interface SessionInfo extends EvidenceView {
   id: string;
   name: string;
   status: SessionStatus;
@@ -79,6 +98,8 @@ export interface SessionRuntime {
   log: Logger;
   /** Connects sessions with `channel: true` to the pool's channel server; null: none. */
   channel: ChannelWiring | null;
+  /** Reports claude's hooks to the pool; null: the screen is the only evidence. */
+  hooks: HookWiring | null;
 }
 
 interface SessionEvents {
@@ -86,6 +107,10 @@ interface SessionEvents {
   /** The record changed in a way clients need not hear of yet; the registry saves it. */
   recorded: [];
   output: [data: string];
+  /** A turn started, streamed or ended (the evidence model's signals). */
+  turn: [effect: EvidenceEffect];
+  /** claude said it cannot hear its channels. */
+  "channels.refused": [];
 }
 
 const initialSize = { cols: 120, rows: 40 };
@@ -129,6 +154,9 @@ export class Session extends EventEmitter<SessionEvents> {
   private channelConnected = false;
   /** Whether the current process has written to its terminal (then it reads it raw). */
   private drawn = false;
+  private evidence: EvidenceState = initialEvidence();
+  /** Whether this launch's refusal of its channels was reported. */
+  private refusalReported = false;
 
   constructor(
     private readonly rec: SessionRecord,
@@ -170,13 +198,50 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.rec.desired;
   }
 
-  /** Milliseconds without PTY input or output (0 while blocked on a dialog), or null if none yet. */
+  /**
+   * Milliseconds the conversation has been idle at its prompt with no PTY input or output (0
+   * while a turn runs or something waits for a person), or null if there was no activity yet.
+   */
   idleMs(now = Date.now()): number | null {
-    return this.activity.idleMs(now);
+    const pty = this.activity.idleMs(now);
+    const conversation = evidenceIdleMs(this.evidence, now);
+    if (conversation === null || pty === null) return pty;
+    return Math.min(pty, conversation);
   }
 
   get blockedOn(): Dialog | null {
-    return this.activity.blockedOn;
+    return this.evidence.dialog;
+  }
+
+  /** Whether this launch's claude said it cannot hear its channels. */
+  get channelsRefused(): boolean {
+    return this.refusalReported;
+  }
+
+  /** What the conversation is doing: activity, what it waits for, its turns. */
+  get conversation(): EvidenceView {
+    return evidenceView(this.evidence);
+  }
+
+  /** A hook of this session's claude reported; `requestId` names a permission request. */
+  hook(input: HookInput, requestId?: string): void {
+    if (this.launched === null) return;
+    this.observe({ type: "hook", at: Date.now(), input, requestId });
+  }
+
+  /**
+   * A permission request was settled: answered (by a client, or at the terminal), or deferred to
+   * the terminal because no client answered in time.
+   */
+  permissionSettled(requestId: string, how: "resolved" | "deferred"): void {
+    const type = how === "resolved" ? "permission.resolved" : "permission.deferred";
+    this.observe({ type, at: Date.now(), requestId });
+  }
+
+  /** The conversation from claude's transcript, oldest first. */
+  transcript(limit?: number): TranscriptEntry[] {
+    const file = this.transcriptPath();
+    return file === null ? [] : readTranscript(file, limit);
   }
 
   /** Whether the session's channel server is connected to the pool (set by the channel hub). */
@@ -213,8 +278,9 @@ export class Session extends EventEmitter<SessionEvents> {
       cpuSeconds: this.usage?.cpuSeconds ?? null,
       tasks: this.usage?.tasks ?? null,
       channel: this.channelConnected,
-      blockedOn: this.activity.blockedOn,
+      blockedOn: this.evidence.dialog,
       reason: rec.reason,
+      ...evidenceView(this.evidence),
     };
   }
 
@@ -373,10 +439,12 @@ export class Session extends EventEmitter<SessionEvents> {
     if (!this.transition("launch", { ...changes, ...cleared }, "recorded")) return;
     let launched: LaunchedProcess;
     try {
+      const hooks = config.hooks ? this.runtime.hooks : null;
       const args = buildClaudeArgs(
         spec,
         { kind: conversation, claudeSessionId: this.rec.claudeSessionId },
         spec.channel && channel ? channel.configFor(this.id) : null,
+        hooks ? hooks.settingsFor(this.id) : null,
       );
       launched = this.runtime.launcher.launch({
         sessionId: this.id,
@@ -396,6 +464,8 @@ export class Session extends EventEmitter<SessionEvents> {
     this.launchError = null;
     this.tail = new Scrollback(tailBytes);
     this.screen.reset();
+    this.refusalReported = false;
+    this.observe({ type: "launched", at: Date.now() }, true);
     this.exited = new Promise((resolve) => (this.markExited = resolve));
     Object.assign(this.rec, { pid: pty.pid, procStart: procStartTime(pty.pid) });
     this.stopReason = null;
@@ -474,20 +544,59 @@ export class Session extends EventEmitter<SessionEvents> {
     this.emit("output", data);
   }
 
+  /** Reads the screen once output settles: dialogs, claude's permission dialog, a refusal. */
   private scheduleDialogCheck(): void {
     if (this.dialogTimer) return;
     this.dialogTimer = setTimeout(() => {
       void this.screen.flushed().then(() => {
         this.dialogTimer = null;
-        const dialog = this.launched ? detectDialog(this.screen.lines()) : null;
-        if (this.activity.setBlockedOn(dialog)) {
+        if (this.launched === null) return;
+        const reading = readScreen(this.screen.lines());
+        const before = this.evidence.dialog;
+        this.observe({ type: "screen", at: Date.now(), reading });
+        if (this.evidence.dialog !== before) {
+          const dialog = this.evidence.dialog;
           this.runtime.log.info(
             `session ${this.id} (${this.name}): ${dialog ? `waiting at the ${dialog} dialog` : "dialog answered"}`,
           );
-          this.emit("changed");
         }
+        if (reading.channelsRefused && !this.refusalReported) {
+          this.refusalReported = true;
+          this.emit("channels.refused");
+        }
+        if (!reading.busy && !reading.permissionPrompt) this.checkInterrupted();
       });
     }, dialogCheckDelayMs);
+  }
+
+  /**
+   * No hook marks a turn the person interrupted (Esc, or "No" at a tool's dialog): claude writes
+   * it to the transcript, read here when the screen shows no turn running while one is open.
+   */
+  private checkInterrupted(): void {
+    const turn = this.evidence.turn;
+    if (!this.evidence.hooks || turn === null) return;
+    const file = this.transcriptPath();
+    if (file !== null && interruptedSince(file, turn.startedAt)) {
+      this.observe({ type: "interrupted", at: Date.now() });
+    }
+  }
+
+  private transcriptPath(): string | null {
+    const configDir = claudeConfigDir(this.claudeEnv());
+    return transcriptFile(configDir, this.spec.workingDirectory, this.rec.claudeSessionId);
+  }
+
+  /**
+   * Feeds the evidence model and sends the turns it started and ended. A change is announced
+   * unless `quiet`: the lifecycle step it belongs to announces it.
+   */
+  private observe(event: EvidenceEvent, quiet = false): void {
+    const before = JSON.stringify(evidenceView(this.evidence));
+    const { state, effects } = reduceEvidence(this.evidence, event);
+    this.evidence = state;
+    for (const effect of effects) this.emit("turn", effect);
+    if (!quiet && JSON.stringify(evidenceView(state)) !== before) this.emit("changed");
   }
 
   private onExit(exit: PtyExit, launched: LaunchedProcess, generation: number): void {
@@ -502,7 +611,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.pollUsage = null;
     this.usage = null;
     this.launched = null;
-    this.activity.setBlockedOn(null);
+    this.observe({ type: "exited", at: Date.now() }, true);
     const signal = exit.signal ? signalName(exit.signal) : null;
     Object.assign(this.rec, { pid: null, procStart: null, exitCode: exit.exitCode, signal });
     const released = launched.release();
@@ -573,6 +682,7 @@ export class Session extends EventEmitter<SessionEvents> {
 
   private markRunning(): void {
     if (this.status !== "starting") return;
+    this.observe({ type: "ready", at: Date.now() }, true);
     this.transition("ready");
     void this.pollUsage?.();
   }

@@ -1,4 +1,12 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+} from "node:fs";
 import { join } from "node:path";
 import { projectSlug } from "./claude-state.js";
 
@@ -126,4 +134,35 @@ function resultText(content: unknown): string {
     .map((b: Block) => (b.type === "text" && typeof b.text === "string" ? b.text : ""))
     .filter((t) => t !== "")
     .join("\n");
+}
+
+/** How much of a transcript's end is read to see how the last turn ended. */
+const tailBytes = 64 * 1024;
+
+/** claude's record of an interruption: "[Request interrupted by user]" or "… for tool use]". */
+const interruption = /^\[Request interrupted by user/;
+
+/** Whether claude recorded, at or after `since` (ISO time), that the person interrupted a turn. */
+export function interruptedSince(file: string, since: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch {
+    return false;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, tailBytes);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    const last = parseTranscript(buffer.toString("utf8")).at(-1);
+    return (
+      last?.role === "user" &&
+      interruption.test(last.text) &&
+      last.time !== null &&
+      last.time >= since
+    );
+  } finally {
+    closeSync(fd);
+  }
 }

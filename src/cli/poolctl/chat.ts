@@ -35,8 +35,8 @@ async function follow(
 }
 
 /**
- * `chat ID --message TEXT`: sends one message and waits for the reply to it. A message typed
- * into the terminal (no usable channel) gets no reply back; that ends the wait too.
+ * `chat ID --message TEXT`: sends one message and waits for the reply to it, whichever path it
+ * took: through the channel, or typed into the terminal (the reply is then the turn's end).
  */
 export async function chatOnce(
   client: PoolClient,
@@ -55,7 +55,6 @@ export async function chatOnce(
       const entry = params.message as LedgerEntry;
       if (entry.messageId !== messageId) return;
       message = entry;
-      if (entry.via === "pty") settle({ message: entry, reply: null });
     } else if (method === "channel.reply" && (params.messageIds as string[]).includes(messageId)) {
       settle({ message: { ...message!, state: "replied" }, reply: params.text as string });
     } else if (method === "permission.request") {

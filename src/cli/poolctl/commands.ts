@@ -273,12 +273,6 @@ export const chat = defineCommand({
       const { message, reply } = await chatOnce(client, args.id, text, timeout * 1000);
       if (args.json) return printJson({ message, reply });
       if (reply !== null) return console.log(reply);
-      if (message.via === "pty") {
-        process.stderr.write(
-          `typed into the terminal${message.note ? ` (${message.note})` : ""}; no reply comes back through the channel\n`,
-        );
-        return;
-      }
       throw new Failure(
         `no reply within ${timeout} s (message ${message.messageId} is ${message.state}); ` +
           `see "claude-poolctl logs ${args.id}"`,

@@ -32,9 +32,22 @@ export function statusHeader(status: PoolStatusResult, sessions: SessionInfo[]):
   );
 }
 
-const columns = ["ID", "Name", "Status", "PID", "Idle Time", "Keep Warm"] as const;
+const columns = ["ID", "Name", "Status", "PID", "Idle Time", "Keep Warm", "Activity"] as const;
 
-/** The seed's table: `ID Name Status PID Idle Time Keep Warm`, then a rule, then a row each. */
+/** What the conversation is doing, in a word or two: `busy`, `waiting (permission: Bash)`. */
+export function activityText(s: SessionInfo): string {
+  const waiting = s.waitingFor;
+  if (s.activity === null || s.activity === undefined) return "-";
+  if (s.activity !== "waiting" || !waiting) return s.activity;
+  if (waiting.kind === "permission") return `waiting (permission: ${waiting.toolName})`;
+  if (waiting.kind === "dialog") return `waiting (${waiting.dialog} dialog)`;
+  return "waiting (a question)";
+}
+
+/**
+ * The seed's table, `ID Name Status PID Idle Time Keep Warm`, with DESIGN's Activity column
+ * after it; then a rule, then a row each.
+ */
 export function sessionTable(sessions: SessionInfo[]): string {
   const rows = sessions.map((s) => [
     s.id,
@@ -43,6 +56,7 @@ export function sessionTable(sessions: SessionInfo[]): string {
     s.pid === null ? "-" : String(s.pid),
     s.status === "running" && s.idleSeconds !== null ? formatDuration(s.idleSeconds) : "-",
     s.keepWarm ? "yes" : "no",
+    activityText(s),
   ]);
   const widths = columns.map((title, i) =>
     Math.max(title.length, ...rows.map((row) => row[i].length)),
