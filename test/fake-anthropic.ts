@@ -156,7 +156,8 @@ export function lastUserText(req: MessagesRequest): string {
 
 /** The tool results in the request's last message: what claude sends right after a tool ran. */
 export function newToolResults(req: MessagesRequest): ContentBlock[] {
-  const last = req.messages[req.messages.length - 1];
+  // claude may append its environment description as a trailing `system` message.
+  const last = req.messages.filter((m) => m.role !== "system").at(-1);
   if (last?.role !== "user") return [];
   return blocksOf(last.content).filter((b) => b.type === "tool_result");
 }

@@ -289,6 +289,17 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     return { abandoned: () => this.resolve(key, "terminal", "the terminal") };
   }
 
+  /**
+   * claude went on past its permission dialog without the pool's answer: the person answered at
+   * the terminal. Resolves the session's hook prompts that `answered` says were settled.
+   */
+  settledAtTerminal(sessionId: string, answered: (prompt: PermissionPrompt) => boolean): void {
+    for (const [key, p] of this.pending) {
+      if (p.sessionId !== sessionId || p.source !== "hook" || !answered(p.prompt)) continue;
+      this.resolve(key, "terminal", "the terminal");
+    }
+  }
+
   private addPrompt(
     id: string,
     prompt: PermissionPrompt,
@@ -457,9 +468,11 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     try {
       for (const entry of entries) {
         if (entry.state !== "queued") continue;
-        await session.type(entry.content, true);
-        ledger.markDelivered(entry, "pty", note);
-        this.emit("message", entry);
+        // Delivered once Enter is pressed: the turn it starts may come before type() returns.
+        await session.type(entry.content, true, () => {
+          ledger.markDelivered(entry, "pty", note);
+          this.emit("message", entry);
+        });
       }
     } catch (err) {
       this.options.log.warn(`session ${session.id}: not typed yet: ${(err as Error).message}`);

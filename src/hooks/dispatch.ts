@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { ChannelHub } from "../channel/hub.js";
-import type { Behavior } from "../channel/protocol.js";
+import type { Behavior, PermissionPrompt } from "../channel/protocol.js";
 import type { Pool } from "../pool.js";
-import { preview } from "../session/evidence.js";
+import { preview, type HookInput } from "../session/evidence.js";
 import type { Session } from "../session/session.js";
 import type { HookCall, HookHandler } from "./hook-server.js";
 
@@ -21,11 +21,12 @@ export function hookDispatcher<Client extends object>(
   return (call) => {
     const session = sessionOf(pool, call.sessionId);
     if (session === null) return call.answer({});
-    if (call.input.hook_event_name !== "PermissionRequest") {
-      session.hook(call.input);
-      return call.answer({});
-    }
-    askPermission(session, hub, call);
+    if (call.input.hook_event_name === "PermissionRequest")
+      return askPermission(session, hub, call);
+    session.hook(call.input);
+    call.answer({});
+    const settled = settledPrompts(call.input);
+    if (settled) hub.settledAtTerminal(session.id, settled);
   };
 }
 
@@ -47,6 +48,28 @@ function askPermission<Client extends object>(
     call.answer(behavior === null ? {} : decision(behavior)),
   );
   call.onAbandoned(pending.abandoned);
+}
+
+/**
+ * Which pending prompts a hook shows were answered without the pool: the tool ran or was denied
+ * (its PostToolUse, PostToolUseFailure or PermissionDenied), or the turn is over.
+ */
+function settledPrompts(input: HookInput): ((prompt: PermissionPrompt) => boolean) | null {
+  switch (input.hook_event_name) {
+    case "PostToolUse":
+    case "PostToolUseFailure":
+    case "PermissionDenied": {
+      const inputPreview = preview(input.tool_input);
+      return (p) => p.toolName === input.tool_name && p.inputPreview === inputPreview;
+    }
+    case "UserPromptSubmit":
+    case "Stop":
+    case "StopFailure":
+    case "SessionEnd":
+      return () => true;
+    default:
+      return null;
+  }
 }
 
 /** The PermissionRequest hook's output that claude 2.1.332 obeys, closing its own dialog. */

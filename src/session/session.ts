@@ -119,6 +119,9 @@ const tailBytes = 4096;
 const dialogCheckDelayMs = 50;
 /** Typed text and its Enter must reach claude as separate reads, or Enter becomes a newline. */
 const enterDelayMs = 25;
+/** How long a submitted message may take to start a turn before Enter is pressed again. */
+const submitCheckMs = 1000;
+const submitRetries = 2;
 /** Input for a claude that has drawn nothing yet waits at most this long. */
 const inputStartTimeoutMs = 60_000;
 /** How often systemd's accounting of a running session is read. */
@@ -155,6 +158,8 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Whether the current process has written to its terminal (then it reads it raw). */
   private drawn = false;
   private evidence: EvidenceState = initialEvidence();
+  /** When input last reached claude's terminal (ms). */
+  private lastInputAt = 0;
   /** Whether this launch's refusal of its channels was reported. */
   private refusalReported = false;
 
@@ -206,7 +211,9 @@ export class Session extends EventEmitter<SessionEvents> {
     const pty = this.activity.idleMs(now);
     const conversation = evidenceIdleMs(this.evidence, now);
     if (conversation === null || pty === null) return pty;
-    return Math.min(pty, conversation);
+    // With hooks, claude's own redraws are no sign of life; someone typing at it is.
+    const typing = this.evidence.hooks ? now - this.lastInputAt : pty;
+    return Math.min(typing, conversation);
   }
 
   get blockedOn(): Dialog | null {
@@ -342,9 +349,9 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /**
    * Types `text` as one message: pasted when claude enabled bracketed paste (so its newlines stay
-   * in the message), then, with `submit`, Enter as a read of its own.
+   * in the message), then, with `submit`, Enter as a read of its own (`onSubmitted` runs then).
    */
-  type(text: string, submit: boolean): Promise<void> {
+  type(text: string, submit: boolean, onSubmitted: () => void = () => {}): Promise<void> {
     const pty = this.inputTarget();
     return this.queueInput(async () => {
       // The terminal modes claude set are known once the screen has parsed its output so far.
@@ -353,7 +360,42 @@ export class Session extends EventEmitter<SessionEvents> {
       if (!submit) return;
       await new Promise((resolve) => setTimeout(resolve, enterDelayMs));
       this.writeTo(pty, "\r");
+      onSubmitted();
+      await this.confirmSubmitted(pty, text);
     });
+  }
+
+  /**
+   * claude at its prompt sometimes drops an Enter that comes right after it drew: the message
+   * then sits on its prompt line. With hooks the pool knows, since no turn starts; Enter is
+   * pressed again while the text is still there (never while a turn runs, which queues input).
+   */
+  private async confirmSubmitted(pty: PtyProcess, text: string): Promise<void> {
+    const firstLine = text.split("\n")[0].trim().slice(0, 40);
+    for (let attempt = 0; attempt < submitRetries; attempt++) {
+      if (!this.evidence.hooks || this.evidence.turn !== null || firstLine === "") return;
+      const started = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => {
+          this.off("turn", onTurn);
+          resolve(false);
+        }, submitCheckMs);
+        const onTurn = (effect: EvidenceEffect) => {
+          if (effect.type !== "turn.started") return;
+          clearTimeout(timer);
+          this.off("turn", onTurn);
+          resolve(true);
+        };
+        this.on("turn", onTurn);
+      });
+      if (started || this.launched?.pty !== pty || this.evidence.turn !== null) return;
+      await this.screen.flushed();
+      const prompt = [...this.screen.lines()].reverse().find((l) => l.trimStart().startsWith("❯"));
+      if (!prompt?.includes(firstLine)) return;
+      this.runtime.log.info(
+        `session ${this.id} (${this.name}): Enter was not taken; pressing it again`,
+      );
+      this.writeTo(pty, "\r");
+    }
   }
 
   resize(cols: number, rows: number): void {
@@ -418,6 +460,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.launched?.pty !== pty) return;
     pty.write(data);
     this.activity.touch();
+    this.lastInputAt = Date.now();
   }
 
   private launch(): void {
@@ -437,9 +480,9 @@ export class Session extends EventEmitter<SessionEvents> {
     const changes = { pid: null, procStart: null, startedAt: new Date().toISOString() };
     const cleared = { exitCode: null, signal: null, reason: null };
     if (!this.transition("launch", { ...changes, ...cleared }, "recorded")) return;
+    const hooks = config.hooks ? this.runtime.hooks : null;
     let launched: LaunchedProcess;
     try {
-      const hooks = config.hooks ? this.runtime.hooks : null;
       const args = buildClaudeArgs(
         spec,
         { kind: conversation, claudeSessionId: this.rec.claudeSessionId },
@@ -465,7 +508,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.tail = new Scrollback(tailBytes);
     this.screen.reset();
     this.refusalReported = false;
-    this.observe({ type: "launched", at: Date.now() }, true);
+    this.observe({ type: "launched", at: Date.now(), hooks: hooks !== null }, true);
     this.exited = new Promise((resolve) => (this.markExited = resolve));
     Object.assign(this.rec, { pid: pty.pid, procStart: procStartTime(pty.pid) });
     this.stopReason = null;
