@@ -314,7 +314,7 @@ describe("--help", () => {
 });
 
 describe("status ID, restart, remove --force", () => {
-  it("status ID prints every field of one session; --json the session", async () => {
+  it("status ID prints every field of one session, its activity in words; --json the session", async () => {
     const s = await runningSession("detailed");
     const details = await run(["status", "detailed"]);
     assert.equal(details.status, 0, details.stderr);
@@ -322,6 +322,14 @@ describe("status ID, restart, remove --force", () => {
     assert.match(details.stdout, /^name: +detailed$/m);
     assert.match(details.stdout, /^status: +running$/m);
     assert.match(details.stdout, new RegExp(`^claudeSessionId: +${s.claudeSessionId}$`, "m"));
+    await waitFor("detailed at its prompt", async () => {
+      const now = await client.call<SessionInfo>("session.get", { id: s.id });
+      return now.activity === "idle";
+    });
+    const idle = (await run(["status", "detailed"])).stdout;
+    assert.match(idle, /^activity: +idle$/m);
+    assert.match(idle, /^waitingFor: +-$/m);
+    assert.match(idle, /^evidence: +(hooks|screen)$/m);
     const json = JSON.parse((await run(["status", "--json", s.id])).stdout) as SessionInfo;
     assert.equal(json.pid, s.pid);
     const missing = await run(["status", "nonexistent"]);

@@ -18,6 +18,7 @@ import {
   type PoolClient,
 } from "./client.js";
 import {
+  outputWidth,
   sessionDetails,
   sessionLine,
   sessionNotes,
@@ -57,7 +58,7 @@ export const status = defineCommand({
     withClient(args, async (client) => {
       if (args.id !== undefined) {
         const session = await client.call<SessionInfo>("session.get", { id: args.id });
-        return args.json ? printJson(session) : console.log(sessionDetails(session));
+        return args.json ? printJson(session) : console.log(sessionDetails(session, outputWidth()));
       }
       const [pool, sessions] = await Promise.all([
         client.call<PoolStatusResult>("pool.status"),
