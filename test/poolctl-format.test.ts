@@ -1,9 +1,14 @@
-/** What claude-poolctl prints of a session: pure formatting. */
+/** What claude-poolctl prints of a session and of a conversation: pure formatting. */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { excerpt, sessionDetails } from "../src/cli/poolctl/format.js";
+import { toolCall, transcriptText } from "../src/cli/poolctl/transcript.js";
 import type { SessionInfo } from "../src/session/session.js";
+import { parseTranscript } from "../src/session/transcript.js";
+import { repoRoot } from "./helpers.js";
 
 process.env.TZ = "UTC";
 
@@ -94,6 +99,78 @@ describe("status ID", () => {
     for (const name of ["activity", "waitingFor", "turn", "lastTurn"]) {
       assert.equal(field(text, name), "-", name);
     }
+  });
+});
+
+describe("transcript", () => {
+  it("prints claude 2.1.332's transcript as who, when, text and tool calls with their result", () => {
+    const jsonl = readFileSync(join(repoRoot, "test/fixtures/transcript-2.1.332.jsonl"), "utf8");
+    assert.equal(
+      transcriptText(parseTranscript(jsonl), 100),
+      [
+        "you · 2026-12-01 15:40:00",
+        "please RUNCMD:touch_/tmp/exp/proj/x",
+        "",
+        "claude · 2026-12-01 15:40:00",
+        "echo: Complete a security review of the pending changes on the current branch",
+        "",
+        "Today's date is 2026-12-01.",
+        "",
+        "you · 2026-12-01 15:40:10",
+        "please RUNCMD:touch_/tmp/exp/proj/x",
+        "",
+        "claude · 2026-12-01 15:40:10",
+        "  ⏺ Bash(touch /tmp/exp/proj/x)",
+        "    ⎿  (Bash completed with no output)",
+        "",
+        "claude · 2026-12-01 15:40:13",
+        "tool done",
+      ].join("\n"),
+    );
+  });
+
+  it("keeps a long result to its first line and counts the rest", () => {
+    const text = transcriptText(
+      [
+        {
+          role: "assistant",
+          text: "",
+          time: null,
+          tools: [
+            { name: "Read", input: { file_path: "/a/b.ts", limit: 10 }, result: "1\n2\n3" },
+            { name: "TodoWrite", input: { todos: [] } },
+            { name: "Empty", input: {}, result: "" },
+          ],
+        },
+      ],
+      80,
+    );
+    assert.equal(
+      text,
+      [
+        "claude",
+        "  ⏺ Read(/a/b.ts)",
+        "    ⎿  1 (+2 lines)",
+        '  ⏺ TodoWrite({"todos":[]})',
+        "  ⏺ Empty()",
+        "    ⎿  (no output)",
+      ].join("\n"),
+    );
+  });
+
+  it("cuts a tool call to the width, keeping its closing parenthesis", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: "binary" }),
+        fc.integer({ min: 20, max: 200 }),
+        (command, width) => {
+          const call = toolCall("Bash", { command }, width);
+          assert.ok(Array.from(call).length <= width, call);
+          assert.ok(call.startsWith("Bash(") && call.endsWith(")"), call);
+          assert.ok(!/[\r\n]/.test(call), call);
+        },
+      ),
+    );
   });
 });
 
