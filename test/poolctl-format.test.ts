@@ -39,7 +39,7 @@ const session: SessionInfo = {
     kind: "permission",
     requestId: "abcde",
     toolName: "Bash",
-    inputPreview: '{"command":"ls -la"}',
+    inputPreview: "ls -la",
   },
   evidence: "hooks",
   turn: { id: "t2", startedAt: "2026-12-01T15:40:00.000Z", prompt: "list the files\nall of them" },
@@ -61,7 +61,7 @@ describe("status ID", () => {
   it("says what the conversation does and waits for, its turn and how the last one ended", () => {
     const text = sessionDetails(session);
     assert.equal(field(text, "activity"), "waiting (permission: Bash)");
-    assert.equal(field(text, "waitingFor"), 'permission for Bash: {"command":"ls -la"}');
+    assert.equal(field(text, "waitingFor"), "permission for Bash: ls -la");
     assert.equal(field(text, "evidence"), "hooks");
     assert.equal(field(text, "turn"), "since 2026-12-01 15:40:00: list the files …");
     assert.match(field(text, "lastTurn"), /^done at 2026-12-01 15:31:00: word word .*…$/);
