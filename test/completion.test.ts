@@ -57,6 +57,7 @@ after(() => pool.stop());
 describe("bash completion", () => {
   it("completes commands", () => {
     assert.deepEqual(bashComplete(["claude-poolctl", "at"]), ["attach"]);
+    assert.deepEqual(bashComplete(["claude-poolctl", "tr"]), ["transcript"]);
     assert.ok(bashComplete(["claude-poolctl", ""]).includes("monitor"));
   });
 
@@ -69,6 +70,7 @@ describe("bash completion", () => {
   it("completes session names from the running pool", () => {
     assert.deepEqual(bashComplete(["claude-poolctl", "kill", "al"]), ["alpha"]);
     assert.deepEqual(bashComplete(["claude-poolctl", "status", "al"]), ["alpha"]);
+    assert.deepEqual(bashComplete(["claude-poolctl", "transcript", "-n", "5", "b"]), ["beta"]);
     assert.deepEqual(bashComplete(["claude-poolctl", "config", "al"]), [], "config takes none");
     assert.deepEqual(bashComplete(["claude-poolctl", "kill", "alpha", "b"]), [], "only one");
   });
@@ -137,6 +139,7 @@ describe("fish completion", { skip: !hasFish && "fish is not installed" }, () =>
     assert.deepEqual(fishComplete("claude-poolctl attach --rea"), ["--read-only"]);
     assert.ok(fishComplete("claude-poolctl logs -").includes("--follow"));
     assert.deepEqual(fishComplete("claude-poolctl kill al"), ["alpha"]);
+    assert.deepEqual(fishComplete("claude-poolctl transcript --li"), ["--limit"]);
     assert.ok(fishComplete("claude-poolctl --ti").includes("--timeout"));
   });
 });

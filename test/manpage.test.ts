@@ -84,6 +84,8 @@ describe("man pages", () => {
     const text = rendered("claude-poolctl.1");
     assert.match(text, /^ {7}send \[options\] ID TEXT$/m);
     assert.match(text, /^ +--no-submit$/m);
+    assert.match(text, /^ {7}transcript \[options\] ID$/m);
+    assert.match(text, /^ +-n, --limit N$/m);
     assert.match(rendered("claude-pool.config.5"), /"maxSessions": 5,/);
   });
 

@@ -314,7 +314,7 @@ describe("--help", () => {
 });
 
 describe("status ID, restart, remove --force", () => {
-  it("status ID prints every field of one session; --json the session", async () => {
+  it("status ID prints every field of one session, its activity in words; --json the session", async () => {
     const s = await runningSession("detailed");
     const details = await run(["status", "detailed"]);
     assert.equal(details.status, 0, details.stderr);
@@ -322,6 +322,14 @@ describe("status ID, restart, remove --force", () => {
     assert.match(details.stdout, /^name: +detailed$/m);
     assert.match(details.stdout, /^status: +running$/m);
     assert.match(details.stdout, new RegExp(`^claudeSessionId: +${s.claudeSessionId}$`, "m"));
+    await waitFor("detailed at its prompt", async () => {
+      const now = await client.call<SessionInfo>("session.get", { id: s.id });
+      return now.activity === "idle";
+    });
+    const idle = (await run(["status", "detailed"])).stdout;
+    assert.match(idle, /^activity: +idle$/m);
+    assert.match(idle, /^waitingFor: +-$/m);
+    assert.match(idle, /^evidence: +(hooks|screen)$/m);
     const json = JSON.parse((await run(["status", "--json", s.id])).stdout) as SessionInfo;
     assert.equal(json.pid, s.pid);
     const missing = await run(["status", "nonexistent"]);
@@ -359,5 +367,63 @@ describe("status ID, restart, remove --force", () => {
     assert.equal(removed.status, 0, removed.stderr);
     assert.equal(removed.stdout, `removed ${s.id}\n`);
     assert.ok(!(await client.call<SessionInfo[]>("session.list")).some((x) => x.id === s.id));
+  });
+});
+
+describe("transcript", () => {
+  it("prints the conversation: who, when, what; -n the last entries; --json the result", async () => {
+    const s = await runningSession("talked");
+    await untilPrompt(s.id);
+    const empty = await run(["transcript", "talked"]);
+    assert.equal(empty.status, 0, empty.stderr);
+    assert.equal(empty.stdout, "");
+    assert.match(empty.stderr, /no conversation yet/);
+    for (const text of ["first question", "second question"]) {
+      await client.call("session.send", { id: s.id, text });
+      await waitFor(`the reply to ${text}`, async () => {
+        const { entries } = await client.call<{ entries: unknown[] }>("session.transcript", {
+          id: s.id,
+        });
+        return entries.length >= (text === "first question" ? 2 : 4);
+      });
+    }
+    const time = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`;
+    const all = await run(["transcript", "talked"]);
+    assert.equal(all.status, 0, all.stderr);
+    assert.match(
+      all.stdout,
+      new RegExp(
+        `^you · ${time}\nfirst question\n\nclaude · ${time}\nYou said: first question\n\n` +
+          `you · ${time}\nsecond question\n\nclaude · ${time}\nYou said: second question\n$`,
+      ),
+    );
+    const last = await run(["transcript", "-n", "1", s.id]);
+    assert.match(last.stdout, new RegExp(`^claude · ${time}\nYou said: second question\n$`));
+    const json = JSON.parse((await run(["--json", "transcript", "talked", "--limit=2"])).stdout);
+    assert.equal(json.id, s.id);
+    assert.equal(json.claudeSessionId, s.claudeSessionId);
+    assert.deepEqual(
+      json.entries.map((e: { role: string; text: string }) => [e.role, e.text]),
+      [
+        ["user", "second question"],
+        ["assistant", "You said: second question"],
+      ],
+    );
+    await client.call("session.kill", { id: s.id });
+  });
+
+  it("follows the CLI's conventions: exit 1 for an unknown session, 2 for a bad -n", async () => {
+    const missing = await run(["transcript", "nonexistent"]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /no session "nonexistent"/);
+    for (const args of [
+      ["transcript"],
+      ["transcript", "x", "-n", "0"],
+      ["transcript", "x", "-n", "two"],
+    ]) {
+      const bad = await run(args);
+      assert.equal(bad.status, 2, `${args.join(" ")}: ${bad.stderr}`);
+      assert.match(bad.stderr, /Run "claude-poolctl --help" for usage/);
+    }
   });
 });

@@ -18,6 +18,7 @@ import {
   type PoolClient,
 } from "./client.js";
 import {
+  outputWidth,
   sessionDetails,
   sessionLine,
   sessionNotes,
@@ -25,6 +26,7 @@ import {
   statusHeader,
   type PoolStatusResult,
 } from "./format.js";
+import { transcriptText, type TranscriptResult } from "./transcript.js";
 
 const idArg = {
   id: { type: "positional", description: "Session id, name, or unique id prefix", required: true },
@@ -57,7 +59,7 @@ export const status = defineCommand({
     withClient(args, async (client) => {
       if (args.id !== undefined) {
         const session = await client.call<SessionInfo>("session.get", { id: args.id });
-        return args.json ? printJson(session) : console.log(sessionDetails(session));
+        return args.json ? printJson(session) : console.log(sessionDetails(session, outputWidth()));
       }
       const [pool, sessions] = await Promise.all([
         client.call<PoolStatusResult>("pool.status"),
@@ -280,6 +282,16 @@ export const chat = defineCommand({
     }),
 });
 
+/** `-n N`: a positive integer, or undefined when not given. */
+function countArg(option: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const count = Number(value);
+  if (!(Number.isInteger(count) && count > 0)) {
+    throw new UsageError(`--${option} must be a positive integer, not "${value}"`);
+  }
+  return count;
+}
+
 export const logs = defineCommand({
   meta: { name: "logs", description: "Print a session's screen and scrollback as text" },
   args: {
@@ -290,10 +302,7 @@ export const logs = defineCommand({
   },
   run: ({ args }) =>
     withClient(args, async (client) => {
-      const count = args.lines === undefined ? undefined : Number(args.lines);
-      if (count !== undefined && !(Number.isInteger(count) && count > 0)) {
-        throw new UsageError(`--lines must be a positive integer, not "${args.lines}"`);
-      }
+      const count = countArg("lines", args.lines);
       const result = await client.call<{ id: string; lines: string[] }>("session.logs", {
         id: args.id,
         ...(count ? { lines: count } : {}),
@@ -301,6 +310,32 @@ export const logs = defineCommand({
       if (args.json && !args.follow) return printJson(result);
       for (const line of result.lines) console.log(line);
       if (args.follow) await follow(client, result.id);
+    }),
+});
+
+export const transcript = defineCommand({
+  meta: {
+    name: "transcript",
+    description: "Print a session's conversation from claude's transcript: messages and tool calls",
+  },
+  args: {
+    ...commonArgs,
+    ...idArg,
+    limit: { type: "string", alias: "n", description: "Only the last N entries", valueHint: "N" },
+  },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const limit = countArg("limit", args.limit);
+      const result = await client.call<TranscriptResult>("session.transcript", {
+        id: args.id,
+        ...(limit ? { limit } : {}),
+      });
+      if (args.json) return printJson(result);
+      if (result.entries.length === 0) {
+        process.stderr.write(`session ${args.id} has no conversation yet\n`);
+        return;
+      }
+      console.log(transcriptText(result.entries, outputWidth()));
     }),
 });
 
@@ -547,6 +582,7 @@ export const poolctlCommand = defineCommand({
     chat,
     attach: attachCommand,
     logs,
+    transcript,
     config,
     call,
     monitor,

@@ -90,19 +90,65 @@ export function sessionLine(verb: string, s: SessionInfo): string {
   return `${verb} ${s.id} (${s.name}), ${s.status}${s.pid ? `, pid ${s.pid}` : ""}${detail}`;
 }
 
-/**
- * `status ID`: every field the pool reports for the session, one `field: value` line each (so a
- * field the pool adds shows up too); sizes and durations as in the table.
- */
-export function sessionDetails(s: SessionInfo): string {
-  const fields = Object.entries(s as unknown as Record<string, unknown>);
-  const width = Math.max(...fields.map(([key]) => key.length)) + 2;
-  return fields.map(([key, value]) => `${`${key}:`.padEnd(width)}${detail(key, value)}`).join("\n");
+/** The width output is cut to: the terminal's, or 100 columns when not on a terminal. */
+export function outputWidth(): number {
+  return process.stdout.isTTY && process.stdout.columns > 0 ? process.stdout.columns : 100;
 }
 
-function detail(key: string, value: unknown): string {
+/** The first line of `text`, cut to `width` characters with an ellipsis when longer. */
+export function excerpt(text: string, width: number): string {
+  const lines = text.trim().split(/\r\n|\r|\n/);
+  const first = lines[0].trimEnd();
+  const cut = lines.length > 1 ? `${first} …` : first;
+  const chars = Array.from(cut);
+  return chars.length <= width ? cut : `${chars.slice(0, Math.max(0, width - 1)).join("")}…`;
+}
+
+/** An ISO time as local `2026-12-01 15:40:00`. */
+export function localTime(iso: string): string {
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return iso;
+  const two = (n: number) => String(n).padStart(2, "0");
+  return (
+    `${t.getFullYear()}-${two(t.getMonth() + 1)}-${two(t.getDate())} ` +
+    `${two(t.getHours())}:${two(t.getMinutes())}:${two(t.getSeconds())}`
+  );
+}
+
+/**
+ * `status ID`: every field the pool reports for the session, one `field: value` line each (so a
+ * field the pool adds shows up too); sizes and durations as in the table, what the conversation
+ * does in words, prompts and replies cut to one line of `width` columns.
+ */
+export function sessionDetails(s: SessionInfo, width = 100): string {
+  const fields = Object.entries(s as unknown as Record<string, unknown>);
+  const labelWidth = Math.max(...fields.map(([key]) => key.length)) + 2;
+  const room = Math.max(20, width - labelWidth);
+  return fields
+    .map(([key, value]) => `${`${key}:`.padEnd(labelWidth)}${detail(s, key, value, room)}`)
+    .join("\n");
+}
+
+function detail(s: SessionInfo, key: string, value: unknown, room: number): string {
+  if (key === "activity") return activityText(s);
   if (value === null || value === undefined) return "-";
   if (key === "memoryBytes" && typeof value === "number") return formatMegabytes(value);
   if (key === "idleSeconds" && typeof value === "number") return formatDuration(value);
+  if (key === "waitingFor" && s.waitingFor) return excerpt(waitingText(s.waitingFor), room);
+  if (key === "turn" && s.turn) {
+    return excerpt(`since ${localTime(s.turn.startedAt)}: ${s.turn.prompt}`, room);
+  }
+  if (key === "lastTurn" && s.lastTurn) {
+    const { outcome, endedAt, reply } = s.lastTurn;
+    return excerpt(`${outcome} at ${localTime(endedAt)}${reply ? `: ${reply}` : ""}`, room);
+  }
   return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+function waitingText(waiting: NonNullable<SessionInfo["waitingFor"]>): string {
+  if (waiting.kind === "dialog") return `the ${waiting.dialog} dialog`;
+  if (waiting.kind === "input") return `a question: ${waiting.message}`;
+  const where =
+    waiting.answerAt === "terminal" ? " (no client answered: the terminal decides)" : "";
+  return `permission for ${waiting.toolName}${where}: ${waiting.inputPreview}`;
 }
