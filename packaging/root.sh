@@ -28,6 +28,7 @@ install -D -m 644 -t "$root/usr/share/man/man5" dist/docs/man/*.5
 gzip -9n "$root"/usr/share/man/man?/*
 install -D -m 644 -t "$root/usr/share/bash-completion/completions" dist/docs/bash/*
 install -D -m 644 -t "$root/$zsh_dir" dist/docs/zsh/*
+install -D -m 644 -t "$root/usr/share/fish/vendor_completions.d" dist/docs/fish/*
 install -D -m 644 pool.config.example.json "$root/usr/share/doc/claude-pool/examples/config.json"
 
 # Plain permissions: directories and scripts (files that start with #!) 755, the rest 644.
