@@ -54,6 +54,12 @@ class RealPoolProcess {
     const work = join(dir, "work");
     const claudeDir = join(dir, "claude");
     seedClaudeDir(claudeDir, [work]);
+    // The user's own hooks, which must keep running beside the pool's.
+    const userHook = { type: "command", command: `touch ${join(dir, "user-hook-ran")}` };
+    writeFileSync(
+      join(claudeDir, "settings.json"),
+      JSON.stringify({ hooks: { UserPromptSubmit: [{ hooks: [userHook] }] } }),
+    );
     writeFileSync(
       join(dir, "pool.json"),
       JSON.stringify({
@@ -158,6 +164,7 @@ describe("conversation evidence with the real claude", { skip }, () => {
     const chat = await t.poolctl(["chat", s.id, "--message", "hello there"]);
     assert.equal(chat.status, 0, chat.stderr);
     assert.equal(chat.stdout.trim(), "echo: hello there");
+    assert.ok(existsSync(join(t.dir, "user-hook-ran")), "the user's own hook ran too");
     const replied = await t.signal("channel.reply", (p) => p.id === s.id);
     assert.equal(replied.text, "echo: hello there");
     const [entry] = await t.call<LedgerEntry[]>("channel.history", { id: s.id });
