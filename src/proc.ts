@@ -17,6 +17,16 @@ function readStat(pid: number): Stat | null {
   }
 }
 
+/** Whether `pid` exists (node-pty reaps its own children, so an exited one is gone). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** The state letter of /proc/<pid>/stat ("R", "S", "T" stopped, "Z" zombie, …), or null if gone. */
 export function processState(pid: number): string | null {
   return readStat(pid)?.state || null;

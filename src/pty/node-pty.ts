@@ -1,4 +1,5 @@
 import pty from "node-pty";
+import { isRunning } from "../proc.js";
 import type { PtyProcess, PtySpawner } from "./pty.js";
 
 /** How often a paused terminal checks that its process still runs. */
@@ -50,13 +51,3 @@ export const spawnNodePty: PtySpawner = (options) => {
   };
   return processGroup;
 };
-
-/** Whether `pid` exists; node-pty reaps its child, so an exited one is gone. */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}

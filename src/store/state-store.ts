@@ -12,6 +12,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
+import { isRunning } from "../proc.js";
 import type { SessionRecord } from "../session/session.js";
 import { settingsOfSpec, type OwnSettings, type SessionSpec } from "../session/spec.js";
 
@@ -157,13 +158,4 @@ function isRecord(value: unknown): value is StoredRecord {
     typeof settings.name === "string" &&
     typeof settings.workingDirectory === "string"
   );
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
