@@ -272,14 +272,22 @@ describe("conversation evidence with the real claude", { skip }, () => {
     assert.equal(chat.status, 0, chat.stderr);
     await t.call("session.kill", { id: s.id });
     await t.call("session.resume", { id: s.id });
-    await t.until(s.id, (x) => x.status === "running");
+    await t.until(s.id, (x) => x.activity === "idle");
+    // The resumed claude's refusal notice scrolls away at once; it is still seen, so the next
+    // message is typed without waiting for the channel fallback.
+    const again = await t.poolctl(["chat", s.id, "--message", "and now?", "--json"]);
+    assert.equal(again.status, 0, again.stderr);
+    const { message } = JSON.parse(again.stdout) as { message: LedgerEntry };
+    assert.equal(message.note, "claude said channels are not available");
     const { entries } = await t.call<{ entries: TranscriptEntry[] }>("session.transcript", {
       id: s.id,
     });
     const texts = entries.map((e) => [e.role, e.text]);
-    assert.deepEqual(texts.slice(-2), [
+    assert.deepEqual(texts.slice(-4), [
       ["user", "remember the word teapot"],
       ["assistant", "echo: remember the word teapot"],
+      ["user", "and now?"],
+      ["assistant", "echo: and now?"],
     ]);
     assert.ok(entries.every((e) => typeof e.time === "string"));
   });

@@ -86,8 +86,8 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
   private readonly origins = new WeakMap<LedgerEntry, Client>();
   /** Sessions whose channel has shown claude hears it. */
   private readonly heard = new Set<string>();
-  /** Sessions whose connected channel took no notice of a message (claude ignores it). */
-  private readonly deaf = new Set<string>();
+  /** Sessions whose claude does not hear its channel, and how the pool knows. */
+  private readonly deaf = new Map<string, string>();
   /** Per session: the deadline for a turn after a message went through an unproven channel. */
   private readonly watches = new Map<string, NodeJS.Timeout>();
   private readonly runningSince = new Map<string, number>();
@@ -256,12 +256,13 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
   private channelRefused(id: string): void {
     const session = this.sessionById(id);
     if (!session || this.deaf.has(id) || this.options.config().delivery !== "auto") return;
-    this.deaf.add(id);
+    const why = "claude said channels are not available";
+    this.deaf.set(id, why);
     this.heard.delete(id);
     this.options.log.warn(
       `session ${id} (${session.name}): claude cannot hear its channel; typing messages into its terminal`,
     );
-    this.requeueUnheard(id, "claude said channels are not available");
+    this.requeueUnheard(id, why);
   }
 
   // --- permission prompts ------------------------------------------------------------------
@@ -431,12 +432,8 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     if (!session.spec.channel) return typeNow();
     if (mode === "channel" || !terminalReady) return { path: "wait" };
     const graceMs = this.options.config().channelFallbackSeconds * 1000;
-    if (this.deaf.has(session.id)) {
-      return {
-        path: "pty",
-        note: `claude took no notice of its channel within ${graceMs / 1000} s`,
-      };
-    }
+    const deaf = this.deaf.get(session.id);
+    if (deaf !== undefined) return { path: "pty", note: deaf };
     const waitedMs = Date.now() - (this.runningSince.get(session.id) ?? Date.now());
     if (waitedMs >= graceMs) {
       return { path: "pty", note: `the channel did not connect within ${graceMs / 1000} s` };
@@ -497,11 +494,12 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
       this.watches.delete(id);
       const session = this.sessionById(id);
       if (!session) return;
-      this.deaf.add(id);
+      const why = `a message through the channel started no turn within ${graceMs / 1000} s`;
+      this.deaf.set(id, why);
       this.options.log.warn(
-        `session ${id} (${session.name}): a message through the channel started no turn in ${graceMs / 1000} s; typing messages into its terminal`,
+        `session ${id} (${session.name}): ${why}; typing messages into its terminal`,
       );
-      this.requeueUnheard(id, `no turn started within ${graceMs / 1000} s of its delivery`);
+      this.requeueUnheard(id, why);
     }, graceMs);
     this.watches.set(id, timer);
   }

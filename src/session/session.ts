@@ -32,7 +32,7 @@ import { crashLine } from "./crash-reason.js";
 import { accepts, reduce, type LifecycleEvent } from "./lifecycle.js";
 import { preflight } from "./preflight.js";
 import { RestartTracker } from "./restart-policy.js";
-import { readScreen } from "./screen-reading.js";
+import { channelRefusals, readScreen } from "./screen-reading.js";
 import { resolveSpec, type OwnSettings, type SessionSpec } from "./spec.js";
 import type { SessionStatus } from "./status.js";
 import {
@@ -117,8 +117,10 @@ const initialSize = { cols: 120, rows: 40 };
 const tailBytes = 4096;
 /** Output settles this long before the screen is checked for a dialog. */
 const dialogCheckDelayMs = 50;
-/** Typed text and its Enter must reach claude as separate reads, or Enter becomes a newline. */
+/** Text typed without bracketed paste and its Enter must reach claude as separate reads. */
 const enterDelayMs = 25;
+/** claude says at start that it cannot hear channels; past this the scrollback is not searched. */
+const refusalNoticeMs = 60_000;
 /** How long a submitted message may take to start a turn before Enter is pressed again. */
 const submitCheckMs = 1000;
 const submitRetries = 2;
@@ -162,6 +164,8 @@ export class Session extends EventEmitter<SessionEvents> {
   private lastInputAt = 0;
   /** Whether this launch's refusal of its channels was reported. */
   private refusalReported = false;
+  /** Channel refusals in the scrollback when this launch began, from earlier launches. */
+  private refusalsBefore = 0;
 
   constructor(
     private readonly rec: SessionRecord,
@@ -356,9 +360,11 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.queueInput(async () => {
       // The terminal modes claude set are known once the screen has parsed its output so far.
       await this.screen.flushed();
-      this.writeTo(pty, this.screen.bracketedPaste ? `\x1b[200~${text}\x1b[201~` : text);
+      const pasted = this.screen.bracketedPaste;
+      this.writeTo(pty, pasted ? `\x1b[200~${text}\x1b[201~` : text);
       if (!submit) return;
-      await new Promise((resolve) => setTimeout(resolve, enterDelayMs));
+      // The end of a bracketed paste tells claude where the text ends; typed text needs a pause.
+      if (!pasted) await new Promise((resolve) => setTimeout(resolve, enterDelayMs));
       this.writeTo(pty, "\r");
       onSubmitted();
       await this.confirmSubmitted(pty, text);
@@ -508,6 +514,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.tail = new Scrollback(tailBytes);
     this.screen.reset();
     this.refusalReported = false;
+    this.refusalsBefore = channelRefusals(this.screen.lines(true));
     this.observe({ type: "launched", at: Date.now(), hooks: hooks !== null }, true);
     this.exited = new Promise((resolve) => (this.markExited = resolve));
     Object.assign(this.rec, { pid: pty.pid, procStart: procStartTime(pty.pid) });
@@ -603,7 +610,12 @@ export class Session extends EventEmitter<SessionEvents> {
             `session ${this.id} (${this.name}): ${dialog ? `waiting at the ${dialog} dialog` : "dialog answered"}`,
           );
         }
-        if (reading.channelsRefused && !this.refusalReported) {
+        const refused =
+          reading.channelsRefused ||
+          (!this.refusalReported &&
+            Date.now() - Date.parse(this.rec.startedAt ?? "") < refusalNoticeMs &&
+            channelRefusals(this.screen.lines(true)) > this.refusalsBefore);
+        if (refused && !this.refusalReported) {
           this.refusalReported = true;
           this.emit("channels.refused");
         }
