@@ -5,8 +5,11 @@
  * most 1.5 s) before it goes on. An unreachable hook or an error answer is ignored, as the real
  * one does; what a hook answers is not acted on. Other hook types (`command`, `prompt`) are not
  * run. The inputs' shapes are those recorded in test/fixtures/hooks-2.1.332.jsonl.
+ * FAKE_CLAUDE_HOOK_DELAY_MS plays a claude slow to call them (busy drawing, say): each event's
+ * hooks are called that long after it happened.
  */
 import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 
 interface HttpHook {
   type: "http";
@@ -70,6 +73,8 @@ export class FakeHooks {
   async post(input: Record<string, unknown> & { hook_event_name: string }): Promise<void> {
     const event = input.hook_event_name;
     const body = JSON.stringify(input);
+    if (!this.byEvent.has(event)) return;
+    await sleep(Number(process.env.FAKE_CLAUDE_HOOK_DELAY_MS ?? 0));
     await Promise.all(
       (this.byEvent.get(event) ?? []).map(async (hook) => {
         const timeoutMs = (hook.timeout ?? defaultTimeoutSeconds) * 1000;

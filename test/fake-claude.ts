@@ -21,7 +21,8 @@
  * FAKE_CLAUDE_EXIT_AFTER_MS (+ FAKE_CLAUDE_EXIT_CODE or FAKE_CLAUDE_EXIT_SIGNAL),
  * FAKE_CLAUDE_IGNORE_SIGTERM=1, FAKE_CLAUDE_IGNORE_SIGHUP=1, FAKE_CLAUDE_HANG=1,
  * FAKE_CLAUDE_NO_BRACKETED_PASTE=1, FAKE_CLAUDE_DIALOG=trust-folder|development-channels,
- * FAKE_CLAUDE_FLOOD_BYTES, FAKE_CLAUDE_HOOKS=0 (ignore the hooks of --settings),
+ * FAKE_CLAUDE_FLOOD_BYTES, FAKE_CLAUDE_HOOKS=0 (ignore the hooks of --settings) and
+ * FAKE_CLAUDE_HOOK_DELAY_MS (see fake-claude-hooks.ts),
  * FAKE_CLAUDE_REPLY_DELAY_MS (each reply takes this long, claude's busy footer "esc to interrupt"
  * on the screen meanwhile), FAKE_CLAUDE_CHANNELS=off|refused, FAKE_CLAUDE_CHANNELS_TOAST_MS and
  * FAKE_CLAUDE_NOTICES_HIDDEN=1 (see fake-claude-mcp.ts).

@@ -4,8 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
+import fc from "fast-check";
+import { isPromptOf } from "../src/channel/hub.js";
 import type { Pool } from "../src/pool.js";
-import type { EndedTurn, Turn } from "../src/session/evidence.js";
+import { promptChars, type EndedTurn, type Turn } from "../src/session/evidence.js";
 import {
   makeHookedPool,
   OutputRecorder,
@@ -107,6 +109,28 @@ describe("turns reported by claude's hooks", () => {
     assert.ok(t.hub.history(s.id, 10).every((e) => e.state === "replied" && e.via === "pty"));
   });
 
+  it("a message typed before the last one's turn started gets its own turn's reply", async () => {
+    const t = await hookedPool();
+    const s = t.pool.spawn({ name: "slow-hooks", env: { FAKE_CLAUDE_HOOK_DELAY_MS: "300" } });
+    await untilActivity(t.pool, s.id, "idle");
+    const watch = new Watch(t.pool, s.id);
+    const replies: { text: string; messageIds: string[] }[] = [];
+    t.hub.on("reply", (id, _chatId, text, messageIds) => {
+      if (id === s.id) replies.push({ text, messageIds });
+    });
+    const origin = { from: "test", client: null };
+    const sent = ["one", "two"].map((c) => t.hub.send(s.id, c, {}, origin));
+    await watch.turnEnded(2);
+    assert.deepEqual(
+      watch.started.map((turn) => turn.prompt),
+      ["one", "two"],
+    );
+    assert.deepEqual(
+      replies,
+      sent.map((e) => ({ text: `You said: ${e.content}`, messageIds: [e.messageId] })),
+    );
+  });
+
   it("the idle sweep stops an idle session, not a busy or a waiting one", async () => {
     const t = await hookedPool();
     const idle = t.pool.spawn({ name: "idle" });
@@ -158,5 +182,30 @@ describe("the screen as the fallback (FAKE_CLAUDE_HOOKS=0)", () => {
     await new Promise((resolve) => setTimeout(resolve, 300)); // past the screen's next reading
     assert.deepEqual([watch.started, watch.ended, watch.activities], [[], [], ["idle"]]);
     assert.equal(t.pool.get(s.id).evidence, "screen");
+  });
+});
+
+describe("which messages a turn answers", () => {
+  it("a turn's prompt is a message exactly, or its first 200 characters", () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 400 }), (content) => {
+        fc.pre(content.trim() !== "");
+        assert.ok(isPromptOf(content.slice(0, promptChars), content));
+        assert.ok(!isPromptOf("", content), "a turn without a prompt is no message's");
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 150 }),
+        fc.string({ minLength: 1, maxLength: 40 }),
+        (a, more) => {
+          fc.pre(a.trim() !== "" && more.trim() !== "");
+          // "one" is not the prompt of "one two", nor the other way round
+          assert.ok(!isPromptOf(a, `${a} ${more}`));
+          assert.ok(!isPromptOf(`${a} ${more}`, a));
+        },
+      ),
+    );
+    assert.ok(isPromptOf("two lines\nhere", "two lines\r\nhere  "));
   });
 });

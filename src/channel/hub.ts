@@ -3,6 +3,7 @@ import type { PoolConfig } from "../config/types.js";
 import { ErrorCode, PoolError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Pool } from "../pool.js";
+import { promptChars, type Turn } from "../session/evidence.js";
 import type { Session } from "../session/session.js";
 import type { AuditLog } from "./audit-log.js";
 import { Ledger, type LedgerEntry } from "./ledger.js";
@@ -106,7 +107,7 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
       if (session) this.onSessionChanged(session);
     });
     pool.on("session.removed", (id) => this.forget(id));
-    pool.on("turn.started", (id, turn) => this.turnStarted(id, turn.id));
+    pool.on("turn.started", (id, turn) => this.turnStarted(id, turn));
     pool.on("turn.ended", (id, turn) => this.turnEnded(id, turn.id, turn.reply));
     pool.on("channels.refused", (id) => this.channelRefused(id));
   }
@@ -218,13 +219,17 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
 
   /**
    * A turn started in session `id`: the messages delivered before it and not yet in a turn are
-   * what it answers. For a message sent through the channel, that is the proof claude hears it.
+   * what it answers. A typed message is its turn's prompt, and one typed after it (before claude
+   * reported the turn) waits for a turn of its own; a turn with no prompt of theirs (a channel
+   * message's, or one only the screen saw) answers them all. For a message sent through the
+   * channel, that is the proof claude hears it.
    */
-  private turnStarted(id: string, turnId: string): void {
+  private turnStarted(id: string, turn: Turn): void {
+    const open = (this.ledgers.get(id)?.delivered() ?? []).filter((e) => !this.turnOf.has(e));
+    const prompted = open.filter((e) => isPromptOf(turn.prompt, e.content));
     let viaChannel = false;
-    for (const entry of this.ledgers.get(id)?.delivered() ?? []) {
-      if (this.turnOf.has(entry)) continue;
-      this.turnOf.set(entry, turnId);
+    for (const entry of prompted.length > 0 ? prompted : open) {
+      this.turnOf.set(entry, turn.id);
       viaChannel ||= entry.via === "channel";
     }
     if (viaChannel) this.noticed(id);
@@ -613,4 +618,12 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
       return null;
     }
   }
+}
+
+/** Whether a turn's `prompt` (its first characters) is the message `content`, as claude took it. */
+export function isPromptOf(prompt: string, content: string): boolean {
+  const norm = (text: string) => text.replace(/\r\n?/g, "\n").trim();
+  const [p, c] = [norm(prompt), norm(content)];
+  if (p === "") return false;
+  return p === c || (prompt.length === promptChars && c.startsWith(p));
 }
