@@ -671,12 +671,13 @@ describe("delivery to claudes that report their turns through hooks", () => {
     const s = await channelSession(pool, { name: "refused-later", env });
     const t0 = Date.now();
     const first = await a.client.call<LedgerEntry>("channel.send", { id: s.id, content: "one" });
-    await a.next("channel.message", (p) => {
+    const typed = await a.next("channel.message", (p) => {
       const m = p.message as LedgerEntry;
       return m.messageId === first.messageId && m.via === "pty";
     });
     const typedAfterMs = Date.now() - t0;
     assert.ok(typedAfterMs < 4000, `typed ${typedAfterMs} ms after it was sent`);
+    assert.equal((typed.message as LedgerEntry).note, "claude said channels are not available");
     const viaChannel = a.seen.filter(
       (x) => x.method === "channel.message" && (x.params.message as LedgerEntry).via === "channel",
     );
@@ -697,6 +698,8 @@ describe("delivery to claudes that report their turns through hooks", () => {
     const sent = await converse(a, s.id, ["uno", "dos", "tres"]);
     assert.ok(Date.now() - t0 < 3000, `three replies took ${Date.now() - t0} ms`);
     await assertTypedAndReplied(a, s.id, sent);
+    const history = await a.client.call<LedgerEntry[]>("channel.history", { id: s.id });
+    assert.ok(history.every((e) => e.note === "claude said channels are not available"));
     assert.ok(
       !a.seen.some(
         (x) =>

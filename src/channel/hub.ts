@@ -88,7 +88,8 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
   /** Sessions whose channel has shown claude hears it. */
   private readonly heard = new Set<string>();
   /** Sessions whose connected channel took no notice of a message (claude ignores it). */
-  private readonly deaf = new Set<string>();
+  /** Why: the note of each message typed instead. */
+  private readonly deaf = new Map<string, string>();
   /** Per session: the deadline for a turn after a message went through an unproven channel. */
   private readonly watches = new Map<string, NodeJS.Timeout>();
   private readonly runningSince = new Map<string, number>();
@@ -261,12 +262,12 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
   private channelRefused(id: string): void {
     const session = this.sessionById(id);
     if (!session || this.deaf.has(id) || this.options.config().delivery !== "auto") return;
-    this.deaf.add(id);
+    this.deaf.set(id, "claude said channels are not available");
     this.heard.delete(id);
     this.options.log.warn(
       `session ${id} (${session.name}): claude cannot hear its channel; typing messages into its terminal`,
     );
-    this.requeueUnheard(id, "claude said channels are not available");
+    this.requeueUnheard(id);
   }
 
   // --- permission prompts ------------------------------------------------------------------
@@ -424,13 +425,9 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     if (link && !this.deaf.has(session.id)) return { path: "channel", link };
     if (!session.spec.channel) return typeNow();
     if (mode === "channel" || !terminalReady) return { path: "wait" };
+    const deaf = this.deaf.get(session.id);
+    if (deaf !== undefined) return { path: "pty", note: deaf };
     const graceMs = this.options.config().channelFallbackSeconds * 1000;
-    if (this.deaf.has(session.id)) {
-      return {
-        path: "pty",
-        note: `claude took no notice of its channel within ${graceMs / 1000} s`,
-      };
-    }
     const waitedMs = Date.now() - (this.runningSince.get(session.id) ?? Date.now());
     if (waitedMs >= graceMs) {
       return { path: "pty", note: `the channel did not connect within ${graceMs / 1000} s` };
@@ -489,11 +486,11 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
       this.watches.delete(id);
       const session = this.sessionById(id);
       if (!session) return;
-      this.deaf.add(id);
+      this.deaf.set(id, `claude took no notice of its channel within ${graceMs / 1000} s`);
       this.options.log.warn(
         `session ${id} (${session.name}): a message through the channel started no turn in ${graceMs / 1000} s; typing messages into its terminal`,
       );
-      this.requeueUnheard(id, `no turn started within ${graceMs / 1000} s of its delivery`);
+      this.requeueUnheard(id);
     }, graceMs);
     this.watches.set(id, timer);
   }
@@ -506,7 +503,8 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
   }
 
   /** Channel messages that no turn took up go back in the queue, to be typed. */
-  private requeueUnheard(id: string, note: string): void {
+  private requeueUnheard(id: string): void {
+    const note = this.deaf.get(id) ?? null;
     clearTimeout(this.watches.get(id));
     this.watches.delete(id);
     this.inflight.delete(id);
