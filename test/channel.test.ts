@@ -481,7 +481,7 @@ describe("delivery fallbacks and timeouts", () => {
     });
   });
 
-  it("types into the terminal when claude ignores its channel (no claude.ai login)", async () => {
+  it("types into the terminal when claude takes no notice of its channel", async () => {
     const s = await channelSession(pool, { name: "deaf", env: { FAKE_CLAUDE_CHANNELS: "off" } });
     const a = await remote(pool);
     await a.client.call("channel.send", { id: s.id, content: "are you there" });
@@ -700,6 +700,8 @@ describe("delivery to claudes that report their turns through hooks", () => {
     await assertTypedAndReplied(a, s.id, sent);
     const history = await a.client.call<LedgerEntry[]>("channel.history", { id: s.id });
     assert.ok(history.every((e) => e.note === "claude said channels are not available"));
+    const lines = await screen(s.id);
+    assert.ok(lines.some((l) => l.includes("Channels are not currently available")));
     assert.ok(
       !a.seen.some(
         (x) =>
