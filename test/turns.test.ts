@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import fc from "fast-check";
 import { isPromptOf } from "../src/channel/hub.js";
+import { Ledger } from "../src/channel/ledger.js";
 import type { Pool } from "../src/pool.js";
 import { promptChars, type EndedTurn, type Turn } from "../src/session/evidence.js";
 import {
@@ -131,6 +132,32 @@ describe("turns reported by claude's hooks", () => {
     );
   });
 
+  it("messages of one chat typed during a turn get their own turns' replies", async () => {
+    const t = await hookedPool();
+    const s = t.pool.spawn({ name: "one-chat", env: { FAKE_CLAUDE_REPLY_DELAY_MS: "300" } });
+    await untilActivity(t.pool, s.id, "idle");
+    const replies: { chatId: string; text: string; messageIds: string[] }[] = [];
+    t.hub.on("reply", (id, chatId, text, messageIds) => {
+      if (id === s.id) replies.push({ chatId, text, messageIds });
+    });
+    const origin = { from: "test", client: null };
+    const meta = { chat_id: "chat-1" };
+    const sent = ["a", "b", "c"].map((c) => t.hub.send(s.id, c, meta, origin));
+    await waitFor(
+      () => `three replies; saw ${JSON.stringify(replies)}`,
+      () => replies.length >= 3,
+      15_000,
+    );
+    assert.deepEqual(
+      replies,
+      sent.map((e) => ({
+        chatId: "chat-1",
+        text: `You said: ${e.content}`,
+        messageIds: [e.messageId],
+      })),
+    );
+  });
+
   it("the idle sweep stops an idle session, not a busy or a waiting one", async () => {
     const t = await hookedPool();
     const idle = t.pool.spawn({ name: "idle" });
@@ -207,5 +234,22 @@ describe("which messages a turn answers", () => {
       ),
     );
     assert.ok(isPromptOf("two lines\nhere", "two lines\r\nhere  "));
+  });
+
+  it("a turn's reply answers its own messages, not the others of their chat", () => {
+    const ledger = new Ledger();
+    const [a, b, c] = ["a", "b", "c"].map((x) => ledger.add("s1", x, { chat_id: "c1" }, "test"));
+    for (const e of [a, b]) ledger.markDelivered(e, "pty");
+    const foreign = new Ledger().add("s2", "x", {}, "test");
+    assert.deepEqual(ledger.replyTo([a, c, foreign], "reply to a"), [a]);
+    assert.deepEqual(
+      [a, b, c].map((e) => [e.state, e.replies.map((r) => r.text)]),
+      [
+        ["replied", ["reply to a"]],
+        ["delivered", []],
+        ["queued", []],
+      ],
+    );
+    assert.deepEqual(ledger.replyTo([a], "again"), [], "a message is answered once");
   });
 });

@@ -239,9 +239,14 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
   /** The turn's last reply answers its messages that claude did not answer with the reply tool. */
   private turnEnded(id: string, turnId: string, reply: string): void {
     const ledger = this.ledgers.get(id);
-    const mine = (ledger?.delivered() ?? []).filter((e) => this.turnOf.get(e) === turnId);
+    if (!ledger) return;
+    const mine = ledger.delivered().filter((e) => this.turnOf.get(e) === turnId);
+    // Only this turn's messages: others of their chat may wait for turns of their own.
     for (const chatId of new Set(mine.map((e) => e.chatId))) {
-      const answered = ledger?.reply(chatId, reply) ?? [];
+      const answered = ledger.replyTo(
+        mine.filter((e) => e.chatId === chatId),
+        reply,
+      );
       for (const entry of answered) this.emit("message", entry);
       if (answered.length === 0) continue;
       this.emit(
