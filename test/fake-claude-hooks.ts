@@ -8,7 +8,7 @@
  * FAKE_CLAUDE_HOOK_DELAY_MS plays a claude slow to call them (busy drawing, say): each event's
  * hooks are called that long after it happened.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync, type Stats } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 
 interface HttpHook {
@@ -28,16 +28,24 @@ const defaultTimeoutSeconds = 600;
 /** claude 2.1.332 cuts SessionEnd hooks short (CLAUDE_CODE_SESSIONEND_HOOKS_TIMEOUT_MS). */
 const sessionEndTimeoutMs = 1500;
 
-/** What `--settings` names: a JSON file, or the JSON itself. */
+/**
+ * What `--settings` names: a JSON file, or the JSON itself. A file that is no JSON fails (the
+ * real one shows a "Settings Error" dialog instead, which the pool never makes it show).
+ */
 function readSettings(value: string): unknown {
   if (value.trimStart().startsWith("{")) return JSON.parse(value);
-  let text: string;
+  let stat: Stats;
   try {
-    text = readFileSync(value, "utf8");
+    stat = statSync(value);
   } catch {
     throw new Error(`Error: Settings file not found: ${value}`);
   }
-  return JSON.parse(text);
+  if (!stat.isFile()) {
+    throw new Error(
+      `Error: Cannot use settings file (Not a regular file (device, FIFO, or socket)): ${value}`,
+    );
+  }
+  return JSON.parse(readFileSync(value, "utf8"));
 }
 
 export class FakeHooks {

@@ -684,7 +684,7 @@ describe("fake claude's hooks", () => {
     assert.deepEqual(sink.events(), ["Stop"]);
   });
 
-  test("refuses a settings file that is not there", async () => {
+  test("refuses a settings file that is not there, or not a regular file", async () => {
     const sb = newSandbox();
     const missing = path.join(sb.cwd, "missing.json");
     const session = sb.spawn(["--settings", missing]);
@@ -692,6 +692,12 @@ describe("fake claude's hooks", () => {
     assert.match(
       session.text,
       new RegExp(`Error: Settings file not found: ${escapeRegExp(missing)}`),
+    );
+    const device = sb.spawn(["--settings", "/dev/null"]);
+    assert.equal((await device.waitExit()).exitCode, 1);
+    assert.match(
+      device.text,
+      /Error: Cannot use settings file \(Not a regular file \(device, FIFO, or socket\)\): \/dev\/null/,
     );
   });
 
