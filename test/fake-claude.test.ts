@@ -647,6 +647,10 @@ describe("fake claude's hooks", () => {
       sink.release("UserPromptSubmit");
     }
     await session.waitFor(/You said: wait for me/);
+    await until(
+      () => sink.events().includes("Stop"),
+      () => `no Stop in ${sink.events().join(", ")}`,
+    );
     sink.hold("SessionEnd");
     try {
       session.term.kill("SIGTERM");
@@ -659,6 +663,7 @@ describe("fake claude's hooks", () => {
       sink.release("SessionEnd");
     }
     assert.equal((await session.waitExit()).exitCode, 128 + SIGNALS.SIGTERM);
+    assert.deepEqual(sink.events(), [...allEvents.slice(0, 3), "SessionEnd"]);
     assert.equal(sink.calls.at(-1)?.body.reason, "other");
   });
 
