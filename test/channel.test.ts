@@ -15,6 +15,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { WebSocket } from "ws";
 import { z } from "zod";
 import type { LedgerEntry } from "../src/channel/ledger.js";
+import type { EndedTurn } from "../src/session/evidence.js";
 import { connectUnix, connectWs, type RpcClient } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
 import {
@@ -480,7 +481,7 @@ describe("delivery fallbacks and timeouts", () => {
     });
   });
 
-  it("types into the terminal when claude ignores its channel (no claude.ai login)", async () => {
+  it("types into the terminal when claude takes no notice of its channel", async () => {
     const s = await channelSession(pool, { name: "deaf", env: { FAKE_CLAUDE_CHANNELS: "off" } });
     const a = await remote(pool);
     await a.client.call("channel.send", { id: s.id, content: "are you there" });
@@ -606,5 +607,130 @@ describe("claude-pool channel when the pool goes away", () => {
       local.close();
       await poolProcess.stop();
     }
+  });
+});
+
+describe("delivery to claudes that report their turns through hooks", () => {
+  let pool: TestPool;
+  before(async () => {
+    pool = await startPool({ maxSessions: 4, channelFallbackSeconds: 6 });
+  });
+
+  /** The session's channel.reply signals, oldest first, without their sequence numbers. */
+  const repliesOf = (a: Signals, id: string) =>
+    a.seen
+      .filter((x) => x.method === "channel.reply" && x.params.id === id)
+      .map(({ params: { seq: _seq, ...reply } }) => reply);
+
+  async function screen(id: string): Promise<string[]> {
+    return (await pool.local.call<{ lines: string[] }>("session.logs", { id })).lines;
+  }
+
+  /** Sends `texts` one after another, each once the one before is replied; returns the entries. */
+  async function converse(a: Signals, id: string, texts: string[]): Promise<LedgerEntry[]> {
+    const sent: LedgerEntry[] = [];
+    for (const content of texts) {
+      const entry = await a.client.call<LedgerEntry>("channel.send", { id, content });
+      sent.push(entry);
+      await a.next("channel.reply", (p) => (p.messageIds as string[]).includes(entry.messageId));
+    }
+    return sent;
+  }
+
+  /** Each message replied exactly once, in order, with the turn's reply, and typed once. */
+  async function assertTypedAndReplied(a: Signals, id: string, sent: LedgerEntry[]) {
+    assert.deepEqual(
+      repliesOf(a, id),
+      sent.map((e) => ({
+        id,
+        chatId: e.chatId,
+        text: `You said: ${e.content}`,
+        messageIds: [e.messageId],
+      })),
+    );
+    const history = await a.client.call<LedgerEntry[]>("channel.history", { id });
+    assert.deepEqual(
+      history.map((e) => [e.content, e.state, e.via]),
+      sent.map((e) => [e.content, "replied", "pty"]),
+    );
+    const lines = await screen(id);
+    for (const e of sent) {
+      const echoes = lines.filter((l) => l.includes(`You said: ${e.content}`));
+      assert.equal(echoes.length, 1, `"${e.content}" typed once:\n${lines.join("\n")}`);
+    }
+    assert.equal((await pool.local.call<SessionInfo>("session.get", { id })).evidence, "hooks");
+  }
+
+  it("types what a claude that refuses channels dropped, as soon as it says so, and all after it", async () => {
+    const env = {
+      FAKE_CLAUDE_CHANNELS: "refused",
+      FAKE_CLAUDE_NOTICES_HIDDEN: "1",
+      FAKE_CLAUDE_CHANNELS_TOAST_MS: "1500",
+    };
+    const a = await remote(pool);
+    const s = await channelSession(pool, { name: "refused-later", env });
+    const t0 = Date.now();
+    const first = await a.client.call<LedgerEntry>("channel.send", { id: s.id, content: "one" });
+    const typed = await a.next("channel.message", (p) => {
+      const m = p.message as LedgerEntry;
+      return m.messageId === first.messageId && m.via === "pty";
+    });
+    const typedAfterMs = Date.now() - t0;
+    assert.ok(typedAfterMs < 4000, `typed ${typedAfterMs} ms after it was sent`);
+    assert.equal((typed.message as LedgerEntry).note, "claude said channels are not available");
+    const viaChannel = a.seen.filter(
+      (x) => x.method === "channel.message" && (x.params.message as LedgerEntry).via === "channel",
+    );
+    assert.equal(viaChannel.length, 1, "it went through the channel first, and claude dropped it");
+    await a.next("channel.reply", (p) => (p.messageIds as string[]).includes(first.messageId));
+    const rest = await converse(a, s.id, ["two", "three"]);
+    await assertTypedAndReplied(a, s.id, [first, ...rest]);
+    const lines = await screen(s.id);
+    assert.ok(lines.some((l) => l.includes("channels aren't available right now")));
+    assert.ok(!lines.some((l) => l.includes("← claude-pool")), "claude showed no channel message");
+  });
+
+  it("types every message at once into a claude whose welcome refuses channels", async () => {
+    const env = { FAKE_CLAUDE_CHANNELS: "refused" };
+    const s = await channelSession(pool, { name: "refused-at-start", env });
+    const a = await remote(pool);
+    const t0 = Date.now();
+    const sent = await converse(a, s.id, ["uno", "dos", "tres"]);
+    assert.ok(Date.now() - t0 < 3000, `three replies took ${Date.now() - t0} ms`);
+    await assertTypedAndReplied(a, s.id, sent);
+    const history = await a.client.call<LedgerEntry[]>("channel.history", { id: s.id });
+    assert.ok(history.every((e) => e.note === "claude said channels are not available"));
+    const lines = await screen(s.id);
+    assert.ok(lines.some((l) => l.includes("Channels are not currently available")));
+    assert.ok(
+      !a.seen.some(
+        (x) =>
+          x.method === "channel.message" && (x.params.message as LedgerEntry).via === "channel",
+      ),
+      "none went through the channel",
+    );
+  });
+
+  it("types a message, once, that a claude silently ignoring its channel took no notice of", async () => {
+    const s = await channelSession(pool, { name: "ignores", env: { FAKE_CLAUDE_CHANNELS: "off" } });
+    const a = await remote(pool);
+    const t0 = Date.now();
+    const sent = await converse(a, s.id, ["are you there", "and now"]);
+    assert.ok(Date.now() - t0 >= 6000, "the first waited channelFallbackSeconds for a turn");
+    await assertTypedAndReplied(a, s.id, sent);
+  });
+
+  it("takes the reply tool's text as the reply, and the turn's end adds none", async () => {
+    const s = await channelSession(pool, { name: "listens" });
+    const a = await remote(pool);
+    const sent = await a.client.call<LedgerEntry>("channel.send", { id: s.id, content: "hi" });
+    const ended = await a.next("turn.ended", (p) => p.id === s.id);
+    assert.equal((ended.turn as EndedTurn).reply, "Sent the reply through the channel.");
+    await a.next("turn.started", (p) => p.id === s.id);
+    assert.deepEqual(repliesOf(a, s.id), [
+      { id: s.id, chatId: sent.chatId, text: "You said: hi", messageIds: [sent.messageId] },
+    ]);
+    const [entry] = await a.client.call<LedgerEntry[]>("channel.history", { id: s.id });
+    assert.deepEqual([entry.state, entry.via, entry.replies.length], ["replied", "channel", 1]);
   });
 });

@@ -3,10 +3,17 @@
  * --mcp-config files, performs the initialize handshake, and listens for channel notifications
  * from the servers its --channels / --dangerously-load-development-channels entries name
  * (`server:<name>`) when they declare `claude/channel`. Each channel message is shown on the
- * screen and answered through the server's `reply` tool; a message `perm <tool> <input>` first
- * raises a permission request (when the server declares `claude/channel/permission`) and replies
- * with the verdict. FAKE_CLAUDE_CHANNELS=off plays a claude without a claude.ai login: servers
- * start, but channel notifications are ignored, as the real one does.
+ * screen and becomes a turn of the conversation that answers it through the server's `reply`
+ * tool; a message `perm <tool> <input>` first raises a permission request (when the server
+ * declares `claude/channel/permission`) and replies with the verdict.
+ *
+ * FAKE_CLAUDE_CHANNELS=off plays a claude that connects its channel servers and silently takes no
+ * notice of what they send. FAKE_CLAUDE_CHANNELS=refused plays the real one logged in with an API
+ * key rather than claude.ai: its welcome says "Channels are not currently available" (hidden
+ * behind "1 more notice hidden" with FAKE_CLAUDE_NOTICES_HIDDEN=1, as when another notice comes
+ * first), about 10 s after a channel server connects (FAKE_CLAUDE_CHANNELS_TOAST_MS) its footer
+ * says "channels aren't available right now" (once), and channel notifications are dropped
+ * without a word: no text when one arrives, no turn.
  */
 import { readFileSync } from "node:fs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -43,6 +50,32 @@ function readServers(config: string): Record<string, StdioServerConfig> {
   return (JSON.parse(text) as { mcpServers?: Record<string, StdioServerConfig> }).mcpServers ?? {};
 }
 
+/** The welcome's line under "<flag> ignored (<entries>)" when claude cannot hear channels. */
+export const refusalNotice = "Channels are not currently available";
+/** claude's footer notice, once its channel server is connected. */
+const refusalToast = "channels aren't available right now";
+/** Measured with claude 2.1.332: the notice came 10.5 s after its channel server connected. */
+const refusalToastMs = 10_000;
+
+export function channelMode(): "on" | "off" | "refused" {
+  const mode = process.env.FAKE_CLAUDE_CHANNELS;
+  return mode === "off" || mode === "refused" ? mode : "on";
+}
+
+/** Runs an MCP tool call of a turn, reported to claude's hooks around it. */
+export type ToolCall = (
+  name: string,
+  input: Record<string, unknown>,
+  call: () => Promise<unknown>,
+) => Promise<unknown>;
+
+/** What the host needs of the conversation it belongs to. */
+export interface McpHostSide {
+  show(line: string): void;
+  /** Runs a channel message of `server` as a turn, after the turns before it; `work` returns its last text. */
+  turn(server: string, work: (tool: ToolCall) => Promise<string>): void;
+}
+
 /** The server names `server:<name>` entries of the channel flags enable. */
 export function channelServers(entries: readonly string[]): Set<string> {
   return new Set(entries.filter((e) => e.startsWith("server:")).map((e) => e.slice(7)));
@@ -51,12 +84,17 @@ export function channelServers(entries: readonly string[]): Set<string> {
 export class FakeMcpHost {
   private readonly clients: Client[] = [];
   private readonly verdicts = new Map<string, (behavior: string) => void>();
+  private refusalShown = false;
 
   constructor(
     private readonly configs: readonly string[],
     private readonly channels: Set<string>,
-    private readonly show: (line: string) => void,
+    private readonly side: McpHostSide,
   ) {}
+
+  private show(line: string): void {
+    this.side.show(line);
+  }
 
   /** Starts the servers in the background; a server that fails is reported, as claude does. */
   start(): void {
@@ -80,8 +118,9 @@ export class FakeMcpHost {
     await client.connect(transport);
     this.clients.push(client);
     const experimental = client.getServerCapabilities()?.experimental ?? {};
-    if (process.env.FAKE_CLAUDE_CHANNELS === "off") return;
     if (!this.channels.has(name) || !("claude/channel" in experimental)) return;
+    if (channelMode() === "refused") return this.refuseChannels();
+    if (channelMode() === "off") return;
     const relaysPermissions = "claude/channel/permission" in experimental;
     client.setNotificationHandler(permissionVerdict, ({ params }) => {
       this.verdicts.get(params.request_id)?.(params.behavior);
@@ -89,18 +128,33 @@ export class FakeMcpHost {
     });
     client.setNotificationHandler(channelMessage, ({ params }) => {
       this.show(`← ${name}: ${params.content}`);
-      void this.answer(client, params.content, params.meta ?? {}, relaysPermissions);
+      this.side.turn(name, (tool) =>
+        this.answer(client, tool, params.content, params.meta ?? {}, relaysPermissions),
+      );
     });
   }
 
+  private refuseChannels(): void {
+    const delayMs = Number(process.env.FAKE_CLAUDE_CHANNELS_TOAST_MS ?? refusalToastMs);
+    setTimeout(() => {
+      if (this.refusalShown) return;
+      this.refusalShown = true;
+      this.show(`  ${refusalToast}`);
+    }, delayMs);
+  }
+
+  /** The turn's work: a status, the permission asked for, the reply; returns its last text. */
   private async answer(
     client: Client,
+    tool: ToolCall,
     content: string,
     meta: Record<string, string>,
     relaysPermissions: boolean,
-  ): Promise<void> {
+  ): Promise<string> {
     const chatId = meta.chat_id ?? "";
-    await client.callTool({ name: "status", arguments: { chat_id: chatId, status: "thinking" } });
+    const call = (name: string, args: Record<string, unknown>) =>
+      tool(name, args, () => client.callTool({ name, arguments: args }));
+    await call("status", { chat_id: chatId, status: "thinking" });
     const perm = /^perm (\S+) ?(.*)$/s.exec(content);
     let text = `You said: ${content}`;
     if (perm && relaysPermissions) {
@@ -120,6 +174,7 @@ export class FakeMcpHost {
       this.show(`permission ${id} for ${perm[1]}: ${behavior}`);
       text = `permission ${id} ${behavior}`;
     }
-    await client.callTool({ name: "reply", arguments: { chat_id: chatId, text } });
+    await call("reply", { chat_id: chatId, text });
+    return "Sent the reply through the channel.";
   }
 }

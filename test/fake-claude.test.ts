@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import fs from "node:fs";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import pty from "node-pty";
@@ -506,6 +508,212 @@ describe("fake claude behaviours set by environment", () => {
     await session.waitFor(/ignoring SIGTERM/);
     session.send("still here");
     await session.waitFor(/You said: still here/);
+  });
+});
+
+/** A hook endpoint: records each POST, and answers it at once unless its event is held. */
+class HookSink {
+  readonly calls: { headers: IncomingHttpHeaders; body: Record<string, unknown> }[] = [];
+  private readonly server: Server;
+  private readonly held = new Map<string, (() => void)[]>();
+  private readonly holding = new Set<string>();
+  url = "";
+
+  constructor() {
+    this.server = createServer((req, res) => {
+      let text = "";
+      req.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      req.on("end", () => {
+        const body = JSON.parse(text) as Record<string, unknown>;
+        this.calls.push({ headers: req.headers, body });
+        const answer = () => res.writeHead(200, { "content-type": "application/json" }).end("{}");
+        const event = String(body.hook_event_name);
+        if (this.holding.has(event))
+          this.held.set(event, [...(this.held.get(event) ?? []), answer]);
+        else answer();
+      });
+    });
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
+    return this;
+  }
+
+  hold(event: string): void {
+    this.holding.add(event);
+  }
+
+  release(event: string): void {
+    this.holding.delete(event);
+    for (const answer of this.held.get(event) ?? []) answer();
+    this.held.delete(event);
+  }
+
+  events(): string[] {
+    return this.calls.map((c) => String(c.body.hook_event_name));
+  }
+
+  close(): void {
+    this.server.closeAllConnections();
+    this.server.close();
+  }
+
+  /** `--settings` JSON with this sink as the http hook of each of `events`. */
+  settings(events: string[]): string {
+    const hook = {
+      type: "http",
+      url: this.url,
+      headers: { "x-test-secret": "s3cret" },
+      timeout: 10,
+    };
+    return JSON.stringify({
+      hooks: Object.fromEntries(events.map((e) => [e, [{ hooks: [hook] }]])),
+    });
+  }
+}
+
+/** The first input claude 2.1.332 sent for each hook event (test/fixtures/hooks-2.1.332.jsonl). */
+const recordedHooks = new Map<string, Record<string, unknown>>();
+for (const line of fs
+  .readFileSync(
+    fileURLToPath(new URL("../../test/fixtures/hooks-2.1.332.jsonl", import.meta.url)),
+    "utf8",
+  )
+  .trim()
+  .split("\n")) {
+  const input = JSON.parse(line) as Record<string, unknown>;
+  const event = String(input.hook_event_name);
+  if (!recordedHooks.has(event)) recordedHooks.set(event, input);
+}
+
+describe("fake claude's hooks", () => {
+  const allEvents = ["UserPromptSubmit", "MessageDisplay", "Stop", "SessionEnd"];
+  let sink: HookSink;
+  before(async () => {
+    sink = await new HookSink().listen();
+  });
+  afterEach(() => sink.calls.splice(0));
+  after(() => sink.close());
+
+  test("posts a message's hooks and SessionEnd at /exit, in the shapes claude records", async () => {
+    const sb = newSandbox();
+    const file = path.join(sb.cwd, "settings.json");
+    fs.writeFileSync(file, sink.settings(allEvents));
+    const { session, id } = await sb.start(["--settings", file]);
+    session.send("hello world");
+    await until(
+      () => sink.calls.length === 3,
+      () => `hooks so far: ${sink.events().join(", ")}`,
+    );
+    session.send("/exit");
+    assert.equal((await session.waitExit()).exitCode, 0);
+    assert.deepEqual(sink.events(), allEvents);
+    for (const { headers, body } of sink.calls) {
+      const event = String(body.hook_event_name);
+      assert.deepEqual(Object.keys(body), Object.keys(recordedHooks.get(event)!), event);
+      assert.equal(headers["x-test-secret"], "s3cret");
+      assert.equal(headers["content-type"], "application/json");
+      assert.equal(body.session_id, id);
+      assert.equal(body.transcript_path, sb.transcript(id));
+      assert.equal(body.cwd, sb.cwd);
+      assert.match(String(body.prompt_id), UUID);
+    }
+    const [submit, display, stop, end] = sink.calls.map((c) => c.body);
+    assert.equal(submit.prompt, "hello world");
+    assert.equal(submit.permission_mode, "default");
+    assert.deepEqual([display.delta, display.final], ["You said: hello world", true]);
+    assert.equal(stop.last_assistant_message, "You said: hello world");
+    assert.equal(display.prompt_id, submit.prompt_id);
+    assert.equal(stop.prompt_id, submit.prompt_id);
+    assert.notEqual(end.prompt_id, submit.prompt_id, "/exit was a prompt of its own");
+    assert.equal(end.reason, "prompt_input_exit");
+  });
+
+  test("waits for each hook's answer before it goes on", async () => {
+    const sb = newSandbox();
+    const { session } = await sb.start(["--settings", sink.settings(allEvents)]);
+    sink.hold("UserPromptSubmit");
+    try {
+      session.send("wait for me");
+      await until(
+        () => sink.events().includes("UserPromptSubmit"),
+        () => "no UserPromptSubmit",
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100)); // proving a negative needs a wait
+      assert.doesNotMatch(session.output, /You said/);
+    } finally {
+      sink.release("UserPromptSubmit");
+    }
+    await session.waitFor(/You said: wait for me/);
+    await until(
+      () => sink.events().includes("Stop"),
+      () => `no Stop in ${sink.events().join(", ")}`,
+    );
+    sink.hold("SessionEnd");
+    try {
+      session.term.kill("SIGTERM");
+      await until(
+        () => sink.events().includes("SessionEnd"),
+        () => "no SessionEnd",
+      );
+      assert.equal(session.exit, undefined, "it waits for SessionEnd too");
+    } finally {
+      sink.release("SessionEnd");
+    }
+    assert.equal((await session.waitExit()).exitCode, 128 + SIGNALS.SIGTERM);
+    assert.deepEqual(sink.events(), [...allEvents.slice(0, 3), "SessionEnd"]);
+    assert.equal(sink.calls.at(-1)?.body.reason, "other");
+  });
+
+  test("posts only the events the file has hooks for; FAKE_CLAUDE_HOOKS=0 ignores them", async () => {
+    const sb = newSandbox();
+    const { session } = await sb.start(["--settings", sink.settings(["Stop"])]);
+    session.send("only stop");
+    await until(
+      () => sink.calls.length === 1,
+      () => "no Stop",
+    );
+    session.send("/exit");
+    await session.waitExit();
+    assert.deepEqual(sink.events(), ["Stop"]);
+
+    const { session: deaf } = await sb.start(["--settings", sink.settings(allEvents)], {
+      FAKE_CLAUDE_HOOKS: "0",
+    });
+    deaf.send("nobody listens");
+    await deaf.waitFor(/You said: nobody listens/);
+    deaf.send("/exit");
+    await deaf.waitExit();
+    assert.deepEqual(sink.events(), ["Stop"]);
+  });
+
+  test("refuses a settings file that is not there, or not a regular file", async () => {
+    const sb = newSandbox();
+    const missing = path.join(sb.cwd, "missing.json");
+    const session = sb.spawn(["--settings", missing]);
+    assert.equal((await session.waitExit()).exitCode, 1);
+    assert.match(
+      session.text,
+      new RegExp(`Error: Settings file not found: ${escapeRegExp(missing)}`),
+    );
+    const device = sb.spawn(["--settings", "/dev/null"]);
+    assert.equal((await device.waitExit()).exitCode, 1);
+    assert.match(
+      device.text,
+      /Error: Cannot use settings file \(Not a regular file \(device, FIFO, or socket\)\): \/dev\/null/,
+    );
+  });
+
+  test("FAKE_CLAUDE_REPLY_DELAY_MS shows the busy footer while it thinks", async () => {
+    const sb = newSandbox();
+    const { session } = await sb.start([], { FAKE_CLAUDE_REPLY_DELAY_MS: "200" });
+    session.send("take your time");
+    await session.waitFor(/esc to interrupt/);
+    assert.doesNotMatch(session.output, /You said/);
+    // the footer's line is erased before the reply
+    await session.waitFor(new RegExp(escapeRegExp("esc to interrupt)\r\x1b[2K● You said: take")));
   });
 });
 

@@ -6,6 +6,12 @@
  * busy sessions), `<config>/sessions/<pid>.json`, transcripts under `<config>/projects/`, a raw-mode
  * line editor with bracketed paste, and its exit paths. Replies simply echo the user's text.
  *
+ * Its `--settings` hooks are called as the real one calls them (see fake-claude-hooks.ts): a
+ * submitted message posts UserPromptSubmit, MessageDisplay with the reply, then Stop; a channel
+ * message's turn posts PreToolUse and PostToolUse around each tool call, MessageDisplay and Stop;
+ * /clear and each way out post SessionEnd. Each waits for the hook's answer; turns run one after
+ * another, input typed meanwhile waiting its turn.
+ *
  * Test hooks, typed as a line: /exit, /crash [code], /segv, /hang, /ignore-sigterm, /clear,
  * /flood <bytes>, /flood-erase <bytes> (erase-screen sequences), /env NAME, /args, /size, /hog
  * (allocates memory until killed), /spawn-child [stubborn] (a child that, stubborn, ignores
@@ -15,15 +21,26 @@
  * FAKE_CLAUDE_EXIT_AFTER_MS (+ FAKE_CLAUDE_EXIT_CODE or FAKE_CLAUDE_EXIT_SIGNAL),
  * FAKE_CLAUDE_IGNORE_SIGTERM=1, FAKE_CLAUDE_IGNORE_SIGHUP=1, FAKE_CLAUDE_HANG=1,
  * FAKE_CLAUDE_NO_BRACKETED_PASTE=1, FAKE_CLAUDE_DIALOG=trust-folder|development-channels,
- * FAKE_CLAUDE_FLOOD_BYTES, FAKE_CLAUDE_CHANNELS=off (see fake-claude-mcp.ts).
+ * FAKE_CLAUDE_FLOOD_BYTES, FAKE_CLAUDE_HOOKS=0 (ignore the hooks of --settings) and
+ * FAKE_CLAUDE_HOOK_DELAY_MS (see fake-claude-hooks.ts),
+ * FAKE_CLAUDE_REPLY_DELAY_MS (each reply takes this long, claude's busy footer "esc to interrupt"
+ * on the screen meanwhile), FAKE_CLAUDE_CHANNELS=off|refused, FAKE_CLAUDE_CHANNELS_TOAST_MS and
+ * FAKE_CLAUDE_NOTICES_HIDDEN=1 (see fake-claude-mcp.ts).
  */
 import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { channelServers, FakeMcpHost } from "./fake-claude-mcp.js";
+import { FakeHooks } from "./fake-claude-hooks.js";
+import {
+  channelMode,
+  channelServers,
+  FakeMcpHost,
+  refusalNotice,
+  type ToolCall,
+} from "./fake-claude-mcp.js";
 
 const VERSION = "2.1.332";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -71,8 +88,10 @@ interface Options {
   name?: string;
   skipPermissions: boolean;
   mcpConfigs: string[];
-  /** Entries of --channels and --dangerously-load-development-channels. */
+  settings?: string;
+  /** Entries of --channels, and of --dangerously-load-development-channels. */
   channelEntries: string[];
+  devChannelEntries: string[];
   prompt?: string;
 }
 
@@ -135,10 +154,9 @@ function parseArgs(argv: readonly string[]): Options {
     name: last("--name"),
     skipPermissions: values.has("--dangerously-skip-permissions"),
     mcpConfigs: values.get("--mcp-config") ?? [],
-    channelEntries: [
-      ...(values.get("--channels") ?? []),
-      ...(values.get("--dangerously-load-development-channels") ?? []),
-    ],
+    settings: last("--settings"),
+    channelEntries: values.get("--channels") ?? [],
+    devChannelEntries: values.get("--dangerously-load-development-channels") ?? [],
     prompt: positionals[0],
   };
 }
@@ -326,6 +344,12 @@ function ignoreSigterm(): void {
   process.on("SIGTERM", () => write("ignoring SIGTERM\r\n"));
 }
 
+/** claude's footer while a turn runs: what the pool's screen reading takes for busy. */
+const BUSY_FOOTER = "✻ Thinking… (esc to interrupt)";
+const ERASE_LINE = "\r\x1b[2K";
+
+type SessionEndReason = "clear" | "prompt_input_exit" | "other";
+
 class FakeClaude {
   private readonly startedAt = Date.now();
   private readonly decoder = new InputDecoder();
@@ -333,6 +357,11 @@ class FakeClaude {
   private lastInterrupt = -Infinity;
   private hung = false;
   private hungUp = false;
+  private quitting = false;
+  /** Turns and commands, one after another. */
+  private work: Promise<void> = Promise.resolve();
+  /** The prompt (a submitted line, or a channel message) being handled, or the last one. */
+  private promptId: string | null = null;
   private bracketedPaste = false;
   private dialog: {
     choice: number;
@@ -344,19 +373,22 @@ class FakeClaude {
   constructor(
     private readonly opts: Options,
     private sessionId: string,
+    private readonly hooks: FakeHooks | null,
   ) {}
 
   start(): void {
     // Handlers first: whoever sees the session file may signal at once.
     process.on("exit", () => this.cleanUp());
-    process.on("SIGTERM", () => process.exit(128 + os.constants.signals.SIGTERM));
+    process.on("SIGTERM", () => void this.quit(128 + os.constants.signals.SIGTERM, "other"));
     process.on("SIGHUP", () => this.hangUp());
     process.on("SIGINT", () => this.interrupt());
     if (process.env.FAKE_CLAUDE_IGNORE_SIGTERM === "1") ignoreSigterm();
     this.publishSession();
-    new FakeMcpHost(this.opts.mcpConfigs, channelServers(this.opts.channelEntries), (line) =>
-      write(`${toTerminal(line)}\r\n`),
-    ).start();
+    const channels = [...this.opts.channelEntries, ...this.opts.devChannelEntries];
+    new FakeMcpHost(this.opts.mcpConfigs, channelServers(channels), {
+      show: (line) => write(`${toTerminal(line)}\r\n`),
+      turn: (server, work) => this.enqueue(() => this.channelTurn(server, work)),
+    }).start();
     this.scheduleExit();
     if (process.env.FAKE_CLAUDE_HANG === "1") return this.hang();
     // The session file comes first; the terminal turns raw only when the interface draws.
@@ -430,6 +462,7 @@ class FakeClaude {
 
   private showPrompt(): void {
     write(`Claude Code (fake) v${VERSION} session ${this.sessionId}\r\n`);
+    if (channelMode() === "refused") this.showChannelsRefused();
     const floodBytes = envNumber("FAKE_CLAUDE_FLOOD_BYTES");
     if (floodBytes !== undefined) flood(floodBytes);
     write("> ");
@@ -437,6 +470,24 @@ class FakeClaude {
       this.insert(this.opts.prompt);
       this.submit();
     }
+  }
+
+  /** Claude Code's notice when it cannot hear channels (an API key login, no claude.ai one). */
+  private showChannelsRefused(): void {
+    const { channelEntries, devChannelEntries } = this.opts;
+    const entries = [...channelEntries, ...devChannelEntries];
+    if (entries.length === 0) return;
+    if (process.env.FAKE_CLAUDE_NOTICES_HIDDEN === "1") {
+      write("  1 more notice hidden (ctrl+o to expand)\r\n");
+      return;
+    }
+    const flag =
+      devChannelEntries.length === 0
+        ? "--channels"
+        : channelEntries.length === 0
+          ? "--dangerously-load-development-channels"
+          : "Channels";
+    write(`▎ ${flag} ignored (${entries.join(", ")})\r\n▎ ${refusalNotice}\r\n`);
   }
 
   private publishSession(): void {
@@ -491,7 +542,8 @@ class FakeClaude {
   /** The terminal went away; FAKE_CLAUDE_IGNORE_SIGHUP=1 plays a process that outlives it. */
   private hangUp(): void {
     if (process.env.FAKE_CLAUDE_IGNORE_SIGHUP !== "1") {
-      process.exit(128 + os.constants.signals.SIGHUP);
+      void this.quit(128 + os.constants.signals.SIGHUP, "other");
+      return;
     }
     if (this.hungUp) return;
     this.hungUp = true;
@@ -527,7 +579,7 @@ class FakeClaude {
     else if (key === "\r") this.submit();
     else if (key === "\x7f" || key === "\b") this.backspace();
     else if (key === "\x03") this.interrupt();
-    else if (key === "\x04" && this.line === "") process.exit(0);
+    else if (key === "\x04" && this.line === "") void this.quit(0, "prompt_input_exit");
     else if (key >= " ") this.insert(key);
   }
 
@@ -551,7 +603,10 @@ class FakeClaude {
       write("\r\n> ");
       return;
     }
-    if (Date.now() - this.lastInterrupt < DOUBLE_INTERRUPT_MS) process.exit(0);
+    if (Date.now() - this.lastInterrupt < DOUBLE_INTERRUPT_MS) {
+      void this.quit(0, "prompt_input_exit");
+      return;
+    }
     this.lastInterrupt = Date.now();
     write("\r\nPress Ctrl-C again to exit\r\n> ");
   }
@@ -561,16 +616,119 @@ class FakeClaude {
     this.line = "";
     if (text.trim() === "") return;
     write("\r\n");
-    const [command, ...rest] = text.trim().split(/\s+/);
-    if (!this.runCommand(command, rest.join(" "))) this.reply(text);
-    if (!this.hung) write("> ");
+    this.enqueue(async () => {
+      this.promptId = randomUUID();
+      const [command, ...rest] = text.trim().split(/\s+/);
+      if (!(await this.runCommand(command, rest.join(" ")))) await this.reply(text);
+      if (!this.hung) write("> ");
+    });
   }
 
-  private reply(text: string): void {
-    const answer = `You said: ${text}`;
+  /** Runs `step` after the turns and commands before it. */
+  private enqueue(step: () => Promise<void>): void {
+    this.work = this.work
+      .then(step)
+      .catch((err: Error) => write(`fake claude: ${err.message}\r\n`));
+  }
+
+  private async reply(text: string): Promise<void> {
+    await this.callHook("UserPromptSubmit", {
+      permission_mode: this.permissionMode(),
+      prompt: text,
+    });
     this.record({ role: "user", content: text });
-    this.record({ role: "assistant", content: [{ type: "text", text: answer }] });
-    write(`● ${toTerminal(answer)}\r\n`);
+    await this.think();
+    await this.answer(`You said: ${text}`);
+  }
+
+  /**
+   * A channel message's turn: no prompt was typed, so no UserPromptSubmit; its tool calls (the
+   * channel server's tools, `mcp__<server>__<tool>`) are reported before and after they run.
+   */
+  private async channelTurn(
+    server: string,
+    work: (tool: ToolCall) => Promise<string>,
+  ): Promise<void> {
+    this.promptId = randomUUID();
+    const last = await work(async (name, input, call) => {
+      const tool = {
+        permission_mode: this.permissionMode(),
+        effort: { level: "medium" },
+        tool_name: `mcp__${server}__${name}`,
+        tool_input: input,
+      };
+      const toolUseId = `toolu_01${randomBytes(5).toString("hex")}`;
+      await this.callHook("PreToolUse", { ...tool, tool_use_id: toolUseId });
+      const startedAt = Date.now();
+      const response = await call();
+      await this.callHook("PostToolUse", {
+        ...tool,
+        tool_response: response,
+        tool_use_id: toolUseId,
+        duration_ms: Date.now() - startedAt,
+      });
+      return response;
+    });
+    await this.answer(last);
+  }
+
+  /** Shows the turn's reply and ends the turn with it. */
+  private async answer(text: string): Promise<void> {
+    this.record({ role: "assistant", content: [{ type: "text", text }] });
+    write(`● ${toTerminal(text)}\r\n`);
+    await this.callHook("MessageDisplay", {
+      turn_id: randomUUID(),
+      message_id: randomUUID(),
+      index: 0,
+      final: true,
+      delta: text,
+    });
+    await this.callHook("Stop", {
+      permission_mode: this.permissionMode(),
+      effort: { level: "medium" },
+      stop_hook_active: false,
+      last_assistant_message: text,
+      background_tasks: [],
+      session_crons: [],
+    });
+  }
+
+  /** FAKE_CLAUDE_REPLY_DELAY_MS of claude's busy footer on the screen. */
+  private async think(): Promise<void> {
+    const delayMs = envNumber("FAKE_CLAUDE_REPLY_DELAY_MS") ?? 0;
+    if (delayMs === 0) return;
+    write(BUSY_FOOTER);
+    await sleep(delayMs);
+    write(ERASE_LINE);
+  }
+
+  private permissionMode(): string {
+    return this.opts.skipPermissions ? "bypassPermissions" : "default";
+  }
+
+  /** Posts the hooks of `event` with claude's common fields first, and waits for their answers. */
+  private async callHook(event: string, fields: Record<string, unknown>): Promise<void> {
+    if (this.hooks === null || !this.hooks.has(event)) return;
+    // claude puts the turn's mode and effort before the event's name, its own fields after it
+    const { permission_mode: mode, effort, ...own } = fields;
+    await this.hooks.post({
+      session_id: this.sessionId,
+      transcript_path: transcriptPath(this.sessionId),
+      cwd: process.cwd(),
+      ...(this.promptId === null ? {} : { prompt_id: this.promptId }),
+      ...(mode === undefined ? {} : { permission_mode: mode }),
+      ...(effort === undefined ? {} : { effort }),
+      hook_event_name: event,
+      ...own,
+    });
+  }
+
+  /** Leaves as claude does: SessionEnd first (cut short after 1.5 s), then the exit. */
+  private async quit(code: number, reason: SessionEndReason): Promise<void> {
+    if (this.quitting) return;
+    this.quitting = true;
+    await this.callHook("SessionEnd", { reason });
+    process.exit(code);
   }
 
   private record(message: TranscriptEntry["message"]): void {
@@ -583,10 +741,11 @@ class FakeClaude {
   }
 
   /** Runs a test hook; false when `command` is none, so the line is an ordinary message. */
-  private runCommand(command: string, arg: string): boolean {
+  private async runCommand(command: string, arg: string): Promise<boolean> {
     switch (command) {
       case "/exit":
-        return process.exit(0);
+        await this.quit(0, "prompt_input_exit");
+        return true;
       case "/crash":
         return process.exit(/^\d+$/.test(arg) ? Number(arg) : 3);
       case "/segv":
@@ -601,6 +760,7 @@ class FakeClaude {
         write("SIGTERM handler installed\r\n");
         return true;
       case "/clear":
+        await this.callHook("SessionEnd", { reason: "clear" });
         this.sessionId = randomUUID();
         this.publishSession();
         write(`(new session ${this.sessionId})\r\n`);
@@ -677,8 +837,16 @@ async function main(): Promise<void> {
       "Error: Input must be provided either through stdin or as a prompt argument when using --print",
     );
   }
+  let hooks: FakeHooks | null = null;
+  if (opts.settings !== undefined && process.env.FAKE_CLAUDE_HOOKS !== "0") {
+    try {
+      hooks = FakeHooks.fromSettings(opts.settings);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  }
   await sleep(envNumber("FAKE_CLAUDE_START_DELAY_MS") ?? 0);
-  new FakeClaude(opts, chooseSessionId(opts)).start();
+  new FakeClaude(opts, chooseSessionId(opts), hooks).start();
 }
 
 await main();

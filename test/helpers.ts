@@ -5,9 +5,15 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after } from "node:test";
 import { fileURLToPath } from "node:url";
+import { AuditLog } from "../src/channel/audit-log.js";
+import { ChannelHub } from "../src/channel/hub.js";
 import { parseConfig } from "../src/config/load.js";
 import type { PoolConfig } from "../src/config/types.js";
-import { Pool } from "../src/pool.js";
+import { hookDispatcher } from "../src/hooks/dispatch.js";
+import { HookServer, type HookHandler } from "../src/hooks/hook-server.js";
+import { HookSettingsFiles } from "../src/hooks/settings.js";
+import { silentLogger } from "../src/log.js";
+import { Pool, type PoolOptions } from "../src/pool.js";
 import { RpcError } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
 import type { SessionStatus } from "../src/session/status.js";
@@ -179,8 +185,15 @@ export interface TestPool {
   close(): Promise<void>;
 }
 
-/** A pool of fake claudes with its own state dir, claude config dir and working directory. */
-export function makePool(configOverrides: Record<string, unknown> = {}, dir = tempDir()): TestPool {
+/**
+ * A pool of fake claudes with its own state dir, claude config dir and working directory;
+ * `wiring` goes to its first pool only (not to those `reopen` makes).
+ */
+export function makePool(
+  configOverrides: Record<string, unknown> = {},
+  dir = tempDir(),
+  wiring: Pick<PoolOptions, "hooks" | "channel"> = {},
+): TestPool {
   const claudeDir = join(dir, "claude");
   const workDir = join(dir, "work");
   mkdirSync(workDir, { recursive: true });
@@ -199,13 +212,13 @@ export function makePool(configOverrides: Record<string, unknown> = {}, dir = te
     );
   const config = configFor(configOverrides);
   const pools: Pool[] = [];
-  const open = (c: PoolConfig) => {
-    const p = new Pool({ config: c, store, env });
+  const open = (c: PoolConfig, extra: Pick<PoolOptions, "hooks" | "channel"> = {}) => {
+    const p = new Pool({ config: c, store, env, ...extra });
     pools.push(p);
     return p;
   };
   return {
-    pool: open(config),
+    pool: open(config, wiring),
     config,
     store,
     dir,
@@ -217,6 +230,45 @@ export function makePool(configOverrides: Record<string, unknown> = {}, dir = te
     close: async () => {
       await Promise.all(pools.map((p) => p.shutdown()));
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface HookedPool extends TestPool {
+  /** The channel hub the hooks' permission requests go to; channel.send's path in-process. */
+  hub: ChannelHub<object>;
+}
+
+/**
+ * makePool whose sessions report their hooks to it, wired as the supervisor wires them: a
+ * loopback HookServer, a --settings file per launch, each call dispatched to its session (and a
+ * permission request to the channel hub). The pool has no channel server.
+ */
+export async function makeHookedPool(
+  configOverrides: Record<string, unknown> = {},
+): Promise<HookedPool> {
+  const dir = tempDir();
+  let dispatch: HookHandler = (call) => call.answer({});
+  const server = new HookServer((call) => dispatch(call), silentLogger);
+  await server.listen();
+  const hooks = new HookSettingsFiles(
+    join(dir, "hooks"),
+    server,
+    () => t.pool.currentConfig().permissionTimeoutSeconds,
+  );
+  const t = makePool(configOverrides, dir, { hooks });
+  const hub = new ChannelHub<object>(t.pool, {
+    config: () => t.pool.currentConfig(),
+    audit: new AuditLog(join(dir, "audit.log")),
+    log: silentLogger,
+  });
+  dispatch = hookDispatcher(t.pool, hub);
+  return {
+    ...t,
+    hub,
+    close: async () => {
+      await t.close();
+      server.close();
     },
   };
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readlinkSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ErrorCode, PoolError } from "../src/errors.js";
@@ -57,12 +57,15 @@ describe("session lifecycle", () => {
 
   it("passes TERM, the working directory and the session's env and flags", async () => {
     const t = newPool();
+    // claude refuses a --settings that is no regular file, /dev/null too
+    const settings = join(t.dir, "settings.json");
+    writeFileSync(settings, "{}");
     const s = t.pool.spawn({
       name: "flags",
       env: { POOL_TEST_VAR: "hello" },
       model: "sonnet",
       pluginDirs: ["/opt/plugins/a"],
-      args: ["--settings", "/dev/null"],
+      args: ["--settings", settings],
       channels: ["plugin:discord@claude-plugins-official"],
       developmentChannels: ["server:dev"],
     });
@@ -74,7 +77,7 @@ describe("session lifecycle", () => {
       "--plugin-dir",
       "/opt/plugins/a",
       "--settings",
-      "/dev/null",
+      settings,
       "--channels",
       "plugin:discord@claude-plugins-official",
       "--dangerously-load-development-channels",

@@ -3,6 +3,7 @@ import type { PoolConfig } from "../config/types.js";
 import { ErrorCode, PoolError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Pool } from "../pool.js";
+import { promptChars, type Turn } from "../session/evidence.js";
 import type { Session } from "../session/session.js";
 import type { AuditLog } from "./audit-log.js";
 import { Ledger, type LedgerEntry } from "./ledger.js";
@@ -106,7 +107,7 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
       if (session) this.onSessionChanged(session);
     });
     pool.on("session.removed", (id) => this.forget(id));
-    pool.on("turn.started", (id, turn) => this.turnStarted(id, turn.id));
+    pool.on("turn.started", (id, turn) => this.turnStarted(id, turn));
     pool.on("turn.ended", (id, turn) => this.turnEnded(id, turn.id, turn.reply));
     pool.on("channels.refused", (id) => this.channelRefused(id));
   }
@@ -218,13 +219,17 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
 
   /**
    * A turn started in session `id`: the messages delivered before it and not yet in a turn are
-   * what it answers. For a message sent through the channel, that is the proof claude hears it.
+   * what it answers. A typed message is its turn's prompt, and one typed after it (before claude
+   * reported the turn) waits for a turn of its own; a turn with no prompt of theirs (a channel
+   * message's, or one only the screen saw) answers them all. For a message sent through the
+   * channel, that is the proof claude hears it.
    */
-  private turnStarted(id: string, turnId: string): void {
+  private turnStarted(id: string, turn: Turn): void {
+    const open = (this.ledgers.get(id)?.delivered() ?? []).filter((e) => !this.turnOf.has(e));
+    const prompted = open.filter((e) => isPromptOf(turn.prompt, e.content));
     let viaChannel = false;
-    for (const entry of this.ledgers.get(id)?.delivered() ?? []) {
-      if (this.turnOf.has(entry)) continue;
-      this.turnOf.set(entry, turnId);
+    for (const entry of prompted.length > 0 ? prompted : open) {
+      this.turnOf.set(entry, turn.id);
       viaChannel ||= entry.via === "channel";
     }
     if (viaChannel) this.noticed(id);
@@ -233,9 +238,14 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
   /** The turn's last reply answers its messages that claude did not answer with the reply tool. */
   private turnEnded(id: string, turnId: string, reply: string): void {
     const ledger = this.ledgers.get(id);
-    const mine = (ledger?.delivered() ?? []).filter((e) => this.turnOf.get(e) === turnId);
+    if (!ledger) return;
+    const mine = ledger.delivered().filter((e) => this.turnOf.get(e) === turnId);
+    // Only this turn's messages: others of their chat may wait for turns of their own.
     for (const chatId of new Set(mine.map((e) => e.chatId))) {
-      const answered = ledger?.reply(chatId, reply) ?? [];
+      const answered = ledger.replyTo(
+        mine.filter((e) => e.chatId === chatId),
+        reply,
+      );
       for (const entry of answered) this.emit("message", entry);
       if (answered.length === 0) continue;
       this.emit(
@@ -262,7 +272,7 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     this.options.log.warn(
       `session ${id} (${session.name}): claude cannot hear its channel; typing messages into its terminal`,
     );
-    this.requeueUnheard(id, why);
+    this.requeueUnheard(id);
   }
 
   // --- permission prompts ------------------------------------------------------------------
@@ -431,9 +441,9 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     if (link && !this.deaf.has(session.id)) return { path: "channel", link };
     if (!session.spec.channel) return typeNow();
     if (mode === "channel" || !terminalReady) return { path: "wait" };
-    const graceMs = this.options.config().channelFallbackSeconds * 1000;
     const deaf = this.deaf.get(session.id);
     if (deaf !== undefined) return { path: "pty", note: deaf };
+    const graceMs = this.options.config().channelFallbackSeconds * 1000;
     const waitedMs = Date.now() - (this.runningSince.get(session.id) ?? Date.now());
     if (waitedMs >= graceMs) {
       return { path: "pty", note: `the channel did not connect within ${graceMs / 1000} s` };
@@ -499,7 +509,7 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
       this.options.log.warn(
         `session ${id} (${session.name}): ${why}; typing messages into its terminal`,
       );
-      this.requeueUnheard(id, why);
+      this.requeueUnheard(id);
     }, graceMs);
     this.watches.set(id, timer);
   }
@@ -512,7 +522,8 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
   }
 
   /** Channel messages that no turn took up go back in the queue, to be typed. */
-  private requeueUnheard(id: string, note: string): void {
+  private requeueUnheard(id: string): void {
+    const note = this.deaf.get(id) ?? null;
     clearTimeout(this.watches.get(id));
     this.watches.delete(id);
     this.inflight.delete(id);
@@ -624,4 +635,12 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
       return null;
     }
   }
+}
+
+/** Whether a turn's `prompt` (its first characters) is the message `content`, as claude took it. */
+export function isPromptOf(prompt: string, content: string): boolean {
+  const norm = (text: string) => text.replace(/\r\n?/g, "\n").trim();
+  const [p, c] = [norm(prompt), norm(content)];
+  if (p === "") return false;
+  return p === c || (prompt.length === promptChars && c.startsWith(p));
 }

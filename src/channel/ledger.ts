@@ -94,6 +94,15 @@ export class Ledger {
     return answered.filter((e) => e.repliedAt === at);
   }
 
+  /** A turn's reply answers the messages of that turn only; returns those it answered. */
+  replyTo(entries: readonly LedgerEntry[], text: string): LedgerEntry[] {
+    const at = new Date().toISOString();
+    const answered = entries.filter((e) => e.state === "delivered" && this.entries.includes(e));
+    for (const entry of answered) Object.assign(entry, { state: "replied", repliedAt: at });
+    answered.at(-1)?.replies.push({ text, at });
+    return answered;
+  }
+
   /** The latest message delivered and not yet answered: its sender started claude's turn. */
   inTurn(): LedgerEntry | undefined {
     for (let i = this.entries.length - 1; i >= 0; i--) {
