@@ -486,7 +486,7 @@ describe("delivery fallbacks and timeouts", () => {
     const a = await remote(pool);
     await a.client.call("channel.send", { id: s.id, content: "are you there" });
     const typed = await a.next("channel.message", (p) => (p.message as LedgerEntry).via === "pty");
-    assert.match(String((typed.message as LedgerEntry).note), /no notice of its channel/);
+    assert.match(String((typed.message as LedgerEntry).note), /started no turn/);
     await waitFor("the typed message's echo", async () => {
       const { lines } = await pool.local.call<{ lines: string[] }>("session.logs", { id: s.id });
       return lines.some((l) => l.includes("You said: are you there"));

@@ -160,7 +160,7 @@ describe("conversation evidence with the real claude", { skip }, () => {
 
   it("chat --message prints the reply with an API-key login, and a turn is idle → busy → idle", async () => {
     const s = await t.idleSession("chat");
-    assert.equal(s.evidence, "hooks");
+    assert.equal(s.evidence, "screen", "no hook has reported before the first turn");
     const chat = await t.poolctl(["chat", s.id, "--message", "hello there"]);
     assert.equal(chat.status, 0, chat.stderr);
     assert.equal(chat.stdout.trim(), "echo: hello there");

@@ -3,7 +3,7 @@ import type { PoolConfig } from "../config/types.js";
 import { ErrorCode, PoolError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Pool } from "../pool.js";
-import { promptChars, type Turn } from "../session/evidence.js";
+import { promptChars, type EndedTurn, type Turn } from "../session/evidence.js";
 import type { Session } from "../session/session.js";
 import type { AuditLog } from "./audit-log.js";
 import { Ledger, type LedgerEntry } from "./ledger.js";
@@ -108,7 +108,7 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     });
     pool.on("session.removed", (id) => this.forget(id));
     pool.on("turn.started", (id, turn) => this.turnStarted(id, turn));
-    pool.on("turn.ended", (id, turn) => this.turnEnded(id, turn.id, turn.reply));
+    pool.on("turn.ended", (id, turn) => this.turnEnded(id, turn));
     pool.on("channels.refused", (id) => this.channelRefused(id));
   }
 
@@ -235,11 +235,20 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     if (viaChannel) this.noticed(id);
   }
 
-  /** The turn's last reply answers its messages that claude did not answer with the reply tool. */
-  private turnEnded(id: string, turnId: string, reply: string): void {
+  /**
+   * The turn's last reply answers its messages that claude did not answer with the reply tool.
+   * A turn cut short with nothing said answers nothing: its messages wait for a turn of theirs
+   * (the screen may see a turn start before claude's hook names its prompt).
+   */
+  private turnEnded(id: string, turn: EndedTurn): void {
+    const { id: turnId, reply } = turn;
     const ledger = this.ledgers.get(id);
     if (!ledger) return;
     const mine = ledger.delivered().filter((e) => this.turnOf.get(e) === turnId);
+    if (turn.outcome === "interrupted" && reply === "") {
+      for (const entry of mine) this.turnOf.delete(entry);
+      return;
+    }
     // Only this turn's messages: others of their chat may wait for turns of their own.
     for (const chatId of new Set(mine.map((e) => e.chatId))) {
       const answered = ledger.replyTo(

@@ -46,7 +46,7 @@ export interface PendingPermission {
 
 export interface EvidenceState {
   process: "down" | "starting" | "up";
-  /** Whether this launch reports hooks: then the screen no longer decides busy or idle. */
+  /** Whether a hook reported in this launch: then the screen no longer decides busy or idle. */
   hooks: boolean;
   turn: Turn | null;
   /** Reply text streamed so far in `turn`, and the message it came in. */
@@ -88,8 +88,7 @@ export interface ScreenReading {
 }
 
 export type EvidenceEvent =
-  /** `hooks`: this launch reports its hooks, so the screen does not decide busy or idle. */
-  | { type: "launched"; at: number; hooks?: boolean }
+  | { type: "launched"; at: number }
   | { type: "ready"; at: number }
   | { type: "exited"; at: number }
   | { type: "hook"; at: number; input: HookInput; requestId?: string }
@@ -190,7 +189,6 @@ class Step {
         this.endTurn(event.at, "interrupted");
         this.s = { ...initialEvidence(), lastTurn: this.s.lastTurn, turns: this.s.turns };
         this.s.process = "starting";
-        this.s.hooks = event.hooks === true;
         return;
       case "ready":
         if (this.s.process === "starting") this.s.process = "up";

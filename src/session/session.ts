@@ -160,6 +160,8 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Whether the current process has written to its terminal (then it reads it raw). */
   private drawn = false;
   private evidence: EvidenceState = initialEvidence();
+  /** Whether this launch's claude was given the pool's hooks. */
+  private hooksThisLaunch = false;
   /** When input last reached claude's terminal (ms). */
   private lastInputAt = 0;
   /** Whether this launch's refusal of its channels was reported. */
@@ -379,7 +381,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private async confirmSubmitted(pty: PtyProcess, text: string): Promise<void> {
     const firstLine = text.split("\n")[0].trim().slice(0, 40);
     for (let attempt = 0; attempt < submitRetries; attempt++) {
-      if (!this.evidence.hooks || this.evidence.turn !== null || firstLine === "") return;
+      if (!this.hooksThisLaunch || this.evidence.turn !== null || firstLine === "") return;
       const started = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => {
           this.off("turn", onTurn);
@@ -515,7 +517,8 @@ export class Session extends EventEmitter<SessionEvents> {
     this.screen.reset();
     this.refusalReported = false;
     this.refusalsBefore = channelRefusals(this.screen.lines(true));
-    this.observe({ type: "launched", at: Date.now(), hooks: hooks !== null }, true);
+    this.hooksThisLaunch = hooks !== null;
+    this.observe({ type: "launched", at: Date.now() }, true);
     this.exited = new Promise((resolve) => (this.markExited = resolve));
     Object.assign(this.rec, { pid: pty.pid, procStart: procStartTime(pty.pid) });
     this.stopReason = null;
