@@ -244,17 +244,18 @@ describe("conversation evidence with the real claude", { skip }, () => {
     const file = join(t.work, "at-terminal");
     await t.call("session.send", { id: s.id, text: `bash: touch ${file}` });
     const request = await t.signal("permission.request", (p) => p.id === s.id);
-    // claude drops keys sent right after its dialog appears: press 1 until the request resolves.
+    // Keys only once the dialog is drawn; claude drops those sent in its first ~150 ms, so the
+    // key is sent again until the request resolves.
+    const dialog = async () => {
+      const { lines } = await t.call<{ lines: string[] }>("session.logs", { id: s.id, lines: 20 });
+      return lines.some((l) => l.includes("Do you want to proceed?"));
+    };
+    await waitFor("claude's permission dialog", dialog);
     await waitFor("the terminal's answer", async () => {
-      if (
-        !(await t.call<{ requestId: string }[]>("permission.pending")).some(
-          (p) => p.requestId === request.requestId,
-        )
-      ) {
-        return true;
-      }
-      await t.call("session.send", { id: s.id, text: "1", raw: true });
-      await new Promise((r) => setTimeout(r, 300));
+      const pending = await t.call<{ requestId: string }[]>("permission.pending");
+      if (!pending.some((p) => p.requestId === request.requestId)) return true;
+      if (await dialog()) await t.call("session.send", { id: s.id, text: "1", raw: true });
+      await new Promise((resolve) => setTimeout(resolve, 300));
       return undefined;
     });
     const resolved = await t.signal(
@@ -279,8 +280,12 @@ describe("conversation evidence with the real claude", { skip }, () => {
     assert.equal(again.status, 0, again.stderr);
     const { message } = JSON.parse(again.stdout) as { message: LedgerEntry };
     assert.equal(message.note, "claude said channels are not available");
-    const { entries } = await t.call<{ entries: TranscriptEntry[] }>("session.transcript", {
-      id: s.id,
+    // claude writes its transcript a moment after the reply is shown.
+    const entries = await waitFor("the reply in the transcript", async () => {
+      const result = await t.call<{ entries: TranscriptEntry[] }>("session.transcript", {
+        id: s.id,
+      });
+      return result.entries.at(-1)?.text === "echo: and now?" ? result.entries : undefined;
     });
     const texts = entries.map((e) => [e.role, e.text]);
     assert.deepEqual(texts.slice(-4), [
