@@ -109,4 +109,24 @@ describe("hook endpoint", () => {
     files.remove("abcdef01");
     assert.equal((await post(stop.url, stop.headers[secretHeader], input)).status, 403);
   });
+
+  it("merges a session's own settings: its keys, and its hooks before the pool's", () => {
+    const dir = tempDir();
+    const files = new HookSettingsFiles(join(dir, "sessions"), server, () => 300);
+    const userHook = { hooks: [{ type: "command", command: "true" }] };
+    const own = JSON.stringify({ model: "x", hooks: { Stop: [userHook], Custom: [userHook] } });
+    const merged = JSON.parse(readFileSync(files.settingsFor("abcdef02", own), "utf8")) as {
+      model: string;
+      hooks: Record<string, unknown[]>;
+    };
+    assert.equal(merged.model, "x");
+    assert.deepEqual(merged.hooks.Custom, [userHook]);
+    assert.equal(merged.hooks.Stop.length, 2);
+    assert.deepEqual(merged.hooks.Stop[0], userHook);
+    assert.throws(
+      () => files.settingsFor("abcdef02", join(dir, "missing.json")),
+      /--settings .*missing/,
+    );
+    assert.throws(() => files.settingsFor("abcdef02", "{not json"), /not JSON/);
+  });
 });

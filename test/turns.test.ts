@@ -3,7 +3,7 @@
  * wires it (makeHookedPool), its turns, activity, idle sweep, and the screen as the fallback.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import fc from "fast-check";
@@ -14,6 +14,7 @@ import { promptChars, type EndedTurn, type Turn } from "../src/session/evidence.
 import {
   makeHookedPool,
   OutputRecorder,
+  processArgs,
   waitFor,
   waitForSession,
   waitForStatus,
@@ -160,26 +161,24 @@ describe("turns reported by claude's hooks", () => {
     );
   });
 
-  it(
-    "a session's own --settings keeps the pool's hooks",
-    {
-      todo:
-        "claude 2.1.332 takes the last --settings only: one in a session's args replaces the " +
-        "pool's generated file, and the session falls back to the screen without a word",
-    },
-    async () => {
-      const t = await hookedPool();
-      const own = join(t.dir, "own-settings.json");
-      writeFileSync(own, "{}");
-      const s = t.pool.spawn({ name: "own-settings", args: ["--settings", own] });
-      const output = new OutputRecorder(t.pool, () => s.id);
-      await untilActivity(t.pool, s.id, "idle");
-      await t.pool.send(s.id, "still heard");
-      // The fake shows its reply only once UserPromptSubmit is answered.
-      await output.waitFor(/You said: still heard/);
-      assert.equal(t.pool.get(s.id).evidence, "hooks");
-    },
-  );
+  it("a session's own --settings is merged into the pool's, whose hooks keep reporting", async () => {
+    const t = await hookedPool();
+    const own = join(t.dir, "own-settings.json");
+    writeFileSync(own, JSON.stringify({ permissions: { allow: ["Bash(true)"] } }));
+    const s = t.pool.spawn({ name: "own-settings", args: ["--settings", own] });
+    const output = new OutputRecorder(t.pool, () => s.id);
+    await untilActivity(t.pool, s.id, "idle");
+    await t.pool.send(s.id, "still heard");
+    // The fake shows its reply only once UserPromptSubmit is answered.
+    await output.waitFor(/You said: still heard/);
+    assert.equal(t.pool.get(s.id).evidence, "hooks");
+    const args = processArgs(t.pool.get(s.id).pid!);
+    const settings = args.filter((a) => a === "--settings");
+    assert.equal(settings.length, 1, "claude gets one --settings");
+    const generated = JSON.parse(readFileSync(args[args.indexOf("--settings") + 1], "utf8"));
+    assert.deepEqual(generated.permissions, { allow: ["Bash(true)"] });
+    assert.ok(Array.isArray(generated.hooks.Stop));
+  });
 
   it("the idle sweep stops an idle session, not a busy or a waiting one", async () => {
     const t = await hookedPool();

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { secretHeader } from "./hook-server.js";
 
@@ -31,8 +31,11 @@ const toolEvents = new Set<string>([
 
 /** What a launch needs to report its hooks to the pool. */
 export interface HookWiring {
-  /** Writes this launch's `--settings` file and returns its path. */
-  settingsFor(sessionId: string): string;
+  /**
+   * Writes this launch's `--settings` file and returns its path. `own` is the session's own
+   * `--settings` value (a file or JSON), merged in: claude reads only the last `--settings`.
+   */
+  settingsFor(sessionId: string, own?: string | null): string;
   remove(sessionId: string): void;
 }
 
@@ -54,7 +57,8 @@ export class HookSettingsFiles implements HookWiring {
     private readonly permissionWaitSeconds: () => number,
   ) {}
 
-  settingsFor(sessionId: string): string {
+  settingsFor(sessionId: string, own: string | null = null): string {
+    const theirs = own === null ? {} : readOwnSettings(own);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const { url, secret } = this.endpoint.grant(sessionId);
     const hook = (timeout: number) => ({
@@ -74,7 +78,8 @@ export class HookSettingsFiles implements HookWiring {
       }),
     );
     const file = this.fileOf(sessionId);
-    writeFileSync(file, JSON.stringify({ hooks }, null, 2), { mode: 0o600 });
+    const merged = { ...theirs, hooks: mergeHooks(theirs.hooks, hooks) };
+    writeFileSync(file, JSON.stringify(merged, null, 2), { mode: 0o600 });
     return file;
   }
 
@@ -86,4 +91,43 @@ export class HookSettingsFiles implements HookWiring {
   private fileOf(sessionId: string): string {
     return join(this.dir, `${sessionId}.settings.json`);
   }
+}
+
+type Settings = { hooks?: unknown } & Record<string, unknown>;
+
+/** A `--settings` value as claude takes it: JSON text, or the path of a JSON file. */
+function readOwnSettings(value: string): Settings {
+  let text = value;
+  if (!value.trimStart().startsWith("{")) {
+    try {
+      text = readFileSync(value, "utf8");
+    } catch (err) {
+      throw new Error(`--settings ${value} in the session's args: ${(err as Error).message}`);
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(
+      `--settings ${value} in the session's args is not JSON: ${(err as Error).message}`,
+    );
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new Error(`--settings ${value} in the session's args is not a JSON object`);
+  }
+  return parsed as Settings;
+}
+
+/** Each event's hook groups: the session's own first, then the pool's. */
+function mergeHooks(theirs: unknown, ours: Record<string, unknown[]>): Record<string, unknown> {
+  const merged: Record<string, unknown> = {};
+  if (theirs !== null && typeof theirs === "object" && !Array.isArray(theirs)) {
+    Object.assign(merged, theirs);
+  }
+  for (const [event, groups] of Object.entries(ours)) {
+    const existing = merged[event];
+    merged[event] = [...(Array.isArray(existing) ? existing : []), ...groups];
+  }
+  return merged;
 }

@@ -37,3 +37,22 @@ export function buildClaudeArgs(
   }
   return args;
 }
+
+/**
+ * Takes a session's own `--settings` out of its args: with the pool's hooks, claude would read
+ * only the last one, so the pool merges it into the file it generates.
+ */
+export function takeSettingsArg(args: readonly string[]): {
+  args: string[];
+  settings: string | null;
+} {
+  const rest: string[] = [];
+  let settings: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--settings" && i + 1 < args.length) settings = args[++i];
+    else if (arg.startsWith("--settings=")) settings = arg.slice("--settings=".length);
+    else rest.push(arg);
+  }
+  return { args: rest, settings };
+}

@@ -25,7 +25,7 @@ import {
   type HookInput,
 } from "./evidence.js";
 import type { LaunchedProcess, ProcessLauncher, Usage } from "./launcher.js";
-import { buildClaudeArgs } from "./claude-args.js";
+import { buildClaudeArgs, takeSettingsArg } from "./claude-args.js";
 import { buildClaudeEnv } from "./claude-env.js";
 import { ClaudeSessionWatcher, hasTranscript } from "./claude-state.js";
 import { crashLine } from "./crash-reason.js";
@@ -491,11 +491,12 @@ export class Session extends EventEmitter<SessionEvents> {
     const hooks = config.hooks ? this.runtime.hooks : null;
     let launched: LaunchedProcess;
     try {
+      const own = hooks ? takeSettingsArg(spec.args) : { args: spec.args, settings: null };
       const args = buildClaudeArgs(
-        spec,
+        { ...spec, args: own.args },
         { kind: conversation, claudeSessionId: this.rec.claudeSessionId },
         spec.channel && channel ? channel.configFor(this.id) : null,
-        hooks ? hooks.settingsFor(this.id) : null,
+        hooks ? hooks.settingsFor(this.id, own.settings) : null,
       );
       launched = this.runtime.launcher.launch({
         sessionId: this.id,
