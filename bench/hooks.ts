@@ -24,7 +24,7 @@ import {
   requireRealClaude,
   sleep,
   transcriptFile,
-  turnDurations,
+  TurnDurations,
   type ClaudeHome,
 } from "./real-claude.js";
 import { loadAverage, percentile } from "./stats.js";
@@ -90,12 +90,14 @@ interface Claude {
   hookId: string;
   home: ClaudeHome;
   child: IPty;
-  transcript: string;
+  transcript: TurnDurations;
   durations: number[];
   /** From the turn's first request to the stand-in to its last. */
   apiSpans: number[];
   /** claude's own CPU time in the turn (its tools' processes not counted). */
   cpu: number[];
+  /** This process's CPU time in the turn: the stand-in, and the hook server if it has hooks. */
+  benchCpu: number[];
   events: number[];
   /** The events of the last turn, by name. */
   lastEvents: string[];
@@ -125,10 +127,10 @@ async function startClaude(label: string, hookId: string, settings: Settings): P
   child.onData(() => {}); // keep the PTY drained
   await claudeIdle(home.claudeDir, child.pid);
   fired.set(hookId, []);
-  const transcript = transcriptFile(home, sessionId);
+  const transcript = new TurnDurations(transcriptFile(home, sessionId));
   return {
     ...{ label, hookId, home, child, transcript },
-    ...{ durations: [], apiSpans: [], cpu: [], events: [], lastEvents: [] },
+    ...{ durations: [], apiSpans: [], cpu: [], benchCpu: [], events: [], lastEvents: [] },
   };
 }
 
@@ -142,19 +144,20 @@ const toolTurn: Reply[] = [
 /** One turn of `toolCalls` Bash calls; records claude's time for it and the hooks it fired. */
 async function turn(c: Claude, text: string, record = true): Promise<void> {
   await claudeIdle(c.home.claudeDir, c.child.pid);
-  const done = turnDurations(c.transcript).length;
+  const done = c.transcript.poll().length;
   const events = fired.get(c.hookId)!;
   events.length = 0;
   asked.length = 0;
   api.script(toolTurn);
   const cpu = cpuMs(c.child.pid);
+  const benchCpu = process.cpuUsage();
   c.child.write(text);
   await sleep(25); // the pool's pause between a typed message and its Enter
   c.child.write("\r");
   const durations = await waitFor(
-    `the end of ${c.label}'s turn in ${c.transcript}`,
+    `the end of ${c.label}'s turn in its transcript`,
     () => {
-      const d = turnDurations(c.transcript);
+      const d = c.transcript.poll();
       return d.length > done ? d : undefined;
     },
     60_000,
@@ -166,6 +169,8 @@ async function turn(c: Claude, text: string, record = true): Promise<void> {
   c.durations.push(durations.at(-1)!);
   c.apiSpans.push(asked.at(-1)! - asked[0]);
   c.cpu.push(cpuMs(c.child.pid) - cpu);
+  const { user, system } = process.cpuUsage(benchCpu);
+  c.benchCpu.push((user + system) / 1000);
   c.events.push(events.length);
   c.lastEvents = [...events];
 }
@@ -195,7 +200,11 @@ try {
     console.log(
       `  ${c.label.padEnd(24)} turn_duration p50 ${f(p50(c.durations))} ms  ` +
         `p90 ${f(percentile(c.durations, 90))} ms (n=${c.durations.length});  ` +
-        `first→last API request p50 ${f(p50(c.apiSpans))} ms;  claude CPU p50 ${f(p50(c.cpu), 5)} ms`,
+        `first→last API request p50 ${f(p50(c.apiSpans))} ms`,
+    );
+    console.log(
+      `  ${"".padEnd(24)} CPU in a turn p50: claude ${f(p50(c.cpu), 5)} ms, ` +
+        `this process (stand-in, hook server) ${f(p50(c.benchCpu), 5)} ms`,
     );
   }
   const perEvent = (c: Claude, of: (c: Claude) => number[], events: number) =>
@@ -206,7 +215,9 @@ try {
     console.log(`  ${c.label}: ${events} events a turn (${tally(c.lastEvents)})`);
     console.log(
       `    per event: ${perEvent(c, (x) => x.durations, events)} ms of turn_duration, ` +
-        `${perEvent(c, (x) => x.apiSpans, tools)} ms of API span per Pre/PostToolUse`,
+        `${perEvent(c, (x) => x.apiSpans, tools)} ms of API span per Pre/PostToolUse; ` +
+        `CPU ${perEvent(c, (x) => x.cpu, events)} ms in claude, ` +
+        `${perEvent(c, (x) => x.benchCpu, events)} ms here`,
     );
   }
   const http = hooked[0];

@@ -1,5 +1,6 @@
 /** The real Claude Code CLI against the Anthropic API stand-in, for the benchmarks. */
-import { mkdirSync, readFileSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readSync } from "node:fs";
+import { StringDecoder } from "node:string_decoder";
 import { join } from "node:path";
 import { projectSlug } from "../src/session/claude-state.js";
 import type { FakeAnthropic } from "../test/fake-anthropic.js";
@@ -46,27 +47,47 @@ export function transcriptFile(home: ClaudeHome, claudeSessionId: string): strin
   return join(home.claudeDir, "projects", projectSlug(home.workDir), `${claudeSessionId}.jsonl`);
 }
 
-/** The `durationMs` of each `system`/`turn_duration` entry claude wrote in its transcript. */
-export function turnDurations(file: string): number[] {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    return [];
-  }
-  const durations: number[] = [];
-  for (const line of text.split("\n")) {
-    if (!line.includes('"turn_duration"')) continue;
+/**
+ * The `durationMs` of each `system`/`turn_duration` entry claude appends to its transcript, read
+ * as it grows: a transcript gains some 200 KB a turn, too much to read again at every poll.
+ */
+export class TurnDurations {
+  readonly seen: number[] = [];
+  private offset = 0;
+  private partial = "";
+  private readonly decoder = new StringDecoder("utf8");
+
+  constructor(private readonly file: string) {}
+
+  /** Reads what claude appended since the last call; returns every duration so far. */
+  poll(): number[] {
+    let fd: number;
     try {
-      const entry = JSON.parse(line) as { subtype?: string; durationMs?: number };
-      if (entry.subtype === "turn_duration" && typeof entry.durationMs === "number") {
-        durations.push(entry.durationMs);
-      }
+      fd = openSync(this.file, "r");
     } catch {
-      // a line being written
+      return this.seen; // no turn yet
+    }
+    try {
+      const grown = fstatSync(fd).size - this.offset;
+      if (grown <= 0) return this.seen;
+      const chunk = Buffer.alloc(grown);
+      this.offset += readSync(fd, chunk, 0, grown, this.offset);
+      const lines = (this.partial + this.decoder.write(chunk)).split("\n");
+      this.partial = lines.pop()!;
+      for (const line of lines) this.read(line);
+    } finally {
+      closeSync(fd);
+    }
+    return this.seen;
+  }
+
+  private read(line: string): void {
+    if (!line.includes('"turn_duration"')) return;
+    const entry = JSON.parse(line) as { subtype?: string; durationMs?: number };
+    if (entry.subtype === "turn_duration" && typeof entry.durationMs === "number") {
+      this.seen.push(entry.durationMs);
     }
   }
-  return durations;
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
