@@ -184,6 +184,12 @@ try {
     `  tmux: pane captured every ${gap.toFixed(1)} ms on average; a turn ends at the midpoint ` +
       `of the last two captures (± ${(gap / 2).toFixed(1)} ms)`,
   );
+  // Turn i of each ran back to back: differences of pairs, less moved by the machine's load.
+  const paired = (of: (t: Timed) => number) => p50(pooled.map((t, i) => of(t) - of(typed[i])));
+  console.log(
+    `  pool − tmux, p50 of the turns' pairs: ${paired((t) => t.total).toFixed(1)} ms in all, ` +
+      `${paired((t) => t.toApi).toFixed(1)} ms to the API request`,
+  );
   console.log(
     `ratio pool/tmux (p50): ${ratio(totals(pooled)).toFixed(2)}×   goal ≤ 1.10×;   ` +
       `CLI/tmux ${ratio(cli).toFixed(2)}× (with the CLI's own start-up)`,
