@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 /**
@@ -13,6 +14,7 @@ export class TmuxPane {
   private onAttached: () => void = () => {};
   /** Commands sent before the client is attached are answered out of order. */
   private readonly attached = new Promise<void>((resolve) => (this.onAttached = resolve));
+  private socketPath = "";
 
   private constructor(
     readonly server: string,
@@ -47,6 +49,7 @@ export class TmuxPane {
     });
     const pane = new TmuxPane(server, client);
     await pane.attached;
+    [pane.socketPath] = await pane.command("display-message -p '#{socket_path}'");
     return pane;
   }
 
@@ -81,6 +84,8 @@ export class TmuxPane {
     } catch {
       // already gone
     }
+    // tmux 3.3 leaves its socket behind when killed.
+    if (this.socketPath !== "") rmSync(this.socketPath, { force: true });
   }
 
   private onLine(line: string): void {
