@@ -63,6 +63,8 @@ bench: build
 	node dist/bench/control.js
 	node dist/bench/channel.js
 	node --expose-gc dist/bench/scrollback.js
+	node dist/bench/turn.js
+	node dist/bench/hooks.js
 	@if [ "$$(id -u)" = 0 ] && [ -e /usr/lib/systemd/user/dbus.socket ]; then \
 		test/systemd-sandbox node dist/bench/systemd.js; \
 	else \

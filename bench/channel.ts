@@ -10,6 +10,7 @@ import type { LedgerEntry } from "../src/channel/ledger.js";
 import { connectWs, type RpcClient } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
 import { startFakePool, tempDir, waitFor } from "../test/helpers.js";
+import { replyWaiter } from "./reply-waiter.js";
 import { percentile } from "./stats.js";
 
 const sessionsAtOnce = Number(process.env.BENCH_CHANNEL_SESSIONS ?? 50);
@@ -29,29 +30,6 @@ function outputWaiter(client: RpcClient) {
   });
   return (match: (data: string) => boolean) =>
     new Promise<void>((done) => waiters.add({ match, done }));
-}
-
-/**
- * Resolves when the reply to a message arrives. A reply can be read in the same turn as the
- * answer to channel.send, before the caller knows the message's id, so early ones are kept.
- */
-function replyWaiter(client: RpcClient) {
-  const early = new Set<string>();
-  const waiting = new Map<string, () => void>();
-  client.on("notification", (method, params) => {
-    if (method !== "channel.reply") return;
-    for (const id of params.messageIds as string[]) {
-      const done = waiting.get(id);
-      if (done) {
-        waiting.delete(id);
-        done();
-      } else early.add(id);
-    }
-  });
-  return (messageId: string) =>
-    early.delete(messageId)
-      ? Promise.resolve()
-      : new Promise<void>((done) => waiting.set(messageId, done));
 }
 
 type Waiters = { reply: ReturnType<typeof replyWaiter>; output: ReturnType<typeof outputWaiter> };
