@@ -50,6 +50,8 @@ interface PoolEvents {
   "turn.started": [id: string, turn: Turn];
   "turn.delta": [id: string, turnId: string, text: string];
   "turn.ended": [id: string, turn: EndedTurn];
+  /** claude's dialog for a hook's permission request closed without the pool's answer. */
+  "permission.closed": [id: string, requestId: string];
   /** The session's claude said it cannot hear its channels. */
   "channels.refused": [id: string];
 }
@@ -296,10 +298,16 @@ export class Pool extends EventEmitter<PoolEvents> {
     session.on("recorded", () => this.save());
     session.on("output", (data) => this.emit("session.output", session.id, data));
     session.on("turn", (effect) => {
-      if (effect.type === "turn.started") this.emit("turn.started", session.id, effect.turn);
-      else if (effect.type === "turn.delta") {
-        this.emit("turn.delta", session.id, effect.turnId, effect.text);
-      } else this.emit("turn.ended", session.id, effect.turn);
+      switch (effect.type) {
+        case "turn.started":
+          return void this.emit("turn.started", session.id, effect.turn);
+        case "turn.delta":
+          return void this.emit("turn.delta", session.id, effect.turnId, effect.text);
+        case "turn.ended":
+          return void this.emit("turn.ended", session.id, effect.turn);
+        case "permission.closed":
+          return void this.emit("permission.closed", session.id, effect.requestId);
+      }
     });
     session.on("channels.refused", () => this.emit("channels.refused", session.id));
     this.sessions.set(record.id, session);

@@ -100,6 +100,21 @@ describe("evidence model", () => {
     assert.equal(view(answered.state).activity, "busy");
   });
 
+  it("sees a hook's permission dialog answered at the terminal when it leaves the screen", () => {
+    const waiting = run([...up, ...hooks(recorded.slice(4, 7))]).state;
+    const screen = (permissionPrompt: boolean): EvidenceEvent => ({
+      type: "screen",
+      at: 4000,
+      reading: { dialog: null, permissionPrompt, busy: true },
+    });
+    // Not drawn yet: a reading without the dialog changes nothing.
+    assert.equal(view(reduce(waiting, screen(false)).state).activity, "waiting");
+    const drawn = reduce(waiting, screen(true)).state;
+    const closed = reduce(drawn, screen(false));
+    assert.deepEqual(closed.effects, [{ type: "permission.closed", requestId: "perm-1" }]);
+    assert.equal(view(closed.state).activity, "busy");
+  });
+
   it("ends an open turn as interrupted when claude exits or the person interrupts", () => {
     const open = run([...up, ...hooks(recorded.slice(4, 6))]).state;
     const exited = reduce(open, { type: "exited", at: 5000 });
@@ -198,7 +213,7 @@ describe("evidence model", () => {
             } else if (effect.type === "turn.ended") {
               assert.equal(effect.turn.id, open, "the open turn ends");
               open = null;
-            } else {
+            } else if (effect.type === "turn.delta") {
               assert.equal(effect.turnId, open, "deltas belong to the open turn");
             }
           }

@@ -14,6 +14,9 @@ export function hookDispatcher<Client extends object>(
   pool: Pool,
   hub: ChannelHub<Client>,
 ): HookHandler {
+  pool.on("permission.closed", (id, requestId) =>
+    hub.settledAtTerminal(id, (prompt) => prompt.requestId === requestId),
+  );
   hub.on("permission.resolved", (id, requestId, behavior, by) => {
     const deferred = behavior === "terminal" && by === "timeout";
     sessionOf(pool, id)?.permissionSettled(requestId, deferred ? "deferred" : "resolved");

@@ -4,14 +4,14 @@ import { secretHeader } from "./hook-server.js";
 
 /**
  * The hook events the pool listens to. SessionStart is not among them: Claude Code runs only
- * `command` hooks for it, and the pool learns of the start from claude's session file.
+ * `command` hooks for it, and the pool learns of the start from claude's session file. Nor is
+ * PostToolUse, which would run at every tool call.
  */
 export const hookEvents = [
   "UserPromptSubmit",
   "MessageDisplay",
   "PreToolUse",
   "PermissionRequest",
-  "PostToolUse",
   "PostToolUseFailure",
   "PermissionDenied",
   "Notification",
@@ -20,11 +20,17 @@ export const hookEvents = [
   "SessionEnd",
 ] as const;
 
+/**
+ * Claude Code blocks on every http hook (~8 ms each on a loaded 2-core machine, `make bench`),
+ * so the hooks that would run at every tool call match only where the pool needs them:
+ * PreToolUse for the question tool. A tool allowed at the terminal shows as its dialog closing.
+ */
+const matchers: Record<string, string> = { PreToolUse: "AskUserQuestion" };
+
 /** Events whose hooks take a matcher on the tool name. */
 const toolEvents = new Set<string>([
   "PreToolUse",
   "PermissionRequest",
-  "PostToolUse",
   "PostToolUseFailure",
   "PermissionDenied",
 ]);
@@ -72,7 +78,7 @@ export class HookSettingsFiles implements HookWiring {
         // A hook that cannot reach the pool must not hold claude up for long.
         const timeout = event === "PermissionRequest" ? this.permissionWaitSeconds() + 30 : 10;
         const entry = toolEvents.has(event)
-          ? { matcher: "", hooks: [hook(timeout)] }
+          ? { matcher: matchers[event] ?? "", hooks: [hook(timeout)] }
           : { hooks: [hook(timeout)] };
         return [event, [entry]];
       }),

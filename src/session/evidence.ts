@@ -42,6 +42,8 @@ export interface PendingPermission {
   toolName: string;
   inputPreview: string;
   answerAt?: "terminal";
+  /** Whether claude's dialog for it has been on the screen (its closing then ends it). */
+  drawn?: boolean;
 }
 
 export interface EvidenceState {
@@ -102,6 +104,8 @@ export type EvidenceEvent =
 
 export type EvidenceEffect =
   | { type: "turn.started"; turn: Turn }
+  /** claude's dialog for a hook's permission request closed: someone answered at the terminal. */
+  | { type: "permission.closed"; requestId: string }
   | { type: "turn.delta"; turnId: string; text: string }
   | { type: "turn.ended"; turn: EndedTurn };
 
@@ -153,7 +157,10 @@ export function activityOf(state: EvidenceState): Activity | null {
 function waitingForOf(state: EvidenceState): WaitingFor | null {
   if (state.process === "down") return null;
   if (state.dialog) return { kind: "dialog", dialog: state.dialog };
-  if (state.permission) return { kind: "permission", ...state.permission };
+  if (state.permission) {
+    const { requestId, toolName, inputPreview, answerAt } = state.permission;
+    return { kind: "permission", requestId, toolName, inputPreview, ...(answerAt && { answerAt }) };
+  }
   if (state.question !== null) return { kind: "input", message: state.question };
   return null;
 }
@@ -306,9 +313,16 @@ class Step {
     this.s.dialog = reading.dialog;
     if (reading.dialog === null && this.s.process === "starting") return;
     if (this.s.hooks) {
-      // Hooks tell when a dialog opens; the screen still tells when it closed at the terminal.
-      if (!reading.permissionPrompt && this.s.permission?.requestId === null) {
+      // Hooks tell when a dialog opens; the screen tells when it closed at the terminal.
+      const permission = this.s.permission;
+      if (!permission) return;
+      if (reading.permissionPrompt) {
+        if (!permission.drawn) this.s.permission = { ...permission, drawn: true };
+      } else if (permission.requestId === null || permission.drawn) {
         this.s.permission = null;
+        if (permission.requestId !== null) {
+          this.effects.push({ type: "permission.closed", requestId: permission.requestId });
+        }
       }
       return;
     }

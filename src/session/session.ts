@@ -107,7 +107,7 @@ interface SessionEvents {
   /** The record changed in a way clients need not hear of yet; the registry saves it. */
   recorded: [];
   output: [data: string];
-  /** A turn started, streamed or ended (the evidence model's signals). */
+  /** A turn started, streamed or ended, or a permission dialog closed (the evidence model's effects). */
   turn: [effect: EvidenceEffect];
   /** claude said it cannot hear its channels. */
   "channels.refused": [];
