@@ -211,11 +211,10 @@ try {
     ((p50(of(c)) - p50(of(none))) / events).toFixed(1);
   for (const c of hooked) {
     const events = p50(c.events);
-    const tools = c.lastEvents.filter((e) => e === "PreToolUse" || e === "PostToolUse").length;
     console.log(`  ${c.label}: ${events} events a turn (${tally(c.lastEvents)})`);
     console.log(
       `    per event: ${perEvent(c, (x) => x.durations, events)} ms of turn_duration, ` +
-        `${perEvent(c, (x) => x.apiSpans, tools)} ms of API span per Pre/PostToolUse; ` +
+        `${perEvent(c, (x) => x.apiSpans, toolCalls)} ms of API span per tool call; ` +
         `CPU ${perEvent(c, (x) => x.cpu, events)} ms in claude, ` +
         `${perEvent(c, (x) => x.benchCpu, events)} ms here`,
     );
@@ -225,7 +224,8 @@ try {
   const paired = p50(http.durations.map((d, i) => (d - none.durations[i]) / http.events[i]));
   console.log(
     `http hooks: ${perEvent(http, (x) => x.durations, p50(http.events))} ms per event (p50)   ` +
-      `goal ≤ 5 ms;   from each round's pair of turns: ${paired.toFixed(1)} ms (p50)`,
+      `goal ≤ 5 ms;   from each round's pair of turns: ${paired.toFixed(1)} ms (p50);   ` +
+      `per tool call ${perEvent(http, (x) => x.durations, toolCalls)} ms`,
   );
 } finally {
   await Promise.all(
