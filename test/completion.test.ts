@@ -48,7 +48,8 @@ before(async () => {
   env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, CLAUDE_POOL_SOCKET: pool.socket };
   const client = await connectUnix(pool.socket);
   await client.call("session.spawn", { name: "alpha" });
-  await client.call("session.spawn", { name: "beta" });
+  // Not "beta": a session id (8 hex digits) may start with "b" and complete too.
+  await client.call("session.spawn", { name: "ztest" });
   client.close();
 });
 
@@ -70,9 +71,9 @@ describe("bash completion", () => {
   it("completes session names from the running pool", () => {
     assert.deepEqual(bashComplete(["claude-poolctl", "kill", "al"]), ["alpha"]);
     assert.deepEqual(bashComplete(["claude-poolctl", "status", "al"]), ["alpha"]);
-    assert.deepEqual(bashComplete(["claude-poolctl", "transcript", "-n", "5", "b"]), ["beta"]);
+    assert.deepEqual(bashComplete(["claude-poolctl", "transcript", "-n", "5", "z"]), ["ztest"]);
     assert.deepEqual(bashComplete(["claude-poolctl", "config", "al"]), [], "config takes none");
-    assert.deepEqual(bashComplete(["claude-poolctl", "kill", "alpha", "b"]), [], "only one");
+    assert.deepEqual(bashComplete(["claude-poolctl", "kill", "alpha", "z"]), [], "only one");
   });
 
   it("finds the command after options that come before it", () => {
@@ -81,8 +82,8 @@ describe("bash completion", () => {
       bashComplete(["claude-poolctl", "--socket", "/s", "--json", "restart", "al"]),
       ["alpha"],
     );
-    assert.deepEqual(bashComplete(["claude-poolctl", "--timeout", "5", "logs", "-f", "b"]), [
-      "beta",
+    assert.deepEqual(bashComplete(["claude-poolctl", "--timeout", "5", "logs", "-f", "z"]), [
+      "ztest",
     ]);
     assert.deepEqual(bashComplete(["claude-poolctl", "--ti"]), ["--timeout"]);
     assert.deepEqual(bashComplete(["claude-poolctl", "logs", "--lines", "al"]), [], "a value");
@@ -115,7 +116,7 @@ describe("zsh completion", { skip: !hasZsh && "zsh is not installed" }, () => {
       { encoding: "utf8", env },
     );
     assert.match(result.stdout, /alpha/);
-    assert.match(result.stdout, /beta/);
+    assert.match(result.stdout, /ztest/);
   });
 });
 

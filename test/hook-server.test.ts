@@ -115,7 +115,9 @@ describe("hook endpoint", () => {
     const files = new HookSettingsFiles(join(dir, "sessions"), server, () => 300);
     const userHook = { hooks: [{ type: "command", command: "true" }] };
     const own = JSON.stringify({ model: "x", hooks: { Stop: [userHook], Custom: [userHook] } });
-    const merged = JSON.parse(readFileSync(files.settingsFor("abcdef02", own), "utf8")) as {
+    const merged = JSON.parse(
+      readFileSync(files.settingsFor("abcdef02", { value: own, cwd: dir }), "utf8"),
+    ) as {
       model: string;
       hooks: Record<string, unknown[]>;
     };
@@ -124,9 +126,12 @@ describe("hook endpoint", () => {
     assert.equal(merged.hooks.Stop.length, 2);
     assert.deepEqual(merged.hooks.Stop[0], userHook);
     assert.throws(
-      () => files.settingsFor("abcdef02", join(dir, "missing.json")),
+      () => files.settingsFor("abcdef02", { value: "missing.json", cwd: dir }),
       /--settings .*missing/,
     );
-    assert.throws(() => files.settingsFor("abcdef02", "{not json"), /not JSON/);
+    assert.throws(
+      () => files.settingsFor("abcdef02", { value: "{not json", cwd: dir }),
+      /not JSON/,
+    );
   });
 });

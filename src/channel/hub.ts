@@ -237,15 +237,15 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
 
   /**
    * The turn's last reply answers its messages that claude did not answer with the reply tool.
-   * A turn cut short with nothing said answers nothing: its messages wait for a turn of theirs
-   * (the screen may see a turn start before claude's hook names its prompt).
+   * A turn the screen saw start, cut short before claude's hook named its prompt, answers
+   * nothing: its messages wait for the turn of their own.
    */
   private turnEnded(id: string, turn: EndedTurn): void {
     const { id: turnId, reply } = turn;
     const ledger = this.ledgers.get(id);
     if (!ledger) return;
     const mine = ledger.delivered().filter((e) => this.turnOf.get(e) === turnId);
-    if (turn.outcome === "interrupted" && reply === "") {
+    if (turn.outcome === "interrupted" && reply === "" && turn.prompt === "") {
       for (const entry of mine) this.turnOf.delete(entry);
       return;
     }
@@ -441,8 +441,8 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     // Typing during a permission prompt would answer claude's dialog, unaudited.
     const terminalReady =
       session.status === "running" &&
-      session.blockedOn === null &&
-      session.conversation.waitingFor?.kind !== "permission" &&
+      session.conversation.waitingFor === null &&
+      !session.permissionDialogShown &&
       !this.prompting(session.id);
     const typeNow = () =>
       terminalReady ? { path: "pty" as const, note: null } : { path: "wait" as const };
@@ -513,6 +513,8 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
       this.watches.delete(id);
       const session = this.sessionById(id);
       if (!session) return;
+      // A message through the channel waits for the turn in progress: the grace runs while idle.
+      if (session.conversation.activity !== "idle") return this.watch(id);
       const why = `a message through the channel started no turn within ${graceMs / 1000} s`;
       this.deaf.set(id, why);
       this.options.log.warn(

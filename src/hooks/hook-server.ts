@@ -42,8 +42,12 @@ export class HookServer {
     server.headersTimeout = 10_000;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve());
+      server.listen(0, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
+    server.on("error", (err) => this.log.error(`hook endpoint: ${err.message}`));
     this.server = server;
     this.port = (server.address() as AddressInfo).port;
   }

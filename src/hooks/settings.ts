@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { secretHeader } from "./hook-server.js";
 
 /**
@@ -41,7 +41,7 @@ export interface HookWiring {
    * Writes this launch's `--settings` file and returns its path. `own` is the session's own
    * `--settings` value (a file or JSON), merged in: claude reads only the last `--settings`.
    */
-  settingsFor(sessionId: string, own?: string | null): string;
+  settingsFor(sessionId: string, own?: { value: string; cwd: string } | null): string;
   remove(sessionId: string): void;
 }
 
@@ -63,8 +63,8 @@ export class HookSettingsFiles implements HookWiring {
     private readonly permissionWaitSeconds: () => number,
   ) {}
 
-  settingsFor(sessionId: string, own: string | null = null): string {
-    const theirs = own === null ? {} : readOwnSettings(own);
+  settingsFor(sessionId: string, own: { value: string; cwd: string } | null = null): string {
+    const theirs = own === null ? {} : readOwnSettings(own.value, own.cwd);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const { url, secret } = this.endpoint.grant(sessionId);
     const hook = (timeout: number) => ({
@@ -101,12 +101,12 @@ export class HookSettingsFiles implements HookWiring {
 
 type Settings = { hooks?: unknown } & Record<string, unknown>;
 
-/** A `--settings` value as claude takes it: JSON text, or the path of a JSON file. */
-function readOwnSettings(value: string): Settings {
+/** A `--settings` value as claude takes it: JSON text, or a JSON file's path from `cwd`. */
+function readOwnSettings(value: string, cwd: string): Settings {
   let text = value;
   if (!value.trimStart().startsWith("{")) {
     try {
-      text = readFileSync(value, "utf8");
+      text = readFileSync(resolve(cwd, value), "utf8");
     } catch (err) {
       throw new Error(`--settings ${value} in the session's args: ${(err as Error).message}`);
     }

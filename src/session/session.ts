@@ -160,6 +160,8 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Whether the current process has written to its terminal (then it reads it raw). */
   private drawn = false;
   private evidence: EvidenceState = initialEvidence();
+  /** Whether the last screen reading showed claude's permission dialog. */
+  private dialogOnScreen = false;
   /** Whether this launch's claude was given the pool's hooks. */
   private hooksThisLaunch = false;
   /** When input last reached claude's terminal (ms). */
@@ -226,6 +228,11 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.evidence.dialog;
   }
 
+  /** Whether claude's permission dialog is on the screen now (typing would answer it). */
+  get permissionDialogShown(): boolean {
+    return this.dialogOnScreen;
+  }
+
   /** Whether this launch's claude said it cannot hear its channels. */
   get channelsRefused(): boolean {
     return this.refusalReported;
@@ -240,6 +247,8 @@ export class Session extends EventEmitter<SessionEvents> {
   hook(input: HookInput, requestId?: string): void {
     if (this.launched === null) return;
     this.observe({ type: "hook", at: Date.now(), input, requestId });
+    // Its dialog may be drawn already, with no output to come that would make the pool look.
+    if (input.hook_event_name === "PermissionRequest") this.scheduleDialogCheck();
   }
 
   /**
@@ -350,7 +359,7 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Raw input to claude's terminal, in order with typed messages. */
   write(data: string): Promise<void> {
     const pty = this.inputTarget();
-    return this.queueInput(async () => this.writeTo(pty, data));
+    return this.queueInput(async () => void this.writeTo(pty, data));
   }
 
   /**
@@ -367,7 +376,12 @@ export class Session extends EventEmitter<SessionEvents> {
       if (!submit) return;
       // The end of a bracketed paste tells claude where the text ends; typed text needs a pause.
       if (!pasted) await new Promise((resolve) => setTimeout(resolve, enterDelayMs));
-      this.writeTo(pty, "\r");
+      if (!this.writeTo(pty, "\r")) {
+        throw new PoolError(
+          ErrorCode.InvalidState,
+          `session ${this.name}'s claude exited before the message was submitted`,
+        );
+      }
       onSubmitted();
       await this.confirmSubmitted(pty, text);
     });
@@ -464,11 +478,12 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /** Writes unless that process has exited meanwhile. */
-  private writeTo(pty: PtyProcess, data: string): void {
-    if (this.launched?.pty !== pty) return;
+  private writeTo(pty: PtyProcess, data: string): boolean {
+    if (this.launched?.pty !== pty) return false;
     pty.write(data);
     this.activity.touch();
     this.lastInputAt = Date.now();
+    return true;
   }
 
   private launch(): void {
@@ -496,7 +511,12 @@ export class Session extends EventEmitter<SessionEvents> {
         { ...spec, args: own.args },
         { kind: conversation, claudeSessionId: this.rec.claudeSessionId },
         spec.channel && channel ? channel.configFor(this.id) : null,
-        hooks ? hooks.settingsFor(this.id, own.settings) : null,
+        hooks
+          ? hooks.settingsFor(
+              this.id,
+              own.settings === null ? null : { value: own.settings, cwd: spec.workingDirectory },
+            )
+          : null,
       );
       launched = this.runtime.launcher.launch({
         sessionId: this.id,
@@ -517,6 +537,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.tail = new Scrollback(tailBytes);
     this.screen.reset();
     this.refusalReported = false;
+    this.dialogOnScreen = false;
     this.refusalsBefore = channelRefusals(this.screen.lines(true));
     this.hooksThisLaunch = hooks !== null;
     this.observe({ type: "launched", at: Date.now() }, true);
@@ -604,28 +625,42 @@ export class Session extends EventEmitter<SessionEvents> {
     this.dialogTimer = setTimeout(() => {
       void this.screen.flushed().then(() => {
         this.dialogTimer = null;
-        if (this.launched === null) return;
-        const reading = readScreen(this.screen.lines());
-        const before = this.evidence.dialog;
-        this.observe({ type: "screen", at: Date.now(), reading });
-        if (this.evidence.dialog !== before) {
-          const dialog = this.evidence.dialog;
-          this.runtime.log.info(
-            `session ${this.id} (${this.name}): ${dialog ? `waiting at the ${dialog} dialog` : "dialog answered"}`,
+        try {
+          this.readScreenNow();
+        } catch (err) {
+          this.runtime.log.error(
+            `session ${this.id} (${this.name}): reading the screen: ${(err as Error).message}`,
           );
         }
-        const refused =
-          reading.channelsRefused ||
-          (!this.refusalReported &&
-            Date.now() - Date.parse(this.rec.startedAt ?? "") < refusalNoticeMs &&
-            channelRefusals(this.screen.lines(true)) > this.refusalsBefore);
-        if (refused && !this.refusalReported) {
-          this.refusalReported = true;
-          this.emit("channels.refused");
-        }
-        if (!reading.busy && !reading.permissionPrompt) this.checkInterrupted();
       });
     }, dialogCheckDelayMs);
+  }
+
+  private readScreenNow(): void {
+    if (this.launched === null) return;
+    const reading = readScreen(this.screen.lines());
+    const before = this.evidence.dialog;
+    this.observe({ type: "screen", at: Date.now(), reading });
+    if (this.evidence.dialog !== before) {
+      const dialog = this.evidence.dialog;
+      this.runtime.log.info(
+        `session ${this.id} (${this.name}): ${dialog ? `waiting at the ${dialog} dialog` : "dialog answered"}`,
+      );
+    }
+    if (reading.permissionPrompt !== this.dialogOnScreen) {
+      this.dialogOnScreen = reading.permissionPrompt;
+      this.emit("changed");
+    }
+    const refused =
+      reading.channelsRefused ||
+      (!this.refusalReported &&
+        Date.now() - Date.parse(this.rec.startedAt ?? "") < refusalNoticeMs &&
+        channelRefusals(this.screen.lines(true)) > this.refusalsBefore);
+    if (refused && !this.refusalReported) {
+      this.refusalReported = true;
+      this.emit("channels.refused");
+    }
+    if (!reading.busy && !reading.permissionPrompt) this.checkInterrupted();
   }
 
   /**

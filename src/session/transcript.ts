@@ -88,6 +88,7 @@ export function parseTranscript(jsonl: string): TranscriptEntry[] {
     const texts: string[] = [];
     const used: TranscriptEntry["tools"] = [];
     for (const block of blocks) {
+      if (block === null || typeof block !== "object") continue;
       if (block.type === "text" && typeof block.text === "string") texts.push(block.text);
       else if (block.type === "tool_use" && typeof block.name === "string") {
         const tool = { name: block.name, input: block.input ?? null };
@@ -131,7 +132,11 @@ function resultText(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
   return content
-    .map((b: Block) => (b.type === "text" && typeof b.text === "string" ? b.text : ""))
+    .map((b: Block | null) =>
+      b !== null && typeof b === "object" && b.type === "text" && typeof b.text === "string"
+        ? b.text
+        : "",
+    )
     .filter((t) => t !== "")
     .join("\n");
 }
