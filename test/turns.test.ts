@@ -200,7 +200,7 @@ describe("turns reported by claude's hooks", () => {
 });
 
 describe("the screen as the fallback (FAKE_CLAUDE_HOOKS=0)", () => {
-  it("sees a turn by claude's busy footer, but not its reply", async () => {
+  it("sees a turn by claude's busy footer, and takes its reply from the transcript", async () => {
     const t = await hookedPool();
     const env = { FAKE_CLAUDE_HOOKS: "0", FAKE_CLAUDE_REPLY_DELAY_MS: "500" };
     const s = t.pool.spawn({ name: "screen", env });
@@ -213,9 +213,9 @@ describe("the screen as the fallback (FAKE_CLAUDE_HOOKS=0)", () => {
     assert.equal(t.pool.get(s.id).evidence, "screen");
     assert.deepEqual(watch.activities, ["idle", "busy", "idle"]);
     assert.deepEqual([watch.started[0].prompt, ended.outcome], ["", "done"]);
-    // The screen shows no reply text the pool could take: the message ends replied, empty.
-    assert.equal(ended.reply, "");
-    assert.deepEqual(replies, [""]);
+    assert.equal(ended.reply, "You said: seen on the screen");
+    assert.deepEqual(replies, ["You said: seen on the screen"]);
+    assert.equal(t.pool.get(s.id).lastTurn?.reply, "You said: seen on the screen");
     assert.equal(t.hub.history(s.id, 1)[0].messageId, entry.messageId);
     assert.equal(t.hub.history(s.id, 1)[0].state, "replied");
   });

@@ -18,6 +18,8 @@ import {
   initialEvidence,
   reduce as reduceEvidence,
   view as evidenceView,
+  replyChars,
+  type EndedTurn,
   type EvidenceEffect,
   type EvidenceEvent,
   type EvidenceState,
@@ -119,6 +121,8 @@ const tailBytes = 4096;
 const dialogCheckDelayMs = 50;
 /** Text typed without bracketed paste and its Enter must reach claude as separate reads. */
 const enterDelayMs = 25;
+/** How long after a turn ends on the screen claude has written its reply to the transcript. */
+const transcriptLagMs = 300;
 /** claude says at start that it cannot hear channels; past this the scrollback is not searched. */
 const refusalNoticeMs = 60_000;
 /** How long a submitted message may take to start a turn before Enter is pressed again. */
@@ -689,8 +693,42 @@ export class Session extends EventEmitter<SessionEvents> {
     const before = JSON.stringify(evidenceView(this.evidence));
     const { state, effects } = reduceEvidence(this.evidence, event);
     this.evidence = state;
-    for (const effect of effects) this.emit("turn", effect);
+    for (const effect of effects) {
+      if (effect.type === "turn.ended" && !state.hooks && effect.turn.reply === "") {
+        this.replyFromTranscript(effect.turn);
+      } else {
+        this.emit("turn", effect);
+      }
+    }
     if (!quiet && JSON.stringify(evidenceView(state)) !== before) this.emit("changed");
+  }
+
+  /**
+   * Without hooks the screen tells that a turn ended, not what claude said: the reply is read
+   * from the transcript, which claude writes a moment after it shows the reply.
+   */
+  private replyFromTranscript(turn: EndedTurn): void {
+    setTimeout(() => {
+      let reply = "";
+      try {
+        const entries = this.transcript();
+        const said = entries.filter(
+          (e) => e.role === "assistant" && e.text !== "" && (e.time ?? "") >= turn.startedAt,
+        );
+        reply = said
+          .map((e) => e.text)
+          .join("\n\n")
+          .slice(0, replyChars);
+      } catch (err) {
+        this.runtime.log.warn(`session ${this.id}: transcript: ${(err as Error).message}`);
+      }
+      const ended = { ...turn, reply };
+      if (this.evidence.lastTurn?.id === turn.id) {
+        this.evidence = { ...this.evidence, lastTurn: ended };
+        this.emit("changed");
+      }
+      this.emit("turn", { type: "turn.ended", turn: ended });
+    }, transcriptLagMs);
   }
 
   private onExit(exit: PtyExit, launched: LaunchedProcess, generation: number): void {
