@@ -275,13 +275,17 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
   private channelRefused(id: string): void {
     const session = this.sessionById(id);
     if (!session || this.deaf.has(id) || this.options.config().delivery !== "auto") return;
-    const why = "claude said channels are not available";
-    this.deaf.set(id, why);
     this.heard.delete(id);
+    this.markDeaf(session, "claude said channels are not available");
+  }
+
+  /** From now on this launch's messages are typed, and those its channel lost are typed again. */
+  private markDeaf(session: Session, why: string): void {
+    this.deaf.set(session.id, why);
     this.options.log.warn(
-      `session ${id} (${session.name}): claude cannot hear its channel; typing messages into its terminal`,
+      `session ${session.id} (${session.name}): ${why}; typing messages into its terminal`,
     );
-    this.requeueUnheard(id);
+    this.requeueUnheard(session.id);
   }
 
   // --- permission prompts ------------------------------------------------------------------
@@ -515,12 +519,10 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
       if (!session) return;
       // A message through the channel waits for the turn in progress: the grace runs while idle.
       if (session.conversation.activity !== "idle") return this.watch(id);
-      const why = `a message through the channel started no turn within ${graceMs / 1000} s`;
-      this.deaf.set(id, why);
-      this.options.log.warn(
-        `session ${id} (${session.name}): ${why}; typing messages into its terminal`,
+      this.markDeaf(
+        session,
+        `a message through the channel started no turn within ${graceMs / 1000} s`,
       );
-      this.requeueUnheard(id);
     }, graceMs);
     this.watches.set(id, timer);
   }
