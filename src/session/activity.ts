@@ -1,6 +1,7 @@
-/** When the session last had PTY input or output: the idle sweep's clock. */
+/** When the session last had PTY input or output, and input alone: the idle sweep's clocks. */
 export class SessionActivity {
   private last: number | null;
+  private lastInput = 0;
 
   constructor(lastActivityAt: string | null) {
     this.last = lastActivityAt ? Date.parse(lastActivityAt) : null;
@@ -10,9 +11,20 @@ export class SessionActivity {
     return this.last === null ? null : new Date(this.last).toISOString();
   }
 
-  /** PTY input or output. */
+  /** PTY output, or a new process. */
   touch(now = Date.now()): void {
     this.last = now;
+  }
+
+  /** PTY input: someone, or the pool, typed at claude. */
+  input(now = Date.now()): void {
+    this.last = now;
+    this.lastInput = now;
+  }
+
+  /** Milliseconds since the last input (from the epoch when there was none). */
+  sinceInputMs(now = Date.now()): number {
+    return now - this.lastInput;
   }
 
   idleMs(now = Date.now()): number | null {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, watch, type FSWatcher } from "node:fs";
+import { mkdirSync, readFileSync, watch, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 
 /** The fields of `<config dir>/sessions/<pid>.json` that the pool reads. */
@@ -62,19 +62,4 @@ export class ClaudeSessionWatcher {
 /** claude names a project's folder after its cwd with every non-alphanumeric turned into "-". */
 export function projectSlug(cwd: string): string {
   return cwd.replace(/[^A-Za-z0-9]/g, "-");
-}
-
-/**
- * Whether claude has a transcript for this conversation: `--resume` of an id without one fails
- * ("No conversation found"), so a conversation that never got a message starts fresh instead.
- */
-export function hasTranscript(configDir: string, cwd: string, claudeSessionId: string): boolean {
-  const projects = join(configDir, "projects");
-  const name = `${claudeSessionId}.jsonl`;
-  if (existsSync(join(projects, projectSlug(cwd), name))) return true;
-  try {
-    return readdirSync(projects).some((dir) => existsSync(join(projects, dir, name)));
-  } catch {
-    return false;
-  }
 }

@@ -29,7 +29,7 @@ import {
 import type { LaunchedProcess, ProcessLauncher, Usage } from "./launcher.js";
 import { buildClaudeArgs, takeSettingsArg } from "./claude-args.js";
 import { buildClaudeEnv } from "./claude-env.js";
-import { ClaudeSessionWatcher, hasTranscript } from "./claude-state.js";
+import { ClaudeSessionWatcher } from "./claude-state.js";
 import { crashLine } from "./crash-reason.js";
 import { accepts, reduce, type LifecycleEvent } from "./lifecycle.js";
 import { preflight } from "./preflight.js";
@@ -168,8 +168,6 @@ export class Session extends EventEmitter<SessionEvents> {
   private dialogOnScreen = false;
   /** Whether this launch's claude was given the pool's hooks. */
   private hooksThisLaunch = false;
-  /** When input last reached claude's terminal (ms). */
-  private lastInputAt = 0;
   /** Whether this launch's refusal of its channels was reported. */
   private refusalReported = false;
   /** Channel refusals in the scrollback when this launch began, from earlier launches. */
@@ -224,7 +222,7 @@ export class Session extends EventEmitter<SessionEvents> {
     const conversation = evidenceIdleMs(this.evidence, now);
     if (conversation === null || pty === null) return pty;
     // With hooks, claude's own redraws are no sign of life; someone typing at it is.
-    const typing = this.evidence.hooks ? now - this.lastInputAt : pty;
+    const typing = this.evidence.hooks ? this.activity.sinceInputMs(now) : pty;
     return Math.min(typing, conversation);
   }
 
@@ -485,8 +483,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private writeTo(pty: PtyProcess, data: string): boolean {
     if (this.launched?.pty !== pty) return false;
     pty.write(data);
-    this.activity.touch();
-    this.lastInputAt = Date.now();
+    this.activity.input();
     return true;
   }
 
@@ -501,7 +498,10 @@ export class Session extends EventEmitter<SessionEvents> {
     }
     const configDir = claudeConfigDir(env);
     const cwd = spec.workingDirectory;
-    const conversation = hasTranscript(configDir, cwd, this.rec.claudeSessionId) ? "resume" : "new";
+    // `--resume` of an id with no transcript fails ("No conversation found"): a conversation
+    // that never got a message starts fresh instead.
+    const transcript = transcriptFile(configDir, cwd, this.rec.claudeSessionId);
+    const conversation = transcript !== null ? "resume" : "new";
     const channel = this.runtime.channel;
     // Recorded before the fork: a pool killed right after it still knows a claude may run.
     const changes = { pid: null, procStart: null, startedAt: new Date().toISOString() };
