@@ -3,6 +3,8 @@
  * Defaults live here so `claude-pool config` prints exactly what the pool runs with.
  */
 
+import { defaultNotifyEvents, notifyEvents } from "../notify/events.js";
+
 const stringList = { type: "array", items: { type: "string" } } as const;
 
 const limitsSchema = {
@@ -75,6 +77,97 @@ export const sessionSchema = {
 } as const;
 
 const namedSessionSchema = { ...sessionSchema, required: ["name"] } as const;
+
+const httpUrl = { type: "string", pattern: "^https?://[^\\s/]+" } as const;
+
+/** One entry of `notify`: where to POST which events, how. */
+const notifyEndpointSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["url"],
+  properties: {
+    url: {
+      description: "Where to POST: a webhook receiver (json) or an ntfy topic URL (ntfy).",
+      ...httpUrl,
+    },
+    events: {
+      description:
+        "Events to send: waiting (a permission prompt, dialog or question waits for a person), " +
+        "turn.ended (each reply, with its excerpt), crashed, failed, schedule (a scheduled run's result).",
+      type: "array",
+      items: { enum: notifyEvents },
+      minItems: 1,
+      uniqueItems: true,
+      default: defaultNotifyEvents,
+    },
+    format: {
+      description:
+        'Request body: "json" (the event as JSON, signed with secret) or "ntfy" (an ntfy JSON publish).',
+      enum: ["json", "ntfy"],
+      default: "json",
+    },
+    secret: {
+      description:
+        "Signs each body: X-Claude-Pool-Signature-256: sha256=<HMAC-SHA256 of the body, hex>.",
+      type: "string",
+      minLength: 1,
+    },
+    headers: {
+      description: 'Extra request headers, e.g. {"Authorization": "Bearer tk_..."} for ntfy.',
+      type: "object",
+      propertyNames: { pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" },
+      additionalProperties: { type: "string" },
+    },
+    timeoutSeconds: {
+      description: "How long one request may take before it counts as failed.",
+      type: "number",
+      exclusiveMinimum: 0,
+      maximum: 300,
+      default: 10,
+    },
+    retries: {
+      description:
+        "Attempts after the first for a notification that failed (network, 408, 429, 5xx).",
+      type: "integer",
+      minimum: 0,
+      maximum: 100,
+      default: 5,
+    },
+    backoffSeconds: {
+      description: "Delay before the first retry; doubles with each retry, up to 10 minutes.",
+      type: "number",
+      exclusiveMinimum: 0,
+      default: 2,
+    },
+    queueSize: {
+      description: "Notifications kept while the endpoint is down; past it the oldest are dropped.",
+      type: "integer",
+      minimum: 1,
+      maximum: 10000,
+      default: 100,
+    },
+  },
+} as const;
+
+/** Which sessions' claude may message which through the send_message tool. */
+const agentRuleSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["from", "to"],
+  properties: {
+    from: {
+      description: 'The sending session, by name or id; "*" for every session.',
+      type: "string",
+      minLength: 1,
+    },
+    to: {
+      description: 'The sessions it may message, by name or id; "*" for every other session.',
+      type: "array",
+      items: { type: "string", minLength: 1 },
+      minItems: 1,
+    },
+  },
+} as const;
 
 export const configSchema = {
   $schema: "http://json-schema.org/draft-07/schema#",
@@ -291,6 +384,26 @@ export const configSchema = {
       type: "number",
       exclusiveMinimum: 0,
       default: 30,
+    },
+    publicUrl: {
+      description:
+        "The pool's URL as people reach it (say behind a reverse proxy); notifications link to " +
+        "its dashboard pages. Default: the remote API's own address.",
+      ...httpUrl,
+    },
+    notify: {
+      description:
+        "Webhook and ntfy endpoints told of what needs a person (pool.status shows their health).",
+      type: "array",
+      items: notifyEndpointSchema,
+      default: [],
+    },
+    agentMessaging: {
+      description:
+        'Whether sessions\' claude may message each other (the send_message tool): "off", or ' +
+        "rules of which session may message which.",
+      oneOf: [{ enum: ["off"] }, { type: "array", items: agentRuleSchema }],
+      default: "off",
     },
   },
 } as const;

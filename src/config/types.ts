@@ -1,4 +1,5 @@
 import type { LogLevel } from "../log.js";
+import type { NotifyEventName } from "../notify/events.js";
 
 /** Mapped onto the session's systemd scope. */
 export interface Limits {
@@ -28,6 +29,25 @@ export interface RestartPolicy {
   windowMinutes: number;
   backoffSeconds: number;
   maxBackoffSeconds: number;
+}
+
+/** One entry of `notify`. */
+export interface NotifyEndpointConfig {
+  url: string;
+  events: NotifyEventName[];
+  format: "json" | "ntfy";
+  secret?: string;
+  headers?: Record<string, string>;
+  timeoutSeconds: number;
+  retries: number;
+  backoffSeconds: number;
+  queueSize: number;
+}
+
+/** Session `from` may message the sessions `to`; "*" matches any. */
+export interface AgentRule {
+  from: string;
+  to: string[];
 }
 
 export interface PoolConfig {
@@ -61,4 +81,7 @@ export interface PoolConfig {
   allowInsecureRemote: boolean;
   requestsPerSecond: number;
   pingSeconds: number;
+  publicUrl?: string;
+  notify: NotifyEndpointConfig[];
+  agentMessaging: "off" | AgentRule[];
 }
