@@ -41,6 +41,33 @@ describe("redactSecrets", () => {
     assert.equal(config.defaults.env?.ANTHROPIC_API_KEY, "sk-ant-1", "the original is untouched");
   });
 
+  it("redacts a notify endpoint's secret, headers and the credentials in its URL", () => {
+    const notify = parseConfig(
+      JSON.stringify({
+        notify: [
+          { url: "https://hooks.example/pool", secret: "s3cret" },
+          {
+            url: "https://ann:pw@ntfy.example/alerts?auth=tk_1&x=1",
+            format: "ntfy",
+            headers: { Authorization: "Bearer tk_2", Title: "t" },
+          },
+        ],
+      }),
+      "test",
+    ).notify;
+    const shown = redactSecrets({ notify }).notify;
+    assert.equal(shown[0].url, "https://hooks.example/pool");
+    assert.equal(shown[0].secret, redacted);
+    assert.deepEqual(shown[1].headers, { Authorization: redacted, Title: redacted });
+    assert.equal(
+      shown[1].url,
+      "https://%3Credacted%3E@ntfy.example/alerts?auth=%3Credacted%3E&x=1",
+    );
+    for (const secret of ["s3cret", "tk_1", "tk_2", "pw", "ann"]) {
+      assert.ok(!JSON.stringify(shown).includes(secret), secret);
+    }
+  });
+
   it("gives a config that is still valid", () => {
     parseConfig(JSON.stringify(redactSecrets(config)), "redacted");
   });
@@ -74,7 +101,7 @@ describe("redactSecrets", () => {
         assert.deepEqual(keyPaths(once), keyPaths(value));
         assert.deepEqual(redactSecrets(once), once);
         const secretFree = !keyPaths(value).some((p) =>
-          /"env"|token|key|secret|passw|credential|auth|cookie/i.test(p),
+          /"env"|"headers"|"url"|token|key|secret|passw|credential|auth|cookie/i.test(p),
         );
         if (secretFree) assert.deepEqual(once, value);
       }),

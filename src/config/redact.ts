@@ -14,9 +14,34 @@ function redactAll(value: unknown): unknown {
   return value;
 }
 
+/** Maps whose every value may be a secret: environment variables, HTTP headers. */
+const secretMaps = new Set(["env", "headers"]);
+
 /**
- * A copy of config-shaped JSON without its secrets: every value of an `env` map, and whatever
- * sits under a key that names a token, key, secret, password, credential or auth.
+ * `url` without the credentials it may carry: its user and password, and the values of query
+ * parameters that name a token, key, secret, password or auth (ntfy's `?auth=`).
+ */
+export function safeUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return redacted;
+  }
+  if (parsed.username !== "" || parsed.password !== "") {
+    parsed.username = redacted;
+    parsed.password = "";
+  }
+  for (const name of [...parsed.searchParams.keys()]) {
+    if (secretName.test(name)) parsed.searchParams.set(name, redacted);
+  }
+  return parsed.href;
+}
+
+/**
+ * A copy of config-shaped JSON without its secrets: every value of an `env` or `headers` map,
+ * whatever sits under a key that names a token, key, secret, password, credential or auth, and
+ * the credentials in a `url`.
  */
 export function redactSecrets<T>(value: T): T {
   const walk = (node: unknown): unknown => {
@@ -25,7 +50,11 @@ export function redactSecrets<T>(value: T): T {
     return Object.fromEntries(
       Object.entries(node).map(([key, child]) => [
         key,
-        key === "env" || secretName.test(key) ? redactAll(child) : walk(child),
+        secretMaps.has(key) || secretName.test(key)
+          ? redactAll(child)
+          : key === "url" && typeof child === "string"
+            ? safeUrl(child)
+            : walk(child),
       ]),
     );
   };
