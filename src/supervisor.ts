@@ -1,4 +1,5 @@
 import { unlinkSync } from "node:fs";
+import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import type { Server } from "node:net";
 import { AuditLog } from "./channel/audit-log.js";
@@ -11,6 +12,8 @@ import { ConfigError, loadConfig } from "./config/load.js";
 import { reloadable } from "./config/reload.js";
 import type { PoolConfig } from "./config/types.js";
 import { createLogger, type Logger } from "./log.js";
+import { dashboardUrl, sessionPage } from "./notify/links.js";
+import { Notifier } from "./notify/notifier.js";
 import { controlSocket, stateDir } from "./paths.js";
 import { Pool } from "./pool.js";
 import { spawnNodePty } from "./pty/node-pty.js";
@@ -84,6 +87,16 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     log,
   });
   dispatch = hookDispatcher(pool, hub);
+  let apiUrl: () => string | null = () => null;
+  const notifications = new Notifier({
+    config: () => pool.currentConfig(),
+    log,
+    sessionPage: (id) => {
+      const base = dashboardUrl(pool.currentConfig().publicUrl, apiUrl(), hostname());
+      return base === null ? null : sessionPage(base, id);
+    },
+  });
+  notifications.watch(pool, hub);
   const stopBeforeStart = heldStop();
   if (stopBeforeStart) {
     log.info(`${stopBeforeStart} while starting: stopped before any session started`);
@@ -93,7 +106,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   await pool.start();
   const tokens = new TokenStore(config.auth.tokenFile ?? join(stateDir(), "token"), stateDir());
   const router = new SignalRouter(pool, hub);
-  const registry = createControlRegistry(pool, tokens, hub);
+  const registry = createControlRegistry(pool, tokens, hub, notifications);
   const rpc = new RpcServer(registry, log);
   const snapshot: SnapshotSource = (id, withScrollback) => pool.find(id).snapshot(withScrollback);
   const server = await listenUnix({ path: socket.path, fd: listenFd, rpc, router, snapshot, log });
@@ -110,6 +123,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     await pool.shutdown();
     throw err;
   });
+  apiUrl = () => remote.url;
   const port = Number(new URL(remote.url).port);
   log.info(`claude-pool v${version} | port ${port} | max ${config.maxSessions} sessions`);
   log.info(

@@ -6,7 +6,9 @@ import { ErrorCode, PoolError } from "../errors.js";
 import type { Pool } from "../pool.js";
 import { version } from "../version.js";
 import type { ChannelHub } from "../channel/hub.js";
+import type { Notifier } from "../notify/notifier.js";
 import { addChannelMethods } from "./channel-methods.js";
+import { addNotifyMethods, notifyStatus } from "./notify-methods.js";
 import type { Peer } from "./peer.js";
 import { MethodRegistry } from "./registry.js";
 import {
@@ -37,6 +39,7 @@ export function createControlRegistry(
   pool: Pool,
   tokens: TokenStore | null = null,
   hub: ChannelHub<Peer> | null = null,
+  notifier: Notifier | null = null,
 ): MethodRegistry<RequestContext> {
   const registry = new MethodRegistry<RequestContext>();
   const checkSignals = (names: string[] | undefined): string[] => {
@@ -104,9 +107,15 @@ export function createControlRegistry(
           maxSessions: { type: "integer" },
           sessions: { type: "integer" },
           memoryBytes: { type: "integer" },
+          notify: notifyStatus,
         },
       },
-      handler: () => ({ ...pool.status(), version, pid: process.pid }),
+      handler: (_params, { caller }) => ({
+        ...pool.status(),
+        version,
+        pid: process.pid,
+        ...(notifier ? { notify: notifier.status(hasScope(caller.scopes, "admin")) } : {}),
+      }),
     })
     .method("pool.config", {
       scope: "read",
@@ -320,6 +329,7 @@ export function createControlRegistry(
     });
   if (tokens) addTokenMethods(registry, tokens);
   if (hub) addChannelMethods(registry, hub);
+  if (notifier) addNotifyMethods(registry, notifier);
   return registry;
 }
 
