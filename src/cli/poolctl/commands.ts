@@ -26,6 +26,7 @@ import {
   statusHeader,
   type PoolStatusResult,
 } from "./format.js";
+import { notify, notifyNotes } from "./notify.js";
 import { transcriptText, type TranscriptResult } from "./transcript.js";
 
 const idArg = {
@@ -66,7 +67,7 @@ export const status = defineCommand({
         client.call<SessionInfo[]>("session.list"),
       ]);
       if (args.json) return printJson({ ...pool, sessions });
-      const notes = sessionNotes(sessions);
+      const notes = [...sessionNotes(sessions), ...notifyNotes(pool.notify)];
       console.log([statusHeader(pool, sessions), "", sessionTable(sessions), ...notes].join("\n"));
     }),
 });
@@ -588,6 +589,7 @@ export const poolctlCommand = defineCommand({
     monitor,
     introspect,
     token,
+    notify,
     completion: () => completion,
   },
 });

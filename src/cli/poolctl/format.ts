@@ -1,3 +1,4 @@
+import type { EndpointStatus } from "../../notify/endpoint.js";
 import type { SessionInfo } from "../../session/session.js";
 
 export interface PoolStatusResult {
@@ -8,6 +9,7 @@ export interface PoolStatusResult {
   memoryBytes: number;
   pid: number;
   version: string;
+  notify?: EndpointStatus[];
 }
 
 /** "45s", "3m 12s", "2h 5m", "3d 4h". */
