@@ -5,7 +5,9 @@
  * (`server:<name>`) when they declare `claude/channel`. Each channel message is shown on the
  * screen and becomes a turn of the conversation that answers it through the server's `reply`
  * tool; a message `perm <tool> <input>` first raises a permission request (when the server
- * declares `claude/channel/permission`) and replies with the verdict.
+ * declares `claude/channel/permission`) and replies with the verdict. A message (typed or through
+ * the channel) `TOOL <name> <json arguments>` calls that tool of whichever server has it, and the
+ * turn's reply is the tool's result text ("error: " before it when the tool failed).
  *
  * FAKE_CLAUDE_CHANNELS=off plays a claude that connects its channel servers and silently takes no
  * notice of what they send. FAKE_CLAUDE_CHANNELS=refused plays the real one logged in with an API
@@ -72,6 +74,8 @@ export type ToolCall = (
 /** What the host needs of the conversation it belongs to. */
 export interface McpHostSide {
   show(line: string): void;
+  /** How the conversation runs a tool call of `server`'s (its hooks around it). */
+  toolCall(server: string): ToolCall;
   /** Runs a channel message of `server` as a turn, after the turns before it; `work` returns its last text. */
   turn(server: string, work: (tool: ToolCall) => Promise<string>): void;
 }
@@ -81,8 +85,10 @@ export function channelServers(entries: readonly string[]): Set<string> {
   return new Set(entries.filter((e) => e.startsWith("server:")).map((e) => e.slice(7)));
 }
 
+const toolLine = /^TOOL (\S+)\s*(.*)$/s;
+
 export class FakeMcpHost {
-  private readonly clients: Client[] = [];
+  private readonly clients: { server: string; client: Client; tools: Promise<string[]> }[] = [];
   private readonly verdicts = new Map<string, (behavior: string) => void>();
   private refusalShown = false;
 
@@ -116,7 +122,11 @@ export class FakeMcpHost {
       stderr: "ignore",
     });
     await client.connect(transport);
-    this.clients.push(client);
+    const tools = client.listTools().then(
+      (r) => r.tools.map((t) => t.name),
+      () => [],
+    );
+    this.clients.push({ server: name, client, tools });
     const experimental = client.getServerCapabilities()?.experimental ?? {};
     if (!this.channels.has(name) || !("claude/channel" in experimental)) return;
     if (channelMode() === "refused") return this.refuseChannels();
@@ -132,6 +142,28 @@ export class FakeMcpHost {
         this.answer(client, tool, params.content, params.meta ?? {}, relaysPermissions),
       );
     });
+  }
+
+  /** Runs a `TOOL <name> <json>` line; its result's text, or null when `line` is no such line. */
+  async runTool(line: string): Promise<string | null> {
+    const m = toolLine.exec(line.trim());
+    if (!m) return null;
+    const [, name, json] = m;
+    let args: Record<string, unknown>;
+    try {
+      args = JSON.parse(json === "" ? "{}" : json) as Record<string, unknown>;
+    } catch (err) {
+      return `error: the arguments of ${name} are not JSON: ${(err as Error).message}`;
+    }
+    for (const { server, client, tools } of this.clients) {
+      if (!(await tools).includes(name)) continue;
+      const result = (await this.side.toolCall(server)(name, args, () =>
+        client.callTool({ name, arguments: args }),
+      )) as { content?: { type: string; text?: string }[]; isError?: boolean };
+      const text = (result.content ?? []).map((c) => c.text ?? "").join("\n");
+      return result.isError ? `error: ${text}` : text;
+    }
+    return `error: no MCP server has a tool ${name}`;
   }
 
   private refuseChannels(): void {
@@ -156,7 +188,7 @@ export class FakeMcpHost {
       tool(name, args, () => client.callTool({ name, arguments: args }));
     await call("status", { chat_id: chatId, status: "thinking" });
     const perm = /^perm (\S+) ?(.*)$/s.exec(content);
-    let text = `You said: ${content}`;
+    let text = (await this.runTool(content)) ?? `You said: ${content}`;
     if (perm && relaysPermissions) {
       const id = requestId();
       const verdict = new Promise<string>((resolve) => this.verdicts.set(id, resolve));

@@ -12,7 +12,8 @@
  * /clear and each way out post SessionEnd. Each waits for the hook's answer; turns run one after
  * another, input typed meanwhile waiting its turn.
  *
- * Test hooks, typed as a line: /exit, /crash [code], /segv, /hang, /ignore-sigterm, /clear,
+ * A line `TOOL <name> <json arguments>` calls that MCP tool (see fake-claude-mcp.ts) and replies
+ * with its result. Test hooks, typed as a line: /exit, /crash [code], /segv, /hang, /ignore-sigterm, /clear,
  * /flood <bytes>, /flood-erase <bytes> (erase-screen sequences), /env NAME, /args, /size, /hog
  * (allocates memory until killed), /spawn-child [stubborn] (a child that, stubborn, ignores
  * SIGTERM and SIGHUP).
@@ -360,6 +361,7 @@ class FakeClaude {
   private quitting = false;
   /** Turns and commands, one after another. */
   private work: Promise<void> = Promise.resolve();
+  private mcp: FakeMcpHost | null = null;
   /** The prompt (a submitted line, or a channel message) being handled, or the last one. */
   private promptId: string | null = null;
   private bracketedPaste = false;
@@ -385,10 +387,12 @@ class FakeClaude {
     if (process.env.FAKE_CLAUDE_IGNORE_SIGTERM === "1") ignoreSigterm();
     this.publishSession();
     const channels = [...this.opts.channelEntries, ...this.opts.devChannelEntries];
-    new FakeMcpHost(this.opts.mcpConfigs, channelServers(channels), {
+    this.mcp = new FakeMcpHost(this.opts.mcpConfigs, channelServers(channels), {
       show: (line) => write(`${toTerminal(line)}\r\n`),
+      toolCall: (server) => this.toolCall(server),
       turn: (server, work) => this.enqueue(() => this.channelTurn(server, work)),
-    }).start();
+    });
+    this.mcp.start();
     this.scheduleExit();
     if (process.env.FAKE_CLAUDE_HANG === "1") return this.hang();
     // The session file comes first; the terminal turns raw only when the interface draws.
@@ -638,7 +642,8 @@ class FakeClaude {
     });
     this.record({ role: "user", content: text });
     await this.think();
-    await this.answer(`You said: ${text}`);
+    const toolReply = (await this.mcp?.runTool(text)) ?? null;
+    await this.answer(toolReply ?? `You said: ${text}`);
   }
 
   /**
@@ -650,7 +655,13 @@ class FakeClaude {
     work: (tool: ToolCall) => Promise<string>,
   ): Promise<void> {
     this.promptId = randomUUID();
-    const last = await work(async (name, input, call) => {
+    const last = await work(this.toolCall(server));
+    await this.answer(last);
+  }
+
+  /** A call of an MCP tool of `server` (`mcp__<server>__<tool>`), reported to the hooks around it. */
+  private toolCall(server: string): ToolCall {
+    return async (name, input, call) => {
       const tool = {
         permission_mode: this.permissionMode(),
         effort: { level: "medium" },
@@ -668,8 +679,7 @@ class FakeClaude {
         duration_ms: Date.now() - startedAt,
       });
       return response;
-    });
-    await this.answer(last);
+    };
   }
 
   /** Shows the turn's reply and ends the turn with it. */
