@@ -404,7 +404,13 @@ describe("channel bridge", () => {
       });
       assert.match(client.getInstructions() ?? "", /the reply\s+tool/);
       const { tools } = await client.listTools();
-      assert.deepEqual(tools.map((t) => t.name).sort(), ["fetch_messages", "reply", "status"]);
+      assert.deepEqual(tools.map((t) => t.name).sort(), [
+        "fetch_messages",
+        "list_sessions",
+        "reply",
+        "send_message",
+        "status",
+      ]);
       await local.next(
         "session.changed",
         (p) =>

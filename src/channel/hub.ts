@@ -5,6 +5,7 @@ import type { Logger } from "../log.js";
 import type { Pool } from "../pool.js";
 import { promptChars, type EndedTurn, type Turn } from "../session/evidence.js";
 import type { Session } from "../session/session.js";
+import { AgentMessenger } from "./agents.js";
 import type { AuditLog } from "./audit-log.js";
 import { Ledger, type LedgerEntry } from "./ledger.js";
 import {
@@ -96,6 +97,8 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
   private readonly pending = new Map<string, PendingPrompt<Client>>();
   /** The turn each delivered message started (or joined); its end is the message's reply. */
   private readonly turnOf = new WeakMap<LedgerEntry, string>();
+  /** The list_sessions and send_message tools: sessions messaging each other. */
+  readonly agents: AgentMessenger;
 
   constructor(
     private readonly pool: Pool,
@@ -110,6 +113,7 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     pool.on("turn.started", (id, turn) => this.turnStarted(id, turn));
     pool.on("turn.ended", (id, turn) => this.turnEnded(id, turn));
     pool.on("channels.refused", (id) => this.channelRefused(id));
+    this.agents = new AgentMessenger(this, pool, options);
   }
 
   /** channel.send: records the message and delivers it now or when a path opens. */
@@ -137,6 +141,11 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     this.emit("message", entry);
     this.flush(session);
     return entry;
+  }
+
+  /** Messages delivered to session `id` and not answered yet, oldest first. */
+  unanswered(id: string): LedgerEntry[] {
+    return this.ledgers.get(id)?.delivered() ?? [];
   }
 
   history(ref: string, limit: number): LedgerEntry[] {
@@ -630,7 +639,8 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     return null;
   }
 
-  private linkedSession(link: BridgeLink): string {
+  /** The session whose channel `link` is; refuses a connection that is none's. */
+  linkedSession(link: BridgeLink): string {
     const id = this.sessionOf(link);
     if (id === null) {
       throw new PoolError(

@@ -9,7 +9,14 @@ import {
 import { z } from "zod";
 import { version } from "../version.js";
 import { PoolLink } from "./pool-link.js";
-import { bridgeMethod, channelServerName, type ChatLine } from "./protocol.js";
+import {
+  bridgeMethod,
+  channelServerName,
+  sendWait,
+  type AgentListing,
+  type AgentSendResult,
+  type ChatLine,
+} from "./protocol.js";
 
 export const channelNotification = "notifications/claude/channel";
 export const permissionRequestNotification = "notifications/claude/channel/permission_request";
@@ -23,6 +30,9 @@ const instructions = [
   "tool, passing its chat_id back, or the sender never sees your answer. For long work, report",
   "progress with the status tool (thinking, tool_use, idle). fetch_messages returns the recent",
   "conversation of this channel.",
+  "Other sessions of the pool: list_sessions shows those you may message, send_message sends",
+  "one a message and returns its reply. A message from another session carries from_session",
+  "(its name) and hops; your reply to it goes back to that session.",
 ].join("\n");
 
 const tools = [
@@ -61,6 +71,32 @@ const tools = [
       },
     },
   },
+  {
+    name: "list_sessions",
+    description:
+      "The other Claude Code sessions of this pool you may message: name, status, activity " +
+      "(idle, busy, waiting), working directory and the start of their last reply.",
+    inputSchema: { type: "object" as const, properties: {} },
+  },
+  {
+    name: "send_message",
+    description:
+      "Send a message to another session of the pool (by name; a stopped one is resumed) and " +
+      "return its reply. If no reply comes within wait_seconds, the reply comes to you later as " +
+      "a message. The pool's agentMessaging config says who may message whom.",
+    inputSchema: {
+      type: "object" as const,
+      properties: {
+        to: { type: "string", description: "The session's name (or id), from list_sessions." },
+        text: { type: "string", description: "The message." },
+        wait_seconds: {
+          type: "number",
+          description: `How long to wait for the reply (default ${sendWait.defaultSeconds}, at most ${sendWait.maxSeconds}; 0: do not wait).`,
+        },
+      },
+      required: ["to", "text"],
+    },
+  },
 ];
 
 const replyArgs = z.object({ chat_id: z.string(), text: z.string() });
@@ -70,6 +106,11 @@ const statusArgs = z.object({
   detail: z.string().optional(),
 });
 const fetchArgs = z.object({ limit: z.number().int().positive().max(200).optional() });
+const sendArgs = z.object({
+  to: z.string().min(1),
+  text: z.string().min(1),
+  wait_seconds: z.number().int().min(0).max(sendWait.maxSeconds).optional(),
+});
 const permissionRequest = z.object({
   method: z.literal(permissionRequestNotification),
   params: z.object({
@@ -195,6 +236,27 @@ async function callTool(
         lines
           .map((l) => `[${l.at}] ${l.role} (chat ${l.chatId}): ${l.content.replace(/\s+/g, " ")}`)
           .join("\n"),
+      );
+    }
+    case "list_sessions": {
+      const sessions = await link.call<AgentListing[]>(bridgeMethod.sessions, {});
+      if (sessions.length === 0) return text("(no sessions you may message)");
+      return text(JSON.stringify(sessions, null, 2));
+    }
+    case "send_message": {
+      const { to, text: message, wait_seconds } = sendArgs.parse(args);
+      const waitSeconds = wait_seconds ?? sendWait.defaultSeconds;
+      // The pool answers when the reply comes or the wait is over; no call of its own times out.
+      const sent = await link.call<AgentSendResult>(bridgeMethod.send, {
+        to,
+        text: message,
+        waitSeconds,
+      });
+      if (sent.reply !== null) return text(`${sent.to.name} replied:\n\n${sent.reply}`);
+      const waited = waitSeconds === 0 ? "" : ` No reply within ${waitSeconds} s.`;
+      return text(
+        `Sent to ${sent.to.name} (message ${sent.messageId}, ${sent.state}).${waited} The reply ` +
+          "comes to you as a message when it is ready.",
       );
     }
     default:

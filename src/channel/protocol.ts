@@ -16,6 +16,10 @@ export const bridgeMethod = {
   permissionRequest: "bridge.permissionRequest",
   /** {limit?}: recent messages and replies, for the fetch_messages tool. */
   messages: "bridge.messages",
+  /** {}: the sessions this one may message, for the list_sessions tool. */
+  sessions: "bridge.sessions",
+  /** {to, text, waitSeconds}: a message to another session, for the send_message tool. */
+  send: "bridge.send",
 } as const;
 
 export const bridgeNotification = {
@@ -43,6 +47,29 @@ export interface PermissionPrompt {
   toolName: string;
   description: string;
   inputPreview: string;
+}
+
+/** How long send_message waits for the reply, unless its wait_seconds says otherwise. */
+export const sendWait = { defaultSeconds: 60, maxSeconds: 600 } as const;
+
+/** A session another may message, as list_sessions shows it. */
+export interface AgentListing {
+  id: string;
+  name: string;
+  status: string;
+  activity: string | null;
+  workingDirectory: string;
+  /** The start of its last reply, or null. */
+  lastReply: string | null;
+}
+
+/** What send_message learns: the reply, when it came in time. */
+export interface AgentSendResult {
+  messageId: string;
+  to: { id: string; name: string };
+  state: string;
+  waitSeconds: number;
+  reply: string | null;
 }
 
 /** A line of the conversation as the channel saw it, oldest first. */

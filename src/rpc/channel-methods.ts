@@ -1,6 +1,13 @@
 import type { ChannelHub } from "../channel/hub.js";
 import { historyLimit, type LedgerEntry } from "../channel/ledger.js";
-import { bridgeMethod, type Behavior, type PermissionPrompt } from "../channel/protocol.js";
+import {
+  bridgeMethod,
+  sendWait,
+  type AgentListing,
+  type AgentSendResult,
+  type Behavior,
+  type PermissionPrompt,
+} from "../channel/protocol.js";
 import type { RequestContext } from "./methods.js";
 import type { Peer } from "./peer.js";
 import type { JsonSchema, MethodRegistry } from "./registry.js";
@@ -207,5 +214,32 @@ export function addChannelMethods(
       }),
       result: { type: "array" },
       handler: ({ limit }, { peer }) => hub.messages(peer, limit),
+    })
+    .method<object, AgentListing[]>(bridgeMethod.sessions, {
+      scope: "admin",
+      description: `The sessions this one may message (agentMessaging). ${internal}`,
+      params: object({}),
+      result: { type: "array" },
+      handler: (_params, { peer }) => hub.agents.list(hub.linkedSession(peer)),
+    })
+    .method<{ to: string; text: string; waitSeconds: number }, AgentSendResult>(bridgeMethod.send, {
+      scope: "admin",
+      description: `A message to another session, its reply awaited up to waitSeconds (agentMessaging). ${internal}`,
+      params: object(
+        {
+          to: sessionRef,
+          text: { ...text, minLength: 1 },
+          waitSeconds: {
+            type: "integer",
+            minimum: 0,
+            maximum: sendWait.maxSeconds,
+            default: sendWait.defaultSeconds,
+          },
+        },
+        ["to", "text"],
+      ),
+      result: { type: "object" },
+      handler: ({ to, text: message, waitSeconds }, { peer }) =>
+        hub.agents.send(hub.linkedSession(peer), to, message, waitSeconds),
     });
 }
