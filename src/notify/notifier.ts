@@ -40,7 +40,7 @@ const maxScheduleRuns = 1000;
 
 /**
  * Tells the config's `notify` endpoints what needs a person: conversations that wait (a
- * permission prompt, a dialog, a question), sessions that crash or fail, replies (opt-in) and
+ * permission prompt, a dialog, a question) for longer than a moment, sessions that crash or fail, replies (opt-in) and
  * scheduled runs' results. It follows the pool's and the hub's events and never waits on a
  * receiver; a reloaded `notify` applies at the next event, endpoints that stay keep their queue.
  */
@@ -60,14 +60,13 @@ export class Notifier {
     pool.on("session.removed", (id) => this.marks.delete(id));
     pool.on("turn.ended", (id, turn) => this.turnEnded(pool, id, turn));
     if (!hub) return;
-    const session = (id: string) => pool.list().find((s) => s.id === id) ?? null;
     hub.on("reply", (id, _chatId, text, messageIds) => {
-      for (const messageId of messageIds) this.runEnded(messageId, "replied", text, session(id));
+      for (const messageId of messageIds) this.runEnded(pool, id, messageId, "replied", text);
     });
     hub.on("message", (entry: LedgerEntry) => {
       // "failed": the durable ledger's state for a message that could not be delivered.
       if ((entry.state as string) === "failed") {
-        this.runEnded(entry.messageId, "failed", entry.note, session(entry.sessionId));
+        this.runEnded(pool, entry.sessionId, entry.messageId, "failed", entry.note);
       }
     });
   }
@@ -119,20 +118,22 @@ export class Notifier {
 
   private turnEnded(pool: Pool, id: string, turn: EndedTurn): void {
     if (!this.current().some((e) => e.wants("turn.ended"))) return;
-    const s = pool.list().find((x) => x.id === id);
+    const s = sessionInfo(pool, id);
     if (s) this.send("turn.ended", turnNotification(s, turn, this.options.sessionPage));
   }
 
   private runEnded(
+    pool: Pool,
+    sessionId: string,
     messageId: string,
     outcome: "replied" | "failed",
     reply: string | null,
-    s: SessionInfo | null,
   ): void {
     const name = this.runs.get(messageId);
     if (name === undefined) return;
     this.runs.delete(messageId);
     const result = { name, messageId, outcome, reply };
+    const s = sessionInfo(pool, sessionId);
     this.send("schedule", scheduleNotification(result, s, this.options.sessionPage));
   }
 
@@ -154,5 +155,13 @@ export class Notifier {
     for (const gone of old.values()) gone.close();
     this.configured = wanted;
     return this.endpoints;
+  }
+}
+
+function sessionInfo(pool: Pool, id: string): SessionInfo | null {
+  try {
+    return pool.get(id);
+  } catch {
+    return null; // removed meanwhile
   }
 }
