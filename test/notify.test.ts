@@ -94,6 +94,7 @@ before(async () => {
     {
       stopTimeoutSeconds: 2,
       publicUrl: "https://pool.example/",
+      confirmDevelopmentChannels: true,
       restart: { backoffSeconds: 0.05 },
       notify: [
         {
@@ -139,6 +140,10 @@ describe("notifications", () => {
   let waiting: SessionInfo;
 
   it("a session waiting at a dialog is POSTed, signed, and retried after two failures", async () => {
+    const confirmed = await local.call<SessionInfo>("session.spawn", {
+      name: "confirmed",
+      env: { FAKE_CLAUDE_DIALOG: "development-channels" },
+    });
     waiting = await local.call<SessionInfo>("session.spawn", {
       name: "asks",
       env: { FAKE_CLAUDE_DIALOG: "trust-folder" },
@@ -150,6 +155,10 @@ describe("notifications", () => {
     assert.equal(body.title, "asks waits at the trust-folder dialog");
     assert.deepEqual(body.waitingFor, { kind: "dialog", dialog: "trust-folder" });
     assert.equal(body.url, `https://pool.example/#/sessions/${waiting.id}`);
+    const told = accepted("waiting").map((b) => (b.session as { name: string }).name);
+    assert.deepEqual(told, ["asks"], "not the dialog the pool answered itself");
+    const answered = await local.call<SessionInfo>("session.get", { id: confirmed.id });
+    assert.equal(answered.activity, "idle");
     const tries = receiver.on("/flaky").filter((r) => JSON.parse(r.body).id === body.id);
     assert.deepEqual(
       tries.map((r) => r.status),

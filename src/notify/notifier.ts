@@ -37,6 +37,11 @@ export interface TestResult {
 
 /** Scheduled runs waiting for their reply; past this many the oldest are forgotten. */
 const maxScheduleRuns = 1000;
+/**
+ * How long a conversation must go on waiting before anyone is told: the development-channels
+ * warning the pool answers itself, or a prompt a client answers at once, needs nobody.
+ */
+export const waitingSettleMs = 2000;
 
 /**
  * Tells the config's `notify` endpoints what needs a person: conversations that wait (a
@@ -50,14 +55,20 @@ export class Notifier {
   private readonly marks = new Map<string, SessionMark>();
   /** Scheduled runs' messages (by messageId) and their schedule's name. */
   private readonly runs = new Map<string, string>();
+  /** Per session, the wait that is told of unless it ends first. */
+  private readonly settling = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: NotifierOptions) {}
 
   /** Follows `pool`'s sessions and turns and, with `hub`, scheduled runs' replies. */
   watch(pool: Pool, hub: ChannelHub<object> | null): void {
     for (const s of pool.list()) this.marks.set(s.id, markOf(s));
-    pool.on("session.changed", (s) => this.sessionChanged(s));
-    pool.on("session.removed", (id) => this.marks.delete(id));
+    pool.on("session.changed", (s) => this.sessionChanged(pool, s));
+    pool.on("session.removed", (id) => {
+      this.marks.delete(id);
+      clearTimeout(this.settling.get(id));
+      this.settling.delete(id);
+    });
     pool.on("turn.ended", (id, turn) => this.turnEnded(pool, id, turn));
     if (!hub) return;
     hub.on("reply", (id, _chatId, text, messageIds) => {
@@ -101,19 +112,34 @@ export class Notifier {
   }
 
   close(): void {
+    for (const timer of this.settling.values()) clearTimeout(timer);
+    this.settling.clear();
     for (const e of this.endpoints) e.close();
     this.endpoints = [];
     this.configured = null;
   }
 
-  private sessionChanged(s: SessionInfo): void {
+  private sessionChanged(pool: Pool, s: SessionInfo): void {
     const events = sessionEvents(this.marks.get(s.id), s);
     this.marks.set(s.id, markOf(s));
-    const link = this.options.sessionPage;
     for (const event of events) {
-      if (event === "waiting") this.send(event, waitingNotification(s, s.waitingFor!, link));
-      else this.send(event, lifecycleNotification(event, s, link));
+      if (event === "waiting") this.settle(pool, s);
+      else this.send(event, lifecycleNotification(event, s, this.options.sessionPage));
     }
+  }
+
+  /** Tells of the wait `s` began, if it still waits for the same thing after waitingSettleMs. */
+  private settle(pool: Pool, s: SessionInfo): void {
+    clearTimeout(this.settling.get(s.id));
+    const waiting = markOf(s).waiting;
+    const timer = setTimeout(() => {
+      this.settling.delete(s.id);
+      const now = sessionInfo(pool, s.id);
+      if (!now?.waitingFor || markOf(now).waiting !== waiting) return;
+      this.send("waiting", waitingNotification(now, now.waitingFor, this.options.sessionPage));
+    }, waitingSettleMs);
+    timer.unref();
+    this.settling.set(s.id, timer);
   }
 
   private turnEnded(pool: Pool, id: string, turn: EndedTurn): void {
