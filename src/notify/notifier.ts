@@ -45,9 +45,10 @@ export const waitingSettleMs = 2000;
 
 /**
  * Tells the config's `notify` endpoints what needs a person: conversations that wait (a
- * permission prompt, a dialog, a question) for longer than a moment, sessions that crash or fail, replies (opt-in) and
- * scheduled runs' results. It follows the pool's and the hub's events and never waits on a
- * receiver; a reloaded `notify` applies at the next event, endpoints that stay keep their queue.
+ * permission prompt, a dialog, a question) for longer than a moment, sessions that crash or
+ * fail, replies (opt-in) and scheduled runs' results. It follows the pool's and the hub's
+ * events and never waits on a receiver; a reloaded `notify` applies at the next event, and
+ * endpoints that stay keep their queue.
  */
 export class Notifier {
   private endpoints: Endpoint[] = [];
