@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import type { EndpointStatus } from "../../notify/endpoint.js";
 import type { TestResult } from "../../notify/notifier.js";
 import { Failure } from "../errors.js";
-import { commonArgs, printJson, withClient } from "./client.js";
+import { commonArgs, printJson, TimeoutError, withClient, type PoolClient } from "./client.js";
 
 /** A line per endpoint: its URL, whether it works, what waits, what went wrong last. */
 export function endpointLines(endpoints: readonly EndpointStatus[]): string[] {
@@ -26,6 +26,17 @@ export function notifyNotes(endpoints: readonly EndpointStatus[] | undefined): s
 
 const noEndpoints = 'no notify endpoints in the config; add "notify": [{"url": ...}] and reload';
 
+/** How long the test may take: the pool waits up to the slowest endpoint's timeoutSeconds. */
+async function testAllowance(client: PoolClient): Promise<number> {
+  const config = await client
+    .call<{ notify?: { timeoutSeconds: number }[] }>("pool.config")
+    .catch((err: unknown) => {
+      if (err instanceof TimeoutError) throw err;
+      return { notify: [] }; // a token without the read scope: the default --timeout only
+    });
+  return Math.max(0, ...(config.notify ?? []).map((e) => e.timeoutSeconds));
+}
+
 const test = defineCommand({
   meta: {
     name: "test",
@@ -34,7 +45,11 @@ const test = defineCommand({
   args: commonArgs,
   run: ({ args }) =>
     withClient(args, async (client) => {
-      const results = await client.call<TestResult[]>("notify.test");
+      const results = await client.call<TestResult[]>(
+        "notify.test",
+        {},
+        await testAllowance(client),
+      );
       if (args.json) printJson(results);
       else {
         for (const r of results) {
