@@ -27,7 +27,7 @@ async function spawnConnected(name: string, env: Record<string, string> = {}): P
       const s = await get(name);
       return s.channel && s.activity === "idle";
     },
-    15_000,
+    30_000,
   );
 }
 
@@ -41,7 +41,7 @@ async function ask(name: string, line: string): Promise<string> {
       const last = (await get(name)).lastTurn;
       return last !== null && last.id !== before && last.prompt === line.slice(0, 200) && last;
     },
-    20_000,
+    30_000,
   );
   return turn.reply;
 }
@@ -56,6 +56,8 @@ async function history(name: string): Promise<LedgerEntry[]> {
 before(async () => {
   pool = await startFakePool({
     stopTimeoutSeconds: 2,
+    // b's refusal of channels is usually seen on its screen at once; if not, type soon anyway.
+    channelFallbackSeconds: 2,
     agentMessaging: [
       { from: "a", to: ["b", "c"] },
       { from: "b", to: ["a"] },
@@ -89,7 +91,7 @@ describe("agent messaging", () => {
     assert.deepEqual([entry.state, entry.via], ["replied", "pty"]);
     assert.equal((await get("b")).status, "running");
     // Its tools are there once its MCP server is (claude took the message before that).
-    await waitFor("b's channel server back", async () => (await get("b")).channel, 15_000);
+    await waitFor("b's channel server back", async () => (await get("b")).channel, 30_000);
   });
 
   it("a message to a session that hears its channel is answered with its reply tool", async () => {
@@ -137,7 +139,7 @@ describe("agent messaging", () => {
     const refused = await waitFor(
       "the fifth hop refused",
       async () => (await history("a")).find((e) => e.meta.hops === "4" && e.replies.length > 0),
-      20_000,
+      30_000,
     );
     assert.match(
       refused.replies[0].text,
