@@ -113,7 +113,7 @@ describe("agent messaging", () => {
       listed.map((s) => [s.name, s.status, s.workingDirectory, s.lastReply]),
       [
         ["b", "running", sessions.b.workingDirectory, "You said: hello b"],
-        ["c", "running", sessions.c.workingDirectory, "Sent the reply through the channel."],
+        ["c", "running", sessions.c.workingDirectory, "You said: hello c"],
       ],
     );
     assert.equal(await ask("c", tool("list_sessions", {})), "(no sessions you may message)");

@@ -2,9 +2,10 @@ import type { PoolConfig } from "../config/types.js";
 import { ErrorCode, PoolError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Pool } from "../pool.js";
-import type { Session } from "../session/session.js";
+import type { Session, SessionInfo } from "../session/session.js";
 import { hopsOf, maxHops, mayMessage } from "./agent-policy.js";
 import type { ChannelHub } from "./hub.js";
+import { historyLimit } from "./ledger.js";
 import type { AgentListing, AgentSendResult } from "./protocol.js";
 
 /** How much of a session's last reply list_sessions shows. */
@@ -56,8 +57,22 @@ export class AgentMessenger {
         status: s.status,
         activity: s.activity,
         workingDirectory: s.workingDirectory,
-        lastReply: s.lastTurn ? s.lastTurn.reply.slice(0, lastReplyChars) : null,
+        lastReply: this.lastReply(s)?.slice(0, lastReplyChars) ?? null,
       }));
+  }
+
+  /**
+   * What the session last answered: in its last turn, the reply it sent a message (with the
+   * reply tool, say) rather than the turn's closing words; else its last turn's reply.
+   */
+  private lastReply(s: SessionInfo): string | null {
+    let latest: { text: string; at: string } | null = null;
+    for (const entry of this.hub.history(s.id, historyLimit)) {
+      for (const r of entry.replies) if (latest === null || r.at >= latest.at) latest = r;
+    }
+    const turn = s.lastTurn;
+    if (latest !== null && (turn === null || latest.at >= turn.startedAt)) return latest.text;
+    return turn?.reply ?? null;
   }
 
   /**
