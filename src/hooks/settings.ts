@@ -121,12 +121,19 @@ export class HookSettingsFiles implements HookWiring {
   private grantIn(sessionId: string): { url: string; secret: string } | null {
     try {
       const settings = JSON.parse(readFileSync(this.fileOf(sessionId), "utf8")) as {
-        hooks?: Record<string, { hooks?: { url?: unknown; headers?: Record<string, unknown> }[] }[]>;
+        hooks?: Record<
+          string,
+          { hooks?: { url?: unknown; headers?: Record<string, unknown> }[] }[]
+        >;
       };
       for (const entries of Object.values(settings.hooks ?? {})) {
         for (const hook of entries.flatMap((e) => e.hooks ?? [])) {
           const secret = hook.headers?.[secretHeader];
-          if (typeof hook.url === "string" && hook.url.endsWith(`/hooks/${sessionId}`) && typeof secret === "string") {
+          if (
+            typeof hook.url === "string" &&
+            hook.url.endsWith(`/hooks/${sessionId}`) &&
+            typeof secret === "string"
+          ) {
             return { url: hook.url, secret };
           }
         }

@@ -17,8 +17,11 @@ export async function reconnect(
   try {
     return await HostConnection.open(socketPath);
   } catch (err) {
-    const why = err instanceof HostVersionError ? err.message : `no answer (${(err as Error).message})`;
-    log.warn(`session ${record.id} (${record.settings.name}): cannot adopt host ${hostPid}: ${why}`);
+    const why =
+      err instanceof HostVersionError ? err.message : `no answer (${(err as Error).message})`;
+    log.warn(
+      `session ${record.id} (${record.settings.name}): cannot adopt host ${hostPid}: ${why}`,
+    );
     return null;
   }
 }

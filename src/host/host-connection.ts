@@ -58,7 +58,10 @@ export class HostConnection extends EventEmitter<HostEvents> {
     return new Promise((resolve, reject) => {
       const socket = connect(path);
       const decoder = new FrameDecoder();
-      const timer = setTimeout(() => fail(new Error(`no hello from ${path} in ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => fail(new Error(`no hello from ${path} in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const fail = (err: Error) => {
         clearTimeout(timer);
         socket.destroy();

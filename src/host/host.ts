@@ -96,7 +96,9 @@ export class SessionHost {
       () => this.resumeReading(),
     );
     this.child.onData((data) => this.onOutput(data as unknown as Buffer));
-    this.child.onExit(({ exitCode, signal }) => this.onExit({ code: exitCode, signal: signal || null }));
+    this.child.onExit(({ exitCode, signal }) =>
+      this.onExit({ code: exitCode, signal: signal || null }),
+    );
     this.server = createServer((socket) => this.onConnection(socket));
   }
 
@@ -277,6 +279,8 @@ export class SessionHost {
         this.child.resize(message.cols, message.rows);
         return;
       case "signal":
+        // The supervisor stops claude: it takes the exit at once, or not at all.
+        if (message.signal === "SIGTERM" || message.signal === "SIGKILL") this.stopping = true;
         this.signal(message.signal);
         return;
       case "ack":
@@ -284,7 +288,8 @@ export class SessionHost {
         if (this.offset - this.acked < lowWatermarkChars) this.gate.hold("peer", false);
         return;
       case "release":
-        if (this.exit) this.close();
+        // Answers to requests sent before the release go out first.
+        if (this.exit) void this.answering.then(() => this.close());
         return;
       case "snapshot":
       case "lines":
@@ -298,6 +303,7 @@ export class SessionHost {
 
   private answer(request: Request): void {
     const work = (async (): Promise<unknown> => {
+      await this.answering;
       switch (request.t) {
         case "snapshot": {
           const offset = this.offset;
@@ -311,11 +317,16 @@ export class SessionHost {
           return this.type(request.text, request.submit);
       }
     })();
-    work.then(
+    const sent = work.then(
       (result) => this.send({ t: "reply", req: request.req, ok: true, result }),
       (err: Error) => this.send({ t: "reply", req: request.req, ok: false, error: err.message }),
     );
+    // type waits for claude to draw; snapshot and lines need not wait for it.
+    if (request.t !== "type") this.answering = sent;
   }
+
+  /** The last snapshot or lines request's answer, sent. */
+  private answering: Promise<void> = Promise.resolve();
 
   /**
    * Types one message, in order with other typed messages: once claude has drawn (before that

@@ -1,4 +1,7 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
+import { closeSync, openSync } from "node:fs";
+import { stderrIsJournal } from "../log.js";
 import { fileURLToPath } from "node:url";
 import { stoppedLaunch } from "../systemd/scope-launch.js";
 import type { HostSpec } from "./host.js";
@@ -26,12 +29,17 @@ export function spawnHost(spec: HostSpec, stopFirst: boolean, timeoutMs = 30_000
   );
   const node = { file: process.execPath, args: [...nodeFlags, hostMain] };
   const command = stopFirst ? stoppedLaunch(node.file, node.args) : node;
+  // The journal outlives the supervisor; a terminal or a test's pipe must not be held open by it.
+  const log = stderrIsJournal()
+    ? "inherit"
+    : openSync(spec.socketPath.replace(/\.sock$/, ".host.log"), "a", 0o600);
   const child = spawn(command.file, command.args, {
     cwd: "/",
     env,
     detached: true,
-    stdio: ["pipe", "pipe", "inherit"],
-  });
+    stdio: ["pipe", "pipe", log],
+  }) as ChildProcessByStdio<Writable, Readable, null>;
+  if (typeof log === "number") closeSync(log);
   child.unref();
   child.stdin.on("error", () => {});
   child.stdin.end(JSON.stringify(spec));
@@ -46,7 +54,9 @@ export function spawnHost(spec: HostSpec, stopFirst: boolean, timeoutMs = 30_000
       else resolve();
     };
     const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
-      done(new Error(`the session's host exited (${signal ?? `code ${code}`}) before it was ready`));
+      done(
+        new Error(`the session's host exited (${signal ?? `code ${code}`}) before it was ready`),
+      );
     child.on("exit", onExit);
     child.on("error", (err) => done(err));
     child.stdout.on("data", (chunk: Buffer) => {

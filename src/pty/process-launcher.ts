@@ -69,7 +69,11 @@ function plainProcess(
     signal: (signal) => {
       if (connection) connection.kill(signal);
       else if (signal === "SIGKILL") killHost();
-      else void started.then((c) => c.kill(signal), () => {});
+      else
+        void started.then(
+          (c) => c.kill(signal),
+          () => {},
+        );
     },
     release: async () => {
       if (connection) await endGroup(connection.pid, graceMs);

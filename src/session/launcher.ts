@@ -50,5 +50,9 @@ export interface ProcessLauncher {
    * At pool start: reconnects to the hosts a previous pool left running, and ends what is left
    * of the other sessions. Resolves with the adopted ones, by session id.
    */
-  adopt(records: SessionRecord[], socketOf: (id: string) => string, graceMs: number): Promise<Map<string, LaunchedProcess>>;
+  adopt(
+    records: SessionRecord[],
+    socketOf: (id: string) => string,
+    graceMs: number,
+  ): Promise<Map<string, LaunchedProcess>>;
 }

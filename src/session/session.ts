@@ -456,7 +456,11 @@ export class Session extends EventEmitter<SessionEvents> {
    * then sits on its prompt line. With hooks the pool knows, since no turn starts; Enter is
    * pressed again while the text is still there (never while a turn runs, which queues input).
    */
-  private async confirmSubmitted(run: Run, connection: HostConnection, text: string): Promise<void> {
+  private async confirmSubmitted(
+    run: Run,
+    connection: HostConnection,
+    text: string,
+  ): Promise<void> {
     const firstLine = text.split("\n")[0].trim().slice(0, 40);
     for (let attempt = 0; attempt < submitRetries; attempt++) {
       if (!run.hooks || this.evidence.turn !== null || firstLine === "") return;
@@ -499,9 +503,7 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Screen and scrollback as plain text, without the blank lines below the last output. */
   async text(): Promise<string[]> {
     const connection = this.run?.connection;
-    const lines = connection
-      ? await connection.lines(true)
-      : [...(this.lastScreen?.lines ?? [])];
+    const lines = connection ? await connection.lines(true) : [...(this.lastScreen?.lines ?? [])];
     while (lines.length > 0 && lines[lines.length - 1].trim() === "") lines.pop();
     return lines;
   }
@@ -593,7 +595,10 @@ export class Session extends EventEmitter<SessionEvents> {
     this.run = run;
     this.lastScreen = null;
     this.observe({ type: "launched", at: Date.now() }, true);
-    Object.assign(this.rec, { hostPid: launched.hostPid, hostStart: procStartTime(launched.hostPid) });
+    Object.assign(this.rec, {
+      hostPid: launched.hostPid,
+      hostStart: procStartTime(launched.hostPid),
+    });
     this.activity.touch();
     this.emit("changed");
     this.runtime.log.info(
@@ -793,10 +798,9 @@ export class Session extends EventEmitter<SessionEvents> {
         if (this.run === null) this.lastScreen = { snapshot, lines };
       })
       .catch(() => {})
-      .finally(() => {
-        connection.release();
-        connection.dispose();
-      });
+      .finally(() => connection.dispose());
+    // The host answers both before it goes.
+    connection.release();
   }
 
   /** The host went away without telling of claude's exit: it was killed, or crashed. */
@@ -831,7 +835,9 @@ export class Session extends EventEmitter<SessionEvents> {
     });
     const how = exit.lost ?? (signal ? `killed by ${signal}` : `exited with code ${exitCode}`);
     if (run.stopReason !== null) {
-      this.runtime.log.info(`session ${this.id} (${this.name}): stopped (${run.stopReason}), ${how}`);
+      this.runtime.log.info(
+        `session ${this.id} (${this.name}): stopped (${run.stopReason}), ${how}`,
+      );
       this.transition("exit", { reason: run.stopReason });
     } else if (run.launchError !== null) {
       this.cannotStart(run.launchError);

@@ -20,10 +20,7 @@ export class SystemdRequiredError extends Error {}
  * Connects to the user manager as `config.systemd` says: "auto" falls back to plain children
  * (and says so once), "required" refuses to go on without it, "off" does not try.
  */
-export async function setUpSystemd(
-  config: PoolConfig,
-  log: Logger,
-): Promise<SystemdSetup> {
+export async function setUpSystemd(config: PoolConfig, log: Logger): Promise<SystemdSetup> {
   const none = (reason: string): SystemdSetup => ({
     launcher: null,
     reason,

@@ -45,7 +45,8 @@ export class ScopeLauncher implements ProcessLauncher {
         },
         { timeoutMs: placementTimeoutMs },
       );
-      if (!continueProcess(host.pid)) throw new Error(`process ${host.pid} exited during placement`);
+      if (!continueProcess(host.pid))
+        throw new Error(`process ${host.pid} exited during placement`);
     })();
     let unplaced: () => void = () => {};
     const mayRun = new Promise<void>((resolve) => {
@@ -133,7 +134,9 @@ export class ScopeLauncher implements ProcessLauncher {
           return;
         }
         manager.killUnit(unit, signal, "all").catch((err: Error) => {
-          log.warn(`${unit}: KillUnit ${signal} failed (${err.message}); signalling the process group`);
+          log.warn(
+            `${unit}: KillUnit ${signal} failed (${err.message}); signalling the process group`,
+          );
           connection?.kill(signal);
         });
       },
