@@ -8,7 +8,6 @@ import type { HookWiring } from "./hooks/settings.js";
 import type { EndedTurn, Turn } from "./session/evidence.js";
 import { ErrorCode, PoolError } from "./errors.js";
 import { silentLogger, type Logger } from "./log.js";
-import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { hostSocketPath } from "./host/protocol.js";
 import { controlSocket } from "./paths.js";
@@ -98,7 +97,6 @@ export class Pool extends EventEmitter<PoolEvents> {
     const { defaults, channel } = this.config;
     const { records, warning } = store.load((spec) => settingsOfSpec(spec, defaults, channel));
     if (warning) this.log.warn(warning);
-    mkdirSync(this.sessionsDir, { recursive: true, mode: 0o700 });
     const adopted = await this.launcher.adopt(
       records,
       (id) => this.hostSocket(id),
@@ -110,14 +108,16 @@ export class Pool extends EventEmitter<PoolEvents> {
       else this.add(restoredRecord(record));
     }
     const configured = this.applyConfiguredSessions();
-    const toStart = this.sessionsToStart(configured).filter((s) => !adopted.has(s.id));
+    const toStart = this.sessionsToStart(configured);
     for (const session of this.sessions.values()) {
-      if (session.desired === "running" && !toStart.includes(session)) {
+      // resumeOnStart is about conversations to resume; an adopted one never stopped.
+      if (session.desired === "running" && !toStart.includes(session) && !adopted.has(session.id)) {
         void session.stop("not resumed: resumeOnStart is false");
       }
     }
     this.save();
     for (const session of toStart) {
+      if (adopted.has(session.id)) continue;
       if (this.activeCount() < this.config.maxSessions) {
         session.start();
         continue;

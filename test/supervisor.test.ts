@@ -128,6 +128,7 @@ describe("claude-pool start", () => {
     await next.waitForLog(
       new RegExp(`adopted host ${first.hostPid} \\(claude pid ${first.pid}\\)`),
     );
+    await next.ready();
     const adopted = await waitFor("junior running", () => runningRecord(dir, "junior"));
     assert.equal(adopted.pid, first.pid, "the same claude");
     assert.equal(adopted.restarts, 0);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
 import { stderrIsJournal } from "../log.js";
 import { fileURLToPath } from "node:url";
 import { stoppedLaunch } from "../systemd/scope-launch.js";
@@ -29,6 +30,7 @@ export function spawnHost(spec: HostSpec, stopFirst: boolean, timeoutMs = 30_000
   );
   const node = { file: process.execPath, args: [...nodeFlags, hostMain] };
   const command = stopFirst ? stoppedLaunch(node.file, node.args) : node;
+  mkdirSync(dirname(spec.socketPath), { recursive: true, mode: 0o700 });
   // The journal outlives the supervisor; a terminal or a test's pipe must not be held open by it.
   const log = stderrIsJournal()
     ? "inherit"

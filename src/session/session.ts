@@ -158,6 +158,8 @@ class Run {
   dialogOnScreen = false;
   refusalReported = false;
   reading: ClaudeScreen | null = null;
+  /** How this launch began its conversation; null for a run adopted from a previous pool. */
+  conversation: "new" | "resume" | null = null;
   readonly exited: Promise<void>;
   markExited: () => void = () => {};
   private disposed = false;
@@ -601,10 +603,7 @@ export class Session extends EventEmitter<SessionEvents> {
     });
     this.activity.touch();
     this.emit("changed");
-    this.runtime.log.info(
-      `session ${this.id} (${this.name}): host ${launched.hostPid} starting claude, ` +
-        `${conversation === "resume" ? "resuming" : "new"} conversation ${this.rec.claudeSessionId}`,
-    );
+    run.conversation = conversation;
     launched.placed.then(
       () => this.onPlaced(run),
       (err: Error) => this.onPlacementFailed(run, err),
@@ -629,6 +628,12 @@ export class Session extends EventEmitter<SessionEvents> {
     const { hello } = connection;
     Object.assign(this.rec, { pid: hello.pid, procStart: hello.procStart });
     run.drawn = hello.drawn;
+    if (run.conversation !== null) {
+      this.runtime.log.info(
+        `session ${this.id} (${this.name}): started pid ${hello.pid} (host ${hello.hostPid}), ` +
+          `${run.conversation === "resume" ? "resuming" : "new"} conversation ${this.rec.claudeSessionId}`,
+      );
+    }
     connection.on("data", (data, offset) => this.onOutput(run, data, offset));
     connection.on("screen", (reading) => this.onScreen(run, reading));
     connection.on("exit", (exit) => this.onExit(run, exit));
