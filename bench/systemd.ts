@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { parseConfig } from "../src/config/load.js";
 import { silentLogger } from "../src/log.js";
 import { Pool } from "../src/pool.js";
-import { spawnNodePty } from "../src/pty/node-pty.js";
 import { StateStore } from "../src/store/state-store.js";
 import { setUpSystemd } from "../src/systemd/connect.js";
 import { fakeClaude } from "../test/helpers.js";
@@ -36,7 +35,7 @@ const firstOutput = (file: string, args: string[]) =>
   ptyFirstOutputMs(file, args, { cwd: work, env });
 const poolSpawn = poolSpawnMs;
 
-const systemd = await setUpSystemd(config, spawnNodePty, silentLogger);
+const systemd = await setUpSystemd(config, silentLogger);
 if (!systemd.launcher) throw new Error(`no user manager: ${systemd.reason}`);
 const scoped = new Pool({
   config,

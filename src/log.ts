@@ -25,7 +25,7 @@ export interface LoggerOptions {
  * Whether stderr is the journal stream systemd connected: JOURNAL_STREAM names its device and
  * inode, so a child whose stderr was redirected elsewhere is not fooled by an inherited variable.
  */
-function stderrIsJournal(): boolean {
+export function stderrIsJournal(): boolean {
   const stream = process.env.JOURNAL_STREAM;
   if (!stream) return false;
   try {

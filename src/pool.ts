@@ -8,7 +8,9 @@ import type { HookWiring } from "./hooks/settings.js";
 import type { EndedTurn, Turn } from "./session/evidence.js";
 import { ErrorCode, PoolError } from "./errors.js";
 import { silentLogger, type Logger } from "./log.js";
-import { spawnNodePty } from "./pty/node-pty.js";
+import { dirname, join } from "node:path";
+import { hostSocketPath } from "./host/protocol.js";
+import { controlSocket } from "./paths.js";
 import { PlainLauncher } from "./pty/process-launcher.js";
 import type { ProcessLauncher } from "./session/launcher.js";
 import { Session, type SessionInfo, type SessionRecord } from "./session/session.js";
@@ -30,6 +32,8 @@ export interface PoolOptions {
   channel?: ChannelWiring;
   /** Reports each session's hooks to the pool; without it the screen is the only evidence. */
   hooks?: HookWiring;
+  /** Where sessions' hosts listen (0700); default `sessions/` beside the control socket. */
+  sessionsDir?: string;
 }
 
 export interface PoolStatus {
@@ -46,7 +50,7 @@ export interface PoolStatus {
 interface PoolEvents {
   "session.changed": [session: SessionInfo];
   "session.removed": [id: string];
-  "session.output": [id: string, data: string];
+  "session.output": [id: string, data: string, offset: number];
   "turn.started": [id: string, turn: Turn];
   "turn.delta": [id: string, turnId: string, text: string];
   "turn.ended": [id: string, turn: EndedTurn];
@@ -54,6 +58,8 @@ interface PoolEvents {
   "permission.closed": [id: string, requestId: string];
   /** The session's claude said it cannot hear its channels. */
   "channels.refused": [id: string];
+  /** A client asked the pool to stop, sessions and all (pool.shutdown). */
+  "shutdown.requested": [];
 }
 
 const validateSettings = new Ajv({ allErrors: true, strict: false }).compile(sessionSchema);
@@ -72,7 +78,15 @@ export class Pool extends EventEmitter<PoolEvents> {
     super();
     this.log = options.log ?? silentLogger;
     this.config = options.config;
-    this.launcher = options.launcher ?? new PlainLauncher(spawnNodePty, this.log);
+    this.launcher = options.launcher ?? new PlainLauncher(this.log);
+    this.sessionsDir =
+      options.sessionsDir ?? join(dirname(controlSocket(options.env).path), "sessions");
+  }
+
+  private readonly sessionsDir: string;
+
+  private hostSocket(id: string): string {
+    return hostSocketPath(this.sessionsDir, id);
   }
 
   /** Restores the registry, resumes what was running, starts the configured sessions. */
@@ -83,17 +97,27 @@ export class Pool extends EventEmitter<PoolEvents> {
     const { defaults, channel } = this.config;
     const { records, warning } = store.load((spec) => settingsOfSpec(spec, defaults, channel));
     if (warning) this.log.warn(warning);
-    await this.launcher.reclaim(records, this.config.stopTimeoutSeconds * 1000);
-    for (const record of records) this.add(restoredRecord(record));
+    const adopted = await this.launcher.adopt(
+      records,
+      (id) => this.hostSocket(id),
+      this.config.stopTimeoutSeconds * 1000,
+    );
+    for (const record of records) {
+      const launched = adopted.get(record.id);
+      if (launched) this.add(record).adopt(launched);
+      else this.add(restoredRecord(record));
+    }
     const configured = this.applyConfiguredSessions();
     const toStart = this.sessionsToStart(configured);
     for (const session of this.sessions.values()) {
-      if (session.desired === "running" && !toStart.includes(session)) {
+      // resumeOnStart is about conversations to resume; an adopted one never stopped.
+      if (session.desired === "running" && !toStart.includes(session) && !adopted.has(session.id)) {
         void session.stop("not resumed: resumeOnStart is false");
       }
     }
     this.save();
     for (const session of toStart) {
+      if (adopted.has(session.id)) continue;
       if (this.activeCount() < this.config.maxSessions) {
         session.start();
         continue;
@@ -130,6 +154,18 @@ export class Pool extends EventEmitter<PoolEvents> {
     if (this.idleTimer) clearInterval(this.idleTimer);
     this.idleTimer = setInterval(() => this.sweepIdle(), this.config.idleCheckSeconds * 1000);
     this.idleTimer.unref();
+  }
+
+  /**
+   * Lets go of every session without stopping it (the supervisor restarts): their hosts run on
+   * for the next pool to adopt, and the registry keeps their pids.
+   */
+  detach(): void {
+    this.shuttingDown = true;
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.idleTimer = null;
+    for (const session of this.sessions.values()) session.detach();
+    this.save();
   }
 
   /** Stops every process; the registry keeps which sessions to resume at the next start. */
@@ -290,13 +326,14 @@ export class Pool extends EventEmitter<PoolEvents> {
       log: this.log,
       channel: this.options.channel ?? null,
       hooks: this.options.hooks ?? null,
+      hostSocket: (id) => this.hostSocket(id),
     });
     session.on("changed", () => {
       this.save();
       this.emit("session.changed", session.info());
     });
     session.on("recorded", () => this.save());
-    session.on("output", (data) => this.emit("session.output", session.id, data));
+    session.on("output", (data, offset) => this.emit("session.output", session.id, data, offset));
     session.on("turn", (effect) => {
       switch (effect.type) {
         case "turn.started":
@@ -396,6 +433,8 @@ export function newRecord(id: string, settings: OwnSettings): SessionRecord {
     status: "stopped",
     pid: null,
     procStart: null,
+    hostPid: null,
+    hostStart: null,
     createdAt: new Date().toISOString(),
     startedAt: null,
     lastActivityAt: null,
@@ -414,6 +453,8 @@ function restoredRecord(record: SessionRecord): SessionRecord {
     status: record.status === "failed" ? "failed" : "stopped",
     pid: null,
     procStart: null,
+    hostPid: null,
+    hostStart: null,
     reason: wasUp ? "pool restarted" : record.reason,
   };
 }

@@ -16,7 +16,6 @@ import { dashboardUrl, sessionPage } from "./notify/links.js";
 import { Notifier } from "./notify/notifier.js";
 import { controlSocket, stateDir } from "./paths.js";
 import { Pool } from "./pool.js";
-import { spawnNodePty } from "./pty/node-pty.js";
 import { TokenStore } from "./auth/tokens.js";
 import { listenRemote, type RemoteApi } from "./rpc/http-server.js";
 import { createControlRegistry } from "./rpc/methods.js";
@@ -61,13 +60,19 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     await claimSocketPath(socket.path, log);
   }
 
-  const systemd = await setUpSystemd(config, spawnNodePty, log);
+  const systemd = await setUpSystemd(config, log);
   const store = new StateStore(stateDir());
   const sessionFiles = join(dirname(socket.path), "sessions");
   // Hooks are answered once the hub exists; the endpoint must listen before any session starts.
   let dispatch: HookHandler = (call) => call.answer({});
   const hookServer = new HookServer((call) => dispatch(call), log);
-  await hookServer.listen();
+  const hookSettings = new HookSettingsFiles(
+    sessionFiles,
+    hookServer,
+    (): number => pool.currentConfig().permissionTimeoutSeconds,
+  );
+  // The claudes a previous pool left running post their hooks to its port.
+  await hookServer.listen(hookSettings.previousPort());
   const pool: Pool = new Pool({
     config,
     store,
@@ -75,11 +80,8 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     launcher: systemd.launcher ?? undefined,
     noScopesReason: systemd.reason,
     channel: new McpConfigFiles(sessionFiles, socket.path),
-    hooks: new HookSettingsFiles(
-      sessionFiles,
-      hookServer,
-      (): number => pool.currentConfig().permissionTimeoutSeconds,
-    ),
+    hooks: hookSettings,
+    sessionsDir: sessionFiles,
   });
   const hub = new ChannelHub<Peer>(pool, {
     config: () => pool.currentConfig(),
@@ -192,6 +194,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   log.info(
     `claude-pool ready: ${active} session${active === 1 ? "" : "s"}, socket ${socket.path}, api ${remote.url}`,
   );
+  pool.on("shutdown.requested", () => stop("pool.shutdown"));
   deliverSignals({ reload: () => (reloads = reloads.then(reload)), stop });
 }
 
@@ -207,17 +210,38 @@ interface Running {
   log: Logger;
 }
 
-function shutdownHandler(running: Running): (signal: NodeJS.Signals) => void {
+/** How long the pool waits for systemd to say which job stops it. */
+const jobQueryTimeoutMs = 2000;
+
+/**
+ * SIGTERM from systemd is a stop or a restart. A restart (an upgrade, a config change reload
+ * cannot apply) leaves the sessions running for the next pool to adopt; a stop stops them.
+ */
+async function isRestart(systemd: SystemdSetup, log: Logger): Promise<boolean> {
+  const timeout = new Promise<null>((resolve) => setTimeout(resolve, jobQueryTimeoutMs, null));
+  try {
+    const job = await Promise.race([systemd.pendingJob(), timeout]);
+    return job === "restart";
+  } catch (err) {
+    log.warn(`cannot tell a restart from a stop (${(err as Error).message}); stopping sessions`);
+    return false;
+  }
+}
+
+function shutdownHandler(running: Running): (signal: NodeJS.Signals | "pool.shutdown") => void {
   const { pool, server, remote, socketPath, systemd, notifier, stopWatchdog, log } = running;
   let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
+  const stop = (signal: NodeJS.Signals | "pool.shutdown"): void => {
     if (stopping) {
       log.warn(`${signal} again: exiting without waiting for sessions`);
       process.exit(1);
     }
     stopping = true;
-    log.info(`${signal}: stopping sessions`);
-    void notifier.stopping("stopping sessions");
+    void (signal === "SIGTERM" ? isRestart(systemd, log) : Promise.resolve(false)).then(
+      (restart) => (restart ? detach() : halt(signal)),
+    );
+  };
+  const closeListeners = (): void => {
     server.close();
     remote.close();
     if (socketPath !== null) {
@@ -227,6 +251,20 @@ function shutdownHandler(running: Running): (signal: NodeJS.Signals) => void {
         // already gone
       }
     }
+  };
+  const detach = (): void => {
+    log.info("restarting: sessions keep running for the next pool to adopt");
+    void notifier.stopping("restarting");
+    closeListeners();
+    pool.detach();
+    stopWatchdog();
+    systemd.close();
+    process.exit(0);
+  };
+  const halt = (signal: string): void => {
+    log.info(`${signal}: stopping sessions`);
+    void notifier.stopping("stopping sessions");
+    closeListeners();
     pool.shutdown().then(
       () => {
         stopWatchdog();

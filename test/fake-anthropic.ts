@@ -8,7 +8,8 @@
  * message_delta with the stop reason and usage, message_stop), else one JSON message; errors come in
  * the API's envelope (`{"type":"error","error":{...}}`) with their HTTP status. The conversation's
  * replies are scripted by the test (`script`, `respond`); an unscripted turn replies
- * `echo: <last user text>`, or `tool result: <output>` right after a tool ran. claude's side
+ * `echo: <last user text>`, or `tool result: <output>` right after a tool ran (`SLEEP <s>`: a turn
+ * that takes that long). claude's side
  * requests (the session title, the auto mode classifier) get answers of their own and never use
  * up the script. Every request is logged in `requests`, credentials left out.
  *
@@ -178,10 +179,15 @@ export function classify(req: MessagesRequest): RequestKind {
   return (req.tools?.length ?? 0) > 0 ? "turn" : "other";
 }
 
-/** `echo: <text>`, or after a tool ran, `tool result: <its output>`. */
+/**
+ * `echo: <text>`, or after a tool ran, `tool result: <its output>`; `SLEEP <seconds>` is a slow
+ * turn, its reply `slept <seconds>` streamed over that long.
+ */
 export function defaultReply(req: MessagesRequest): Reply {
   const [result] = newToolResults(req);
   if (result) return { text: `tool result: ${contentText(result.content)}` };
+  const sleep = /^SLEEP (\d+(?:\.\d+)?)$/.exec(lastUserText(req).trim());
+  if (sleep) return { text: `slept ${sleep[1]}`, streamMs: Number(sleep[1]) * 1000 };
   return { text: `echo: ${lastUserText(req)}` };
 }
 

@@ -213,7 +213,7 @@ export function makePool(
   const config = configFor(configOverrides);
   const pools: Pool[] = [];
   const open = (c: PoolConfig, extra: Pick<PoolOptions, "hooks" | "channel"> = {}) => {
-    const p = new Pool({ config: c, store, env, ...extra });
+    const p = new Pool({ config: c, store, env, sessionsDir: join(dir, "sessions"), ...extra });
     pools.push(p);
     return p;
   };

@@ -28,6 +28,7 @@ const session: SessionInfo = {
   name: "builder",
   status: "running",
   pid: 42,
+  hostPid: 41,
   claudeSessionId: "c",
   keepWarm: false,
   workingDirectory: "/srv/app",

@@ -17,6 +17,7 @@ const session: SessionInfo = {
   name: "worker",
   status: "running",
   pid: 4242,
+  hostPid: null,
   claudeSessionId: "99b5c610-df87-4f8e-9f0d-26d4998489cb",
   keepWarm: false,
   workingDirectory: "/srv/proj",

@@ -122,12 +122,12 @@ describe("real claude", { skip }, () => {
           async () => (await client.call<SessionInfo>("session.get", { id: s.id })).channel,
           startupMs,
         );
-        const args = processArgs(s.pid!);
+        const info = await client.call<SessionInfo>("session.get", { id: s.id });
+        const args = processArgs(info.pid!);
         assert.deepEqual(args.slice(-2), [
           "--dangerously-load-development-channels",
           "server:claude-pool",
         ]);
-        const info = await client.call<SessionInfo>("session.get", { id: s.id });
         assert.equal(info.status, "running");
         assert.ok(
           info.blockedOn === null || info.blockedOn === "development-channels",

@@ -1,17 +1,10 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  writeFileSync,
-} from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { processState } from "../src/proc.js";
+import { connectUnix } from "../src/rpc/client.js";
 import { projectSlug } from "../src/session/claude-state.js";
 import type { SessionRecord } from "../src/session/session.js";
 import { describeLeftover } from "./leftovers.js";
@@ -122,34 +115,50 @@ describe("claude-pool start", () => {
     assert.equal((await next.exited).code, 0);
   });
 
-  it("survives kill -9 of the pool: claude gets the hangup, the next pool resumes from the registry", async () => {
+  it("survives kill -9 of the pool: the session runs on in its host and the next pool adopts it", async () => {
     const dir = setup();
+    const pool = startPool(dir);
+    const first = await waitFor("junior running", () => runningRecord(dir, "junior"));
+    assert.ok(first.hostPid !== null && first.hostPid !== first.pid, "claude runs under a host");
+    pool.child.kill("SIGKILL");
+    await pool.exited;
+    assert.ok(alive(first.pid!), "claude outlived the pool");
+
+    const next = startPool(dir);
+    await next.waitForLog(
+      new RegExp(`adopted host ${first.hostPid} \\(claude pid ${first.pid}\\)`),
+    );
+    await next.ready();
+    const adopted = await waitFor("junior running", () => runningRecord(dir, "junior"));
+    assert.equal(adopted.pid, first.pid, "the same claude");
+    assert.equal(adopted.restarts, 0);
+    // The adopted claude still takes input through its host.
+    const client = await connectUnix(next.socket);
+    try {
+      await client.call("session.send", { id: adopted.id, text: "/env CLAUDE_POOL_SESSION_ID\r" });
+      await waitFor("its answer on the screen", async () => {
+        const { lines } = await client.call<{ lines: string[] }>("session.logs", {
+          id: adopted.id,
+        });
+        return lines.some((l) => l.includes(`CLAUDE_POOL_SESSION_ID=${adopted.id}`));
+      });
+    } finally {
+      client.close();
+    }
+    next.child.kill("SIGTERM");
+    assert.deepEqual(await next.exited, { code: 0, signal: null });
+    assert.ok(!alive(first.pid!), "SIGTERM outside systemd stops the sessions");
+  });
+
+  it("resumes a session whose host died with the pool, stopping a claude that outlived both", async () => {
+    const dir = setup({ FAKE_CLAUDE_IGNORE_SIGHUP: "1", FAKE_CLAUDE_IGNORE_SIGTERM: "1" });
     const pool = startPool(dir);
     const first = await waitFor("junior running", () => runningRecord(dir, "junior"));
     giveTranscript(dir, first.claudeSessionId);
     pool.child.kill("SIGKILL");
     await pool.exited;
-    await waitFor("claude to exit on hangup", () => !alive(first.pid!));
-    assert.ok(
-      !existsSync(join(dir, "claude", "sessions", `${first.pid}.json`)),
-      "claude removed its session file on the way out",
-    );
-
-    const next = startPool(dir);
-    const resumed = await waitFor("junior running again", () =>
-      runningRecord(dir, "junior", first.pid!),
-    );
-    assert.equal(resumed.id, first.id);
-    assert.deepEqual(processArgs(resumed.pid!).slice(0, 2), ["--resume", first.claudeSessionId]);
-    await next.waitForLog(/session .* \(junior\): started pid/);
-  });
-
-  it("stops a claude that outlived the killed pool before resuming its conversation", async () => {
-    const dir = setup({ FAKE_CLAUDE_IGNORE_SIGHUP: "1", FAKE_CLAUDE_IGNORE_SIGTERM: "1" });
-    const pool = startPool(dir);
-    const first = await waitFor("junior running", () => runningRecord(dir, "junior"));
-    pool.child.kill("SIGKILL");
-    await pool.exited;
+    process.kill(first.hostPid!, "SIGKILL");
+    await waitFor("the host gone", () => !alive(first.hostPid!));
     assert.ok(alive(first.pid!), "this claude ignores the hangup");
 
     const next = startPool(dir);
@@ -159,6 +168,7 @@ describe("claude-pool start", () => {
     );
     assert.ok(!alive(first.pid!), "the leftover claude was killed (it ignores SIGTERM too)");
     assert.equal(resumed.id, first.id);
+    assert.deepEqual(processArgs(resumed.pid!).slice(0, 2), ["--resume", first.claudeSessionId]);
 
     next.child.kill("SIGTERM");
     assert.deepEqual(await next.exited, { code: 0, signal: null });

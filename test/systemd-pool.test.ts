@@ -326,7 +326,37 @@ describe("claude-pool start with systemd required", { skip: noSandbox }, () => {
 });
 
 describe("kill -9 of a pool with systemd required", { skip: noSandbox }, () => {
-  it("leaves the scope of a claude that ignores SIGHUP; the next pool stops it and resumes the session in a new one", async () => {
+  it("leaves the session running in its scope; the next pool adopts it, same pid, same scope", async () => {
+    const { dir } = setup();
+    const first = await startPool(dir);
+    const spawned = await first.client.call<SessionInfo>("session.spawn", { name: "kept" });
+    const old = await placedAndRunning(first.client, spawned.id);
+    const unit = old.unit!;
+    const invocation = show(unit, "InvocationID").InvocationID;
+    assert.equal(cgroupOf(cgroupLines(old.hostPid!), ""), show(unit, "ControlGroup").ControlGroup);
+
+    first.pool.child.kill("SIGKILL");
+    await first.pool.exited;
+    assert.ok(!gone(old.pid!), "claude outlived the pool");
+
+    const next = await startPool(dir);
+    await next.pool.waitForLog(
+      new RegExp(`adopted host ${old.hostPid} \\(claude pid ${old.pid}\\)`),
+    );
+    const adopted = await next.client.call<SessionInfo>("session.get", { id: old.id });
+    assert.equal(adopted.status, "running");
+    assert.equal(adopted.pid, old.pid);
+    assert.equal(adopted.unit, unit);
+    assert.equal(show(unit, "InvocationID").InvocationID, invocation, "the same scope");
+    assert.doesNotMatch(next.pool.stderr, /left by the previous pool/);
+
+    next.pool.child.kill("SIGTERM");
+    assert.deepEqual(await next.pool.exited, { code: 0, signal: null });
+    assert.deepEqual(scopeUnits(), []);
+    assert.ok(gone(old.pid!));
+  });
+
+  it("stops the scope of a session whose host died with the pool (its claude ignoring SIGHUP) and resumes it in a new one", async () => {
     const { dir } = setup();
     const first = await startPool(dir);
     const spawned = await first.client.call<SessionInfo>("session.spawn", {
@@ -339,10 +369,10 @@ describe("kill -9 of a pool with systemd required", { skip: noSandbox }, () => {
 
     first.pool.child.kill("SIGKILL");
     await first.pool.exited;
+    process.kill(old.hostPid!, "SIGKILL");
+    await waitFor("the host gone", () => gone(old.hostPid!));
     assert.deepEqual(scopeUnits(), [unit]);
-    assert.equal(show(unit, "ActiveState").ActiveState, "active");
-    assert.ok(!gone(old.pid!), "claude outlived the pool (it ignores the hangup)");
-    assert.equal(cgroupOf(cgroupLines(old.pid!), ""), show(unit, "ControlGroup").ControlGroup);
+    assert.ok(!gone(old.pid!), "claude outlived its host (it ignores the hangup)");
 
     const next = await startPool(dir);
     await next.pool.waitForLog(

@@ -335,6 +335,72 @@ describe("claude-pool.service under a user manager", { skip }, () => {
     });
   });
 
+  it("restart leaves the sessions running: the new supervisor adopts them, and attach redraws their screens", async () => {
+    await call("session.send", { id: "primary", text: "/env CLAUDE_POOL_SESSION_ID\r" });
+    const before = await call<SessionInfo>("session.get", { id: "primary" });
+    await waitFor("the answer on primary's screen", async () => {
+      const { lines } = await call<{ lines: string[] }>("session.logs", { id: "primary" });
+      return lines.some((l) => l.includes(`CLAUDE_POOL_SESSION_ID=${before.id}`));
+    });
+    systemctl("restart", SERVICE);
+    const status = await call<{ pid: number }>("pool.status");
+    assert.notEqual(status.pid, mainPid, "a new supervisor");
+    mainPid = status.pid;
+    const sessions = await runningInScopes(["primary", "second"]);
+    assert.deepEqual(
+      Object.fromEntries(sessions.map((s) => [s.name, s.pid])),
+      sessionPids,
+      "the same claude processes",
+    );
+    for (const s of sessions) assert.equal(s.restarts, 0, s.name);
+    const client = await connectUnix(socketPath);
+    try {
+      const screen = await client.call<{ data: string }>("session.attach", { id: "primary" });
+      assert.ok(
+        screen.data.includes(`CLAUDE_POOL_SESSION_ID=${before.id}`),
+        "the screen came through",
+      );
+    } finally {
+      client.close();
+    }
+  });
+
+  it("kill -9 of the supervisor leaves the sessions running; the restarted one adopts them", async () => {
+    systemctl("kill", "--signal=SIGKILL", "--kill-whom=main", SERVICE);
+    let status = { pid: mainPid };
+    await waitFor(
+      "a new supervisor",
+      async () => {
+        status = await call<{ pid: number }>("pool.status").catch(() => status);
+        return status.pid !== mainPid;
+      },
+      20_000,
+    );
+    mainPid = status.pid;
+    const sessions = await runningInScopes(["primary", "second"]);
+    assert.deepEqual(
+      Object.fromEntries(sessions.map((s) => [s.name, s.pid])),
+      sessionPids,
+      "the same claude processes",
+    );
+  });
+
+  it("kill -9 of a session's host crashes the session, which restarts in a new scope", async () => {
+    const before = await call<SessionInfo>("session.get", { id: "second" });
+    process.kill(before.hostPid!, "SIGKILL");
+    let last: SessionInfo = before;
+    const after = await waitFor(
+      () => `second restarted; last ${JSON.stringify(last)}`,
+      async () => {
+        last = await call<SessionInfo>("session.get", { id: "second" });
+        return last.status === "running" && last.pid !== before.pid && last.restarts === 1 && last;
+      },
+    );
+    assert.ok(gone(before.pid!), "the old claude is gone");
+    assert.match(after.unit ?? "", /^claude-pool-[0-9a-f]{8}\.scope$/);
+    sessionPids.second = after.pid!;
+  });
+
   it("stop ends the sessions and exits cleanly, leaving no claude-pool-*.scope", () => {
     assert.equal(scopeUnits().length, 2);
     systemctl("stop", SERVICE);

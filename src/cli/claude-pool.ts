@@ -111,12 +111,30 @@ const channel = defineCommand({
   },
 });
 
+const host = defineCommand({
+  meta: {
+    name: "host",
+    description:
+      "A session's host, which owns its terminal and outlives the supervisor (started by the pool, spec on stdin)",
+  },
+  async run() {
+    if (process.stdin.isTTY) {
+      process.stderr.write(
+        "claude-pool host: the pool starts this for each session, with the session's spec on stdin\n",
+      );
+      process.exit(2);
+    }
+    const { runHost } = await import("../host/host.js");
+    await runHost();
+  },
+});
+
 export const claudePoolCommand = defineCommand({
   meta: {
     name: "claude-pool",
     version,
     description: "Supervisor for a pool of persistent Claude Code conversations",
   },
-  subCommands: { start, config, channel, status, spawn, kill, resume },
+  subCommands: { start, config, channel, host, status, spawn, kill, resume },
   default: "start",
 });

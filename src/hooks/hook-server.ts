@@ -36,17 +36,23 @@ export class HookServer {
     private readonly log: Logger,
   ) {}
 
-  async listen(): Promise<void> {
+  /**
+   * Listens on `preferredPort` when it is free (the last pool's, so that the claudes it leaves
+   * running reach this one), else on any port.
+   */
+  async listen(preferredPort: number | null = null): Promise<void> {
     const server = createServer((req, res) => this.onRequest(req, res));
     server.requestTimeout = 0;
     server.headersTimeout = 10_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => {
-        server.off("error", reject);
-        resolve();
+    const bind = (port: number) =>
+      new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, "127.0.0.1", () => {
+          server.off("error", reject);
+          resolve();
+        });
       });
-    });
+    await (preferredPort === null ? bind(0) : bind(preferredPort).catch(() => bind(0)));
     server.on("error", (err) => this.log.error(`hook endpoint: ${err.message}`));
     this.server = server;
     this.port = (server.address() as AddressInfo).port;
@@ -57,6 +63,12 @@ export class HookServer {
     const secret = randomBytes(24).toString("hex");
     this.secrets.set(sessionId, digest(secret));
     return { url: `http://127.0.0.1:${this.port}/hooks/${sessionId}`, secret };
+  }
+
+  restore(sessionId: string, url: string, secret: string): boolean {
+    if (url !== `http://127.0.0.1:${this.port}/hooks/${sessionId}`) return false;
+    this.secrets.set(sessionId, digest(secret));
+    return true;
   }
 
   revoke(sessionId: string): void {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { secretHeader } from "./hook-server.js";
 
@@ -42,11 +42,18 @@ export interface HookWiring {
    * `--settings` value (a file or JSON), merged in: claude reads only the last `--settings`.
    */
   settingsFor(sessionId: string, own?: { value: string; cwd: string } | null): string;
+  /**
+   * For a session adopted from a previous pool: accepts its launch's secret again. False when
+   * its claude posts to an endpoint this pool does not listen on.
+   */
+  resume(sessionId: string): boolean;
   remove(sessionId: string): void;
 }
 
 export interface HookEndpoint {
   grant(sessionId: string): { url: string; secret: string };
+  /** Accepts `secret` for `sessionId` again if `url` is this endpoint's. */
+  restore(sessionId: string, url: string, secret: string): boolean;
   revoke(sessionId: string): void;
 }
 
@@ -87,6 +94,54 @@ export class HookSettingsFiles implements HookWiring {
     const merged = { ...theirs, hooks: mergeHooks(theirs.hooks, hooks) };
     writeFileSync(file, JSON.stringify(merged, null, 2), { mode: 0o600 });
     return file;
+  }
+
+  resume(sessionId: string): boolean {
+    const grant = this.grantIn(sessionId);
+    return grant !== null && this.endpoint.restore(sessionId, grant.url, grant.secret);
+  }
+
+  /** The port the last pool's endpoint listened on, from a settings file it wrote. */
+  previousPort(): number | null {
+    let files: string[];
+    try {
+      files = readdirSync(this.dir).filter((f) => f.endsWith(".settings.json"));
+    } catch {
+      return null;
+    }
+    for (const file of files) {
+      const grant = this.grantIn(file.slice(0, -".settings.json".length));
+      const port = grant ? Number(new URL(grant.url).port) : 0;
+      if (port > 0) return port;
+    }
+    return null;
+  }
+
+  /** The url and secret a session's settings file gives its hooks, if it has one. */
+  private grantIn(sessionId: string): { url: string; secret: string } | null {
+    try {
+      const settings = JSON.parse(readFileSync(this.fileOf(sessionId), "utf8")) as {
+        hooks?: Record<
+          string,
+          { hooks?: { url?: unknown; headers?: Record<string, unknown> }[] }[]
+        >;
+      };
+      for (const entries of Object.values(settings.hooks ?? {})) {
+        for (const hook of entries.flatMap((e) => e.hooks ?? [])) {
+          const secret = hook.headers?.[secretHeader];
+          if (
+            typeof hook.url === "string" &&
+            hook.url.endsWith(`/hooks/${sessionId}`) &&
+            typeof secret === "string"
+          ) {
+            return { url: hook.url, secret };
+          }
+        }
+      }
+    } catch {
+      // no file, or not one the pool wrote
+    }
+    return null;
   }
 
   remove(sessionId: string): void {

@@ -1,7 +1,6 @@
 /**
- * node-pty leaves the pool's file descriptors, other sessions' PTY masters among them, open in
- * every child: without this, one session's claude could type into another's terminal, and a
- * killed pool's sessions would not all see their hangup. The child's shell closes every
+ * node-pty leaves the host's file descriptors (its socket, its connection to the supervisor) open
+ * in every child: without this, claude could talk to the supervisor as its host. The child's shell closes every
  * descriptor above stderr before it execs claude (bash: dash cannot name descriptors above 9).
  */
 // Each close has its own 2>/dev/null (the glob lists its own, already closed, directory fd): a
@@ -14,11 +13,8 @@ export interface Command {
   args: string[];
 }
 
-/**
- * The command that runs `file args` with only stdin, stdout and stderr open. With `stopFirst`
- * the process stops itself (SIGSTOP) before exec, for placement in a systemd scope.
- */
-export function cleanExec(file: string, args: string[], stopFirst = false): Command {
-  const script = `${closeInheritedFds}${stopFirst ? "kill -STOP $$; " : ""}exec "$0" "$@"`;
+/** The command that runs `file args` with only stdin, stdout and stderr open. */
+export function cleanExec(file: string, args: string[]): Command {
+  const script = `${closeInheritedFds}exec "$0" "$@"`;
   return { file: "/bin/bash", args: ["-c", script, file, ...args] };
 }

@@ -1,54 +1,106 @@
+import { reconnect } from "../host/adopt.js";
+import { HostConnection } from "../host/host-connection.js";
+import { spawnHost } from "../host/spawn-host.js";
 import { silentLogger, type Logger } from "../log.js";
 import { groupAlive } from "../proc.js";
-import type { LaunchedProcess, ProcessLauncher } from "../session/launcher.js";
+import type { LaunchedProcess, LaunchRequest, ProcessLauncher } from "../session/launcher.js";
 import { reapStaleProcesses } from "../session/reap.js";
 import type { SessionRecord } from "../session/session.js";
-import { cleanExec } from "./clean-exec.js";
-import type { PtyProcess, PtySpawner } from "./pty.js";
 
-/** Sessions as plain PTY children of the pool, each in its own process group. */
+/** Sessions' hosts in sessions of their own, outside systemd: they outlive a killed pool. */
 export class PlainLauncher implements ProcessLauncher {
   readonly kind = "process";
 
-  constructor(
-    private readonly spawnPty: PtySpawner,
-    private readonly log: Logger = silentLogger,
-  ) {}
+  constructor(private readonly log: Logger = silentLogger) {}
 
-  launch(request: Parameters<ProcessLauncher["launch"]>[0]): LaunchedProcess {
-    const pty = this.spawnPty({
-      ...request.pty,
-      ...cleanExec(request.pty.file, request.pty.args),
-    });
-    return {
-      pty,
-      unit: null,
-      started: Promise.resolve(),
-      signal: (signal) => pty.kill(signal),
-      release: async () => {
-        await endGroup(pty, request.stopTimeoutSec * 1000);
-        return null;
-      },
-      usage: async () => null,
-    };
+  launch(request: LaunchRequest): LaunchedProcess {
+    const host = spawnHost(request.host, false);
+    const started = host.ready.then(() => HostConnection.open(request.host.socketPath));
+    return plainProcess(host.pid, started, request.stopTimeoutSec * 1000);
   }
 
-  reclaim(records: SessionRecord[], graceMs: number): Promise<void> {
-    return reapStaleProcesses(records, graceMs, this.log);
+  async adopt(
+    records: SessionRecord[],
+    socketOf: (id: string) => string,
+    graceMs: number,
+  ): Promise<Map<string, LaunchedProcess>> {
+    const adopted = new Map<string, LaunchedProcess>();
+    const others: SessionRecord[] = [];
+    await Promise.all(
+      records.map(async (record) => {
+        const connection = await reconnect(record, socketOf(record.id), this.log);
+        if (connection === null) {
+          others.push(record);
+          return;
+        }
+        const hostPid = connection.hostPid;
+        adopted.set(record.id, plainProcess(hostPid, Promise.resolve(connection), graceMs));
+      }),
+    );
+    await reapStaleProcesses(others, graceMs, this.log);
+    return adopted;
   }
+}
+
+function plainProcess(
+  hostPid: number,
+  started: Promise<HostConnection>,
+  graceMs: number,
+): LaunchedProcess {
+  let connection: HostConnection | null = null;
+  void started.then(
+    (c) => (connection = c),
+    () => {},
+  );
+  const killHost = () => {
+    try {
+      process.kill(hostPid, "SIGKILL");
+    } catch {
+      // gone already
+    }
+  };
+  return {
+    hostPid,
+    unit: null,
+    placed: Promise.resolve(),
+    started,
+    runUnplaced: () => {},
+    abort: killHost,
+    signal: (signal) => {
+      if (connection) connection.kill(signal);
+      else if (signal === "SIGKILL") killHost();
+      else
+        void started.then(
+          (c) => c.kill(signal),
+          () => {},
+        );
+    },
+    release: async () => {
+      if (connection) await endGroup(connection.pid, graceMs);
+      return null;
+    },
+    usage: async () => null,
+  };
 }
 
 /**
  * What claude left in its process group (tools, MCP servers that ignore the hangup) gets SIGTERM,
  * then SIGKILL after the grace period, as systemd stops a scope.
  */
-async function endGroup(group: PtyProcess, graceMs: number): Promise<void> {
-  if (!groupAlive(group.pid)) return;
-  group.kill("SIGTERM");
+async function endGroup(group: number, graceMs: number): Promise<void> {
+  const kill = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-group, signal);
+    } catch {
+      // gone already
+    }
+  };
+  if (!groupAlive(group)) return;
+  kill("SIGTERM");
   const deadline = Date.now() + graceMs;
-  while (groupAlive(group.pid)) {
+  while (groupAlive(group)) {
     if (Date.now() >= deadline) {
-      group.kill("SIGKILL");
+      kill("SIGKILL");
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -68,7 +68,7 @@ export class ScreenModel {
   }
 
   /** Queues output for parsing; `parsed` runs once it is parsed, or at once if xterm refused it. */
-  write(data: string, parsed?: () => void): void {
+  write(data: string | Uint8Array, parsed?: () => void): void {
     try {
       this.terminal.write(data, parsed);
     } catch (err) {

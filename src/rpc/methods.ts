@@ -117,6 +117,17 @@ export function createControlRegistry(
         ...(notifier ? { notify: notifier.status(hasScope(caller.scopes, "admin")) } : {}),
       }),
     })
+    .method("pool.shutdown", {
+      scope: "admin",
+      description:
+        "Stops every session and the pool (under systemd it stays stopped until started again).",
+      params: noParams,
+      result: object({ stopping: { type: "boolean" } }),
+      handler: () => {
+        setImmediate(() => pool.emit("shutdown.requested"));
+        return { stopping: true };
+      },
+    })
     .method("pool.config", {
       scope: "read",
       description:

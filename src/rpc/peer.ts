@@ -1,5 +1,5 @@
 import type { Caller } from "../auth/tokens.js";
-import type { ScreenSnapshot } from "../pty/screen.js";
+import type { ScreenSnapshot } from "../session/session.js";
 
 /** What a transport offers a connected client. */
 export interface PeerTransport {
@@ -24,7 +24,8 @@ interface Attachment {
   readOnly: boolean;
   /** syncing: waiting for a snapshot, output queued; live: output sent; behind: output dropped. */
   state: "syncing" | "live" | "behind";
-  queue: string[];
+  /** Output with the byte offset it starts at: the snapshot holds what came before its own. */
+  queue: { data: string; offset: number }[];
   queuedBytes: number;
   overflowed: boolean;
 }
@@ -82,7 +83,7 @@ export class Peer {
   }
 
   /** A session's output: to an attached peer in order, or to a `session.output` subscriber. */
-  output(sessionId: string, data: string): void {
+  output(sessionId: string, data: string, offset: number): void {
     const attachment = this.attachments.get(sessionId);
     if (!attachment) {
       this.signal("session.output", { id: sessionId, data });
@@ -95,7 +96,7 @@ export class Peer {
           this.seq++;
           return;
         }
-        attachment.queue.push(data);
+        attachment.queue.push({ data, offset });
         attachment.queuedBytes += data.length;
         return;
       case "live":
@@ -126,7 +127,7 @@ export class Peer {
     this.attachments.set(sessionId, attachment);
     const snapshot = await this.snapshot(sessionId, true);
     // The reply goes out in this turn's promise continuations; live output follows it.
-    setImmediate(() => this.goLive(sessionId, attachment));
+    setImmediate(() => this.goLive(sessionId, attachment, snapshot.offset));
     return snapshot;
   }
 
@@ -145,13 +146,15 @@ export class Peer {
     this.subscriptions.clear();
   }
 
-  private goLive(sessionId: string, attachment: Attachment): void {
+  private goLive(sessionId: string, attachment: Attachment, from: number): void {
     if (this.closed || this.attachments.get(sessionId) !== attachment) return;
     if (attachment.overflowed) {
       void this.resync(sessionId, attachment);
       return;
     }
-    for (const data of attachment.queue) this.notify("session.output", { id: sessionId, data });
+    for (const { data, offset } of attachment.queue) {
+      if (offset >= from) this.notify("session.output", { id: sessionId, data });
+    }
     attachment.queue = [];
     attachment.queuedBytes = 0;
     attachment.state = "live";
@@ -181,7 +184,7 @@ export class Peer {
       cols: snapshot.cols,
       rows: snapshot.rows,
     });
-    this.goLive(sessionId, attachment);
+    this.goLive(sessionId, attachment, snapshot.offset);
   }
 
   /**

@@ -41,6 +41,7 @@ export const sessionInfo: JsonSchema = {
     name: { type: "string" },
     status: { enum: ["starting", "running", "stopping", "stopped", "crashed", "failed"] },
     pid: nullable("integer"),
+    hostPid: nullable("integer"),
     claudeSessionId: { type: "string" },
     keepWarm: { type: "boolean" },
     workingDirectory: { type: "string" },

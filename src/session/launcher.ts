@@ -1,5 +1,6 @@
 import type { Limits } from "../config/types.js";
-import type { PtyProcess, PtySpawnOptions } from "../pty/pty.js";
+import type { HostConnection } from "../host/host-connection.js";
+import type { HostSpec } from "../host/host.js";
 import type { SessionRecord } from "./session.js";
 
 export interface Usage {
@@ -14,16 +15,23 @@ export interface LaunchRequest {
   limits: Limits;
   /** Grace period the unit gives its processes between SIGTERM and SIGKILL. */
   stopTimeoutSec: number;
-  pty: PtySpawnOptions;
+  /** What the session's host runs. */
+  host: HostSpec;
 }
 
-/** One claude process and whatever holds it (a process group, or a systemd scope). */
+/** One session host (and the claude it runs) and whatever holds it: its own session, or a systemd scope. */
 export interface LaunchedProcess {
-  readonly pty: PtyProcess;
+  readonly hostPid: number;
   /** The systemd unit holding the session, once it is placed there; null outside systemd. */
   readonly unit: string | null;
-  /** Resolves once claude runs where it belongs; rejects when it could not be placed. */
-  readonly started: Promise<void>;
+  /** Resolves once the host is placed (a no-op outside systemd); rejects if it could not be. */
+  readonly placed: Promise<void>;
+  /** Resolves with the connection to the host once it runs claude; rejects if it never does. */
+  readonly started: Promise<HostConnection>;
+  /** After a failed placement: lets the host run outside a scope. */
+  runUnplaced(): void;
+  /** Ends the host at once (a launch that cannot go on). */
+  abort(): void;
   /** Signals everything the session runs: claude, its tools, its MCP servers. */
   signal(signal: NodeJS.Signals): void;
   /**
@@ -34,13 +42,17 @@ export interface LaunchedProcess {
   usage(): Promise<Usage | null>;
 }
 
-/** Where sessions' processes run: plain PTY children, or transient systemd scopes. */
+/** Where sessions' hosts run: in sessions of their own, or in transient systemd scopes. */
 export interface ProcessLauncher {
   readonly kind: "scope" | "process";
   launch(request: LaunchRequest): LaunchedProcess;
   /**
-   * At pool start: ends what the registry's sessions left running under a previous pool. Their
-   * PTYs died with it, so they cannot be adopted; their conversations resume in new processes.
+   * At pool start: reconnects to the hosts a previous pool left running, and ends what is left
+   * of the other sessions. Resolves with the adopted ones, by session id.
    */
-  reclaim(records: SessionRecord[], graceMs: number): Promise<void>;
+  adopt(
+    records: SessionRecord[],
+    socketOf: (id: string) => string,
+    graceMs: number,
+  ): Promise<Map<string, LaunchedProcess>>;
 }

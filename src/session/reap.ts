@@ -10,19 +10,24 @@ interface Leftover {
 }
 
 /**
- * After a pool crash, a claude that ignored its terminal's hangup may still run. Its PTY is gone,
- * so it cannot be adopted; stop it before the conversation resumes in a new process.
+ * After a pool crash, what could not be adopted (a claude whose host is gone, a host that does not
+ * answer) may still run: stop it before the conversation resumes in a new process.
  */
 export async function reapStaleProcesses(
   records: SessionRecord[],
   graceMs: number,
   log: Logger,
 ): Promise<void> {
-  const recorded = records.flatMap((record) =>
-    record.pid !== null && record.procStart !== null && isSameProcess(record.pid, record.procStart)
-      ? [{ record, pid: record.pid, procStart: record.procStart }]
-      : [],
-  );
+  const alive = (pid: number | null, start: string | null) =>
+    pid !== null && start !== null && isSameProcess(pid, start);
+  const recorded = records.flatMap((record) => [
+    ...(alive(record.pid, record.procStart)
+      ? [{ record, pid: record.pid as number, procStart: record.procStart as string }]
+      : []),
+    ...(alive(record.hostPid, record.hostStart)
+      ? [{ record, pid: record.hostPid as number, procStart: record.hostStart as string }]
+      : []),
+  ]);
   await Promise.all(
     [...recorded, ...unrecorded(records)].map(async (p) => {
       log.warn(

@@ -6,10 +6,8 @@ import type { ChannelWiring } from "../channel/mcp-config.js";
 import type { Logger } from "../log.js";
 import { claudeConfigDir } from "../paths.js";
 import { procStartTime } from "../proc.js";
-import { FlowControl } from "../pty/flow-control.js";
-import type { Disposable, PtyExit, PtyProcess } from "../pty/pty.js";
-import { ScreenModel, type ScreenSnapshot } from "../pty/screen.js";
-import { Scrollback } from "../pty/scrollback.js";
+import type { HostConnection } from "../host/host-connection.js";
+import type { HostExit, SnapshotResult } from "../host/protocol.js";
 import type { HookWiring } from "../hooks/settings.js";
 import { SessionActivity } from "./activity.js";
 import type { Dialog } from "./dialogs.js";
@@ -34,7 +32,7 @@ import { crashLine } from "./crash-reason.js";
 import { accepts, reduce, type LifecycleEvent } from "./lifecycle.js";
 import { preflight } from "./preflight.js";
 import { RestartTracker } from "./restart-policy.js";
-import { channelRefusals, readScreen } from "./screen-reading.js";
+import type { ClaudeScreen } from "./screen-reading.js";
 import { resolveSpec, type OwnSettings, type SessionSpec } from "./spec.js";
 import type { SessionStatus } from "./status.js";
 import {
@@ -57,6 +55,9 @@ export interface SessionRecord {
   pid: number | null;
   /** Start time of `pid`, to recognise that process after a pool crash. */
   procStart: string | null;
+  /** The session's host, which a starting pool adopts when it still runs. */
+  hostPid: number | null;
+  hostStart: string | null;
   createdAt: string;
   startedAt: string | null;
   lastActivityAt: string | null;
@@ -72,6 +73,7 @@ export interface SessionInfo extends EvidenceView {
   name: string;
   status: SessionStatus;
   pid: number | null;
+  hostPid: number | null;
   claudeSessionId: string;
   keepWarm: boolean;
   workingDirectory: string;
@@ -102,13 +104,16 @@ export interface SessionRuntime {
   channel: ChannelWiring | null;
   /** Reports claude's hooks to the pool; null: the screen is the only evidence. */
   hooks: HookWiring | null;
+  /** Where the session's host listens. */
+  hostSocket: (sessionId: string) => string;
 }
 
 interface SessionEvents {
   changed: [];
   /** The record changed in a way clients need not hear of yet; the registry saves it. */
   recorded: [];
-  output: [data: string];
+  /** Output as text, with the byte offset of its first byte in this launch's stream. */
+  output: [data: string, offset: number];
   /** A turn started, streamed or ended, or a permission dialog closed (the evidence model's effects). */
   turn: [effect: EvidenceEffect];
   /** claude said it cannot hear its channels. */
@@ -116,74 +121,96 @@ interface SessionEvents {
 }
 
 const initialSize = { cols: 120, rows: 40 };
-const tailBytes = 4096;
-/** Output settles this long before the screen is checked for a dialog. */
-const dialogCheckDelayMs = 50;
-/** Text typed without bracketed paste and its Enter must reach claude as separate reads. */
-const enterDelayMs = 25;
 /** How long after a turn ends on the screen claude has written its reply to the transcript. */
 const transcriptLagMs = 300;
-/** claude says at start that it cannot hear channels; past this the scrollback is not searched. */
-const refusalNoticeMs = 60_000;
 /** How long a submitted message may take to start a turn before Enter is pressed again. */
 const submitCheckMs = 1000;
 const submitRetries = 2;
-/** Input for a claude that has drawn nothing yet waits at most this long. */
-const inputStartTimeoutMs = 60_000;
 /** How often systemd's accounting of a running session is read. */
 const usageIntervalMs = 5000;
 
+/** The screen a session's last process left, for attach and text after it exited. */
+interface LastScreen {
+  snapshot: ScreenSnapshot;
+  lines: string[];
+}
+
+export type ScreenSnapshot = SnapshotResult;
+
+/**
+ * One launch of claude: its host, the connection to it, and everything that belongs to that
+ * process alone. Disposed when the process ends, so nothing of it leaks into the next launch.
+ */
+class Run {
+  connection: HostConnection | null = null;
+  watcher: ClaudeSessionWatcher | null = null;
+  killTimer: NodeJS.Timeout | null = null;
+  usageTimer: NodeJS.Timeout | null = null;
+  pollUsage: (() => Promise<void>) | null = null;
+  usage: Usage | null = null;
+  /** Set when the pool stops the process: its exit is then no crash. */
+  stopReason: string | null = null;
+  /** Why this launch cannot go on; its end then fails the session instead of a restart. */
+  launchError: string | null = null;
+  /** Whether claude has written to its terminal. */
+  drawn = false;
+  /** Whether claude's permission dialog was on the screen at the last reading. */
+  dialogOnScreen = false;
+  refusalReported = false;
+  reading: ClaudeScreen | null = null;
+  /** How this launch began its conversation; null for a run adopted from a previous pool. */
+  conversation: "new" | "resume" | null = null;
+  readonly exited: Promise<void>;
+  markExited: () => void = () => {};
+  private disposed = false;
+
+  constructor(
+    readonly launched: LaunchedProcess,
+    /** Whether this launch's claude was given the pool's hooks. */
+    readonly hooks: boolean,
+    readonly configDir: string,
+  ) {
+    this.exited = new Promise((resolve) => (this.markExited = resolve));
+  }
+
+  get ended(): boolean {
+    return this.disposed;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.watcher?.dispose();
+    this.watcher = null;
+    if (this.killTimer) clearTimeout(this.killTimer);
+    if (this.usageTimer) clearInterval(this.usageTimer);
+    this.killTimer = this.usageTimer = null;
+    this.pollUsage = null;
+    this.usage = null;
+    this.connection?.removeAllListeners();
+  }
+}
+
 /**
  * One conversation across all its claude processes: the lifecycle state machine, automatic
- * restarts, and the PTY of the process running now.
+ * restarts, and the host of the process running now.
  */
 export class Session extends EventEmitter<SessionEvents> {
-  readonly screen: ScreenModel;
   private readonly activity: SessionActivity;
-  private dialogTimer: NodeJS.Timeout | null = null;
   private input: Promise<void> = Promise.resolve();
-  private launched: LaunchedProcess | null = null;
-  /** Counts launches, so late news about an earlier process is ignored. */
-  private generation = 0;
-  private usage: Usage | null = null;
-  private usageTimer: NodeJS.Timeout | null = null;
-  private pollUsage: (() => Promise<void>) | null = null;
-  private ptyListeners: Disposable[] = [];
-  private watcher: ClaudeSessionWatcher | null = null;
-  private exited: Promise<void> = Promise.resolve();
-  private markExited: () => void = () => {};
-  private stopReason: string | null = null;
-  /** Why the current launch cannot go on; its exit then fails the session instead of a restart. */
-  private launchError: string | null = null;
+  private run: Run | null = null;
+  private lastScreen: LastScreen | null = null;
+  private size = { ...initialSize };
   private restartTimer: NodeJS.Timeout | null = null;
-  private killTimer: NodeJS.Timeout | null = null;
-  private readonly restartTracker: RestartTracker;
-  /** Output of the current process only, for the crash reason. */
-  private tail = new Scrollback(tailBytes);
+  private readonly restartTracker = new RestartTracker();
   private channelConnected = false;
-  /** Whether the current process has written to its terminal (then it reads it raw). */
-  private drawn = false;
   private evidence: EvidenceState = initialEvidence();
-  /** Whether the last screen reading showed claude's permission dialog. */
-  private dialogOnScreen = false;
-  /** Whether this launch's claude was given the pool's hooks. */
-  private hooksThisLaunch = false;
-  /** Whether this launch's refusal of its channels was reported. */
-  private refusalReported = false;
-  /** Channel refusals in the scrollback when this launch began, from earlier launches. */
-  private refusalsBefore = 0;
 
   constructor(
     private readonly rec: SessionRecord,
     private readonly runtime: SessionRuntime,
   ) {
     super();
-    const { scrollbackBytes } = runtime.config();
-    this.screen = new ScreenModel(initialSize.cols, initialSize.rows, scrollbackBytes, (err) =>
-      runtime.log.error(`session ${rec.id} (${rec.settings.name}): screen model: ${err.message}`),
-    );
     this.activity = new SessionActivity(rec.lastActivityAt);
-    this.restartTracker = new RestartTracker();
   }
 
   get id(): string {
@@ -232,12 +259,12 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Whether claude's permission dialog is on the screen now (typing would answer it). */
   get permissionDialogShown(): boolean {
-    return this.dialogOnScreen;
+    return this.run?.dialogOnScreen ?? false;
   }
 
   /** Whether this launch's claude said it cannot hear its channels. */
   get channelsRefused(): boolean {
-    return this.refusalReported;
+    return this.run?.refusalReported ?? false;
   }
 
   /** What the conversation is doing: activity, what it waits for, its turns. */
@@ -247,10 +274,13 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** A hook of this session's claude reported; `requestId` names a permission request. */
   hook(input: HookInput, requestId?: string): void {
-    if (this.launched === null) return;
+    const run = this.run;
+    if (run === null) return;
     this.observe({ type: "hook", at: Date.now(), input, requestId });
-    // Its dialog may be drawn already, with no output to come that would make the pool look.
-    if (input.hook_event_name === "PermissionRequest") this.scheduleDialogCheck();
+    // Its dialog may be drawn already, with no output to come that would make the host look again.
+    if (input.hook_event_name === "PermissionRequest" && run.reading) {
+      this.onScreen(run, run.reading);
+    }
   }
 
   /**
@@ -282,11 +312,13 @@ export class Session extends EventEmitter<SessionEvents> {
   info(now = Date.now()): SessionInfo {
     const rec = this.record();
     const idle = this.idleMs(now);
+    const usage = this.run?.usage ?? null;
     return {
       id: rec.id,
       name: rec.settings.name,
       status: rec.status,
       pid: rec.pid,
+      hostPid: rec.hostPid,
       claudeSessionId: rec.claudeSessionId,
       keepWarm: this.spec.keepWarm,
       workingDirectory: rec.settings.workingDirectory,
@@ -297,10 +329,10 @@ export class Session extends EventEmitter<SessionEvents> {
       restarts: rec.restarts,
       exitCode: rec.exitCode,
       signal: rec.signal,
-      unit: this.launched?.unit ?? null,
-      memoryBytes: this.usage?.memoryBytes ?? null,
-      cpuSeconds: this.usage?.cpuSeconds ?? null,
-      tasks: this.usage?.tasks ?? null,
+      unit: this.run?.launched.unit ?? null,
+      memoryBytes: usage?.memoryBytes ?? null,
+      cpuSeconds: usage?.cpuSeconds ?? null,
+      tasks: usage?.tasks ?? null,
       channel: this.channelConnected,
       blockedOn: this.evidence.dialog,
       reason: rec.reason,
@@ -323,9 +355,40 @@ export class Session extends EventEmitter<SessionEvents> {
     this.launch();
   }
 
+  /**
+   * Takes over the host a previous pool left running: the session keeps its process, its pid
+   * and its state, and goes on where it was.
+   */
+  adopt(launched: LaunchedProcess): void {
+    const hooks = this.runtime.hooks?.resume(this.id) ?? false;
+    const run = new Run(launched, hooks, claudeConfigDir(this.claudeEnv()));
+    this.run = run;
+    if (this.rec.status !== "starting") this.rec.status = "running";
+    this.observe({ type: "launched", at: Date.now() }, true);
+    if (this.rec.status === "running") this.observe({ type: "ready", at: Date.now() }, true);
+    this.runtime.log.info(
+      `session ${this.id} (${this.name}): adopted host ${launched.hostPid} (claude pid ${this.rec.pid})`,
+    );
+    this.follow(run);
+  }
+
+  /**
+   * Lets go of the session's host without stopping it, for the next pool to adopt (a restart
+   * of the supervisor); the record keeps the pids.
+   */
+  detach(): void {
+    this.clearRestartTimer();
+    const run = this.run;
+    if (run === null) return;
+    run.connection?.dispose();
+    run.dispose();
+    run.markExited();
+    this.run = null;
+  }
+
   /** Stops the session for good: it stays stopped across pool restarts until resumed. */
   async stop(reason: string): Promise<void> {
-    if (this.launched === null && this.status !== "crashed") {
+    if (this.run === null && this.status !== "crashed") {
       // Nothing runs: only the wish changes, and why a stopped session is stopped.
       const reasonNow = this.status === "stopped" ? reason : this.rec.reason;
       if (this.rec.desired === "stopped" && this.rec.reason === reasonNow) return;
@@ -344,48 +407,49 @@ export class Session extends EventEmitter<SessionEvents> {
       this.transition("stop", { reason });
       return;
     }
-    const launched = this.launched;
-    if (launched === null) return;
+    const run = this.run;
+    if (run === null) return;
     if (this.status !== "stopping") {
-      this.stopReason = reason;
+      run.stopReason = reason;
       this.transition("stop");
-      launched.signal("SIGTERM");
-      this.killTimer = setTimeout(
-        () => launched.signal("SIGKILL"),
+      run.launched.signal("SIGTERM");
+      run.killTimer = setTimeout(
+        () => run.launched.signal("SIGKILL"),
         this.runtime.config().stopTimeoutSeconds * 1000,
       );
     }
-    await this.exited;
+    await run.exited;
   }
 
   /** Raw input to claude's terminal, in order with typed messages. */
   write(data: string): Promise<void> {
-    const pty = this.inputTarget();
-    return this.queueInput(async () => void this.writeTo(pty, data));
+    const run = this.inputRun();
+    return this.queueInput(async () => {
+      const connection = await this.connectionOf(run);
+      connection.write(data);
+      this.activity.input();
+    });
   }
 
   /**
-   * Types `text` as one message: pasted when claude enabled bracketed paste (so its newlines stay
-   * in the message), then, with `submit`, Enter as a read of its own (`onSubmitted` runs then).
+   * Types `text` as one message (the host's typing rules: pasted when claude enabled bracketed
+   * paste, Enter as a read of its own); with `submit`, `onSubmitted` runs once Enter is sent.
    */
   type(text: string, submit: boolean, onSubmitted: () => void = () => {}): Promise<void> {
-    const pty = this.inputTarget();
+    const run = this.inputRun();
     return this.queueInput(async () => {
-      // The terminal modes claude set are known once the screen has parsed its output so far.
-      await this.screen.flushed();
-      const pasted = this.screen.bracketedPaste;
-      this.writeTo(pty, pasted ? `\x1b[200~${text}\x1b[201~` : text);
-      if (!submit) return;
-      // The end of a bracketed paste tells claude where the text ends; typed text needs a pause.
-      if (!pasted) await new Promise((resolve) => setTimeout(resolve, enterDelayMs));
-      if (!this.writeTo(pty, "\r")) {
+      const connection = await this.connectionOf(run);
+      const typed = await connection.type(text, submit).catch(() => false);
+      if (!typed) {
         throw new PoolError(
           ErrorCode.InvalidState,
           `session ${this.name}'s claude exited before the message was submitted`,
         );
       }
+      this.activity.input();
+      if (!submit) return;
       onSubmitted();
-      await this.confirmSubmitted(pty, text);
+      await this.confirmSubmitted(run, connection, text);
     });
   }
 
@@ -394,10 +458,14 @@ export class Session extends EventEmitter<SessionEvents> {
    * then sits on its prompt line. With hooks the pool knows, since no turn starts; Enter is
    * pressed again while the text is still there (never while a turn runs, which queues input).
    */
-  private async confirmSubmitted(pty: PtyProcess, text: string): Promise<void> {
+  private async confirmSubmitted(
+    run: Run,
+    connection: HostConnection,
+    text: string,
+  ): Promise<void> {
     const firstLine = text.split("\n")[0].trim().slice(0, 40);
     for (let attempt = 0; attempt < submitRetries; attempt++) {
-      if (!this.hooksThisLaunch || this.evidence.turn !== null || firstLine === "") return;
+      if (!run.hooks || this.evidence.turn !== null || firstLine === "") return;
       const started = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => {
           this.off("turn", onTurn);
@@ -411,80 +479,63 @@ export class Session extends EventEmitter<SessionEvents> {
         };
         this.on("turn", onTurn);
       });
-      if (started || this.launched?.pty !== pty || this.evidence.turn !== null) return;
-      await this.screen.flushed();
-      const prompt = [...this.screen.lines()].reverse().find((l) => l.trimStart().startsWith("❯"));
-      if (!prompt?.includes(firstLine)) return;
+      if (started || run.ended || this.evidence.turn !== null) return;
+      const lines = await connection.lines(false).catch(() => []);
+      const prompt = [...lines].reverse().find((l) => l.trimStart().startsWith("❯"));
+      if (!prompt?.includes(firstLine) || run.ended) return;
       this.runtime.log.info(
         `session ${this.id} (${this.name}): Enter was not taken; pressing it again`,
       );
-      this.writeTo(pty, "\r");
+      connection.write("\r");
     }
   }
 
   resize(cols: number, rows: number): void {
-    this.screen.resize(cols, rows);
-    this.launched?.pty.resize(cols, rows);
+    this.size = { cols, rows };
+    this.run?.connection?.resize(cols, rows);
   }
 
-  /** The screen and scrollback as escape sequences, consistent with all output so far. */
-  snapshot(withScrollback = true): Promise<ScreenSnapshot> {
-    return this.screen.snapshot(withScrollback);
+  /** The screen and scrollback as escape sequences, consistent with all output before `offset`. */
+  async snapshot(withScrollback = true): Promise<ScreenSnapshot> {
+    const connection = this.run?.connection;
+    if (connection) return connection.snapshot(withScrollback);
+    return this.lastScreen?.snapshot ?? { data: "", ...this.size, offset: 0 };
   }
 
   /** Screen and scrollback as plain text, without the blank lines below the last output. */
   async text(): Promise<string[]> {
-    await this.screen.flushed();
-    const lines = this.screen.lines(true);
+    const connection = this.run?.connection;
+    const lines = connection ? await connection.lines(true) : [...(this.lastScreen?.lines ?? [])];
     while (lines.length > 0 && lines[lines.length - 1].trim() === "") lines.pop();
     return lines;
   }
 
-  private inputTarget(): PtyProcess {
-    if (this.launched === null || this.status === "stopping") {
+  private inputRun(): Run {
+    if (this.run === null || this.status === "stopping") {
       throw new PoolError(
         ErrorCode.InvalidState,
         `session ${this.name} is ${this.status}; resume it with "claude-poolctl resume ${this.id}"`,
       );
     }
-    return this.launched.pty;
+    return this.run;
   }
 
-  /**
-   * Input waits until claude has drawn something: before that its terminal may still be in
-   * cooked mode, where a typed Enter becomes a newline and the message is never submitted.
-   * (Its session file, which makes the session "running", can come before that.)
-   */
+  /** The run's host connection, once it is up; an error if that run ended first. */
+  private async connectionOf(run: Run): Promise<HostConnection> {
+    const connection = run.connection ?? (await run.launched.started.catch(() => null));
+    if (connection === null || run.ended) {
+      throw new PoolError(
+        ErrorCode.InvalidState,
+        `session ${this.name}'s claude exited before the input reached it`,
+      );
+    }
+    return connection;
+  }
+
   private queueInput(step: () => Promise<void>): Promise<void> {
-    const next = this.input.then(() => this.untilDrawn()).then(step);
+    const next = this.input.then(step);
     this.input = next.catch(() => {});
     return next;
-  }
-
-  private untilDrawn(): Promise<void> {
-    if (this.drawn || this.launched === null) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.off("output", done);
-        this.off("changed", onChange);
-        resolve();
-      };
-      const onChange = () => {
-        if (this.launched === null) done();
-      };
-      const timer = setTimeout(done, inputStartTimeoutMs);
-      this.on("output", done);
-      this.on("changed", onChange);
-    });
-  }
-
-  /** Writes unless that process has exited meanwhile. */
-  private writeTo(pty: PtyProcess, data: string): boolean {
-    if (this.launched?.pty !== pty) return false;
-    pty.write(data);
-    this.activity.input();
-    return true;
   }
 
   private launch(): void {
@@ -527,43 +578,68 @@ export class Session extends EventEmitter<SessionEvents> {
         name: this.name,
         limits: spec.limits,
         stopTimeoutSec: config.stopTimeoutSeconds,
-        pty: { file: check.executable, args, cwd, env, ...initialSize },
+        host: {
+          sessionId: this.id,
+          socketPath: this.runtime.hostSocket(this.id),
+          file: check.executable,
+          args,
+          cwd,
+          env,
+          ...this.size,
+          scrollbackBytes: config.scrollbackBytes,
+        },
       });
     } catch (err) {
       this.cannotStart(`cannot start ${check.executable}: ${(err as Error).message}`);
       return;
     }
-    const { pty } = launched;
-    const generation = ++this.generation;
-    this.launched = launched;
-    this.drawn = false;
-    this.launchError = null;
-    this.tail = new Scrollback(tailBytes);
-    this.screen.reset();
-    this.refusalReported = false;
-    this.dialogOnScreen = false;
-    this.refusalsBefore = channelRefusals(this.screen.lines(true));
-    this.hooksThisLaunch = hooks !== null;
+    const run = new Run(launched, hooks !== null, configDir);
+    this.run = run;
+    this.lastScreen = null;
     this.observe({ type: "launched", at: Date.now() }, true);
-    this.exited = new Promise((resolve) => (this.markExited = resolve));
-    Object.assign(this.rec, { pid: pty.pid, procStart: procStartTime(pty.pid) });
-    this.stopReason = null;
+    Object.assign(this.rec, {
+      hostPid: launched.hostPid,
+      hostStart: procStartTime(launched.hostPid),
+    });
     this.activity.touch();
     this.emit("changed");
-    this.runtime.log.info(
-      `session ${this.id} (${this.name}): started pid ${pty.pid}, ` +
-        `${conversation === "resume" ? "resuming" : "new"} conversation ${this.rec.claudeSessionId}`,
+    run.conversation = conversation;
+    launched.placed.then(
+      () => this.onPlaced(run),
+      (err: Error) => this.onPlacementFailed(run, err),
     );
-    const flow = new FlowControl(pty);
-    this.ptyListeners = [
-      pty.onData((data) => this.onOutput(data, flow)),
-      pty.onExit((exit) => this.onExit(exit, launched, generation)),
-    ];
-    launched.started.then(
-      () => this.onPlaced(launched, generation),
-      (err: Error) => this.onPlacementFailed(launched, generation, err),
+    this.follow(run);
+  }
+
+  /** Listens to the run's host once it is up. */
+  private follow(run: Run): void {
+    run.launched.started.then(
+      (connection) => this.connected(run, connection),
+      (err: Error) => this.hostFailed(run, err),
     );
-    this.watcher = new ClaudeSessionWatcher(configDir, pty.pid, (file) => {
+  }
+
+  private connected(run: Run, connection: HostConnection): void {
+    if (run.ended) {
+      connection.dispose();
+      return;
+    }
+    run.connection = connection;
+    const { hello } = connection;
+    Object.assign(this.rec, { pid: hello.pid, procStart: hello.procStart });
+    run.drawn = hello.drawn;
+    if (run.conversation !== null) {
+      this.runtime.log.info(
+        `session ${this.id} (${this.name}): started pid ${hello.pid} (host ${hello.hostPid}), ` +
+          `${run.conversation === "resume" ? "resuming" : "new"} conversation ${this.rec.claudeSessionId}`,
+      );
+    }
+    connection.on("data", (data, offset) => this.onOutput(run, data, offset));
+    connection.on("screen", (reading) => this.onScreen(run, reading));
+    connection.on("exit", (exit) => this.onExit(run, exit));
+    connection.on("lost", (reason) => this.onLost(run, reason));
+    connection.attach();
+    run.watcher = new ClaudeSessionWatcher(run.configDir, hello.pid, (file) => {
       if (file.sessionId !== this.rec.claudeSessionId) {
         this.runtime.log.info(
           `session ${this.id} (${this.name}): conversation is now ${file.sessionId}`,
@@ -573,76 +649,65 @@ export class Session extends EventEmitter<SessionEvents> {
       }
       this.markRunning();
     });
-    this.watcher.start();
+    run.watcher.start();
+    if (run.launched.unit !== null) this.onPlaced(run);
+    this.emit("changed");
   }
 
-  private onPlaced(launched: LaunchedProcess, generation: number): void {
-    if (generation !== this.generation || launched.unit === null) return;
-    this.runtime.log.debug(`session ${this.id} (${this.name}): in ${launched.unit}`);
+  /** The host never came up: the launch did not happen. */
+  private hostFailed(run: Run, err: Error): void {
+    if (run.ended) return;
+    if (run.stopReason !== null) {
+      this.ended(run, { exitCode: null, signal: null, tail: "", lost: "its host did not start" });
+      return;
+    }
+    this.endRun(run);
+    this.cannotStart(run.launchError ?? `the session's host did not start: ${err.message}`);
+  }
+
+  private onPlaced(run: Run): void {
+    if (run.ended || run.usageTimer !== null || run.launched.unit === null) return;
+    this.runtime.log.debug(`session ${this.id} (${this.name}): in ${run.launched.unit}`);
     const poll = () =>
-      launched.usage().then(
+      run.launched.usage().then(
         (usage) => {
-          if (generation === this.generation && this.launched === launched) this.usage = usage;
+          if (!run.ended) run.usage = usage;
         },
         () => {},
       );
-    // the first reading waits for claude: until it runs, the scope holds only the stopped shell
-    this.pollUsage = poll;
+    run.pollUsage = poll;
     if (this.status === "running") void poll();
-    this.usageTimer = setInterval(poll, usageIntervalMs);
-    this.usageTimer.unref();
+    run.usageTimer = setInterval(poll, usageIntervalMs);
+    run.usageTimer.unref();
     this.emit("changed");
   }
 
   /** With systemd "required", a session that cannot get its scope does not run; with "auto", it runs outside one. */
-  private onPlacementFailed(launched: LaunchedProcess, generation: number, err: Error): void {
-    if (generation !== this.generation) return;
+  private onPlacementFailed(run: Run, err: Error): void {
+    if (run.ended) return;
     if (this.runtime.config().systemd === "required") {
-      this.launchError = `cannot place claude in its systemd scope: ${err.message}`;
-      launched.pty.kill("SIGKILL");
+      run.launchError = `cannot place claude in its systemd scope: ${err.message}`;
+      run.launched.abort();
       return;
     }
     this.runtime.log.warn(
       `session ${this.id} (${this.name}): no systemd scope (${err.message}); running it without one`,
     );
-    try {
-      process.kill(launched.pty.pid, "SIGCONT");
-    } catch {
-      // exited meanwhile; onExit reports it
-    }
+    run.launched.runUnplaced();
   }
 
-  private onOutput(data: string, flow: FlowControl): void {
-    this.drawn = true;
-    flow.written(data.length);
-    this.screen.write(data, () => flow.parsed(data.length));
-    this.tail.append(data);
+  private onOutput(run: Run, data: string, offset: number): void {
+    if (run.ended) return;
+    run.drawn = true;
     this.activity.touch();
     this.markRunning();
-    this.scheduleDialogCheck();
-    this.emit("output", data);
+    this.emit("output", data, offset);
   }
 
-  /** Reads the screen once output settles: dialogs, claude's permission dialog, a refusal. */
-  private scheduleDialogCheck(): void {
-    if (this.dialogTimer) return;
-    this.dialogTimer = setTimeout(() => {
-      void this.screen.flushed().then(() => {
-        this.dialogTimer = null;
-        try {
-          this.readScreenNow();
-        } catch (err) {
-          this.runtime.log.error(
-            `session ${this.id} (${this.name}): reading the screen: ${(err as Error).message}`,
-          );
-        }
-      });
-    }, dialogCheckDelayMs);
-  }
-
-  private readScreenNow(): void {
-    if (this.launched === null) return;
-    const reading = readScreen(this.screen.lines());
+  /** What the host read off the screen: dialogs, claude's permission dialog, a refusal. */
+  private onScreen(run: Run, reading: ClaudeScreen): void {
+    if (run.ended) return;
+    run.reading = reading;
     const before = this.evidence.dialog;
     this.observe({ type: "screen", at: Date.now(), reading });
     if (this.evidence.dialog !== before) {
@@ -651,17 +716,12 @@ export class Session extends EventEmitter<SessionEvents> {
         `session ${this.id} (${this.name}): ${dialog ? `waiting at the ${dialog} dialog` : "dialog answered"}`,
       );
     }
-    if (reading.permissionPrompt !== this.dialogOnScreen) {
-      this.dialogOnScreen = reading.permissionPrompt;
+    if (reading.permissionPrompt !== run.dialogOnScreen) {
+      run.dialogOnScreen = reading.permissionPrompt;
       this.emit("changed");
     }
-    const refused =
-      reading.channelsRefused ||
-      (!this.refusalReported &&
-        Date.now() - Date.parse(this.rec.startedAt ?? "") < refusalNoticeMs &&
-        channelRefusals(this.screen.lines(true)) > this.refusalsBefore);
-    if (refused && !this.refusalReported) {
-      this.refusalReported = true;
+    if (reading.channelsRefused && !run.refusalReported) {
+      run.refusalReported = true;
       this.emit("channels.refused");
     }
     if (!reading.busy && !reading.permissionPrompt) this.checkInterrupted();
@@ -731,41 +791,71 @@ export class Session extends EventEmitter<SessionEvents> {
     }, transcriptLagMs);
   }
 
-  private onExit(exit: PtyExit, launched: LaunchedProcess, generation: number): void {
-    for (const listener of this.ptyListeners) listener.dispose();
-    this.ptyListeners = [];
-    this.watcher?.dispose();
-    this.watcher = null;
-    if (this.killTimer) clearTimeout(this.killTimer);
-    this.killTimer = null;
-    if (this.usageTimer) clearInterval(this.usageTimer);
-    this.usageTimer = null;
-    this.pollUsage = null;
-    this.usage = null;
-    this.launched = null;
-    this.observe({ type: "exited", at: Date.now() }, true);
+  /** claude exited: its last screen is kept, then the host may go. */
+  private onExit(run: Run, exit: HostExit): void {
+    if (run.ended) return;
+    const connection = run.connection;
     const signal = exit.signal ? signalName(exit.signal) : null;
-    Object.assign(this.rec, { pid: null, procStart: null, exitCode: exit.exitCode, signal });
-    const released = launched.release();
-    void released.finally(() => this.markExited());
-    const how = signal ? `killed by ${signal}` : `exited with code ${exit.exitCode}`;
-    if (this.stopReason !== null) {
+    this.ended(run, { exitCode: exit.code, signal, tail: exit.tail ?? "", lost: null });
+    if (connection === null) return;
+    void Promise.all([connection.snapshot(true), connection.lines(true)])
+      .then(([snapshot, lines]) => {
+        if (this.run === null) this.lastScreen = { snapshot, lines };
+      })
+      .catch(() => {})
+      .finally(() => connection.dispose());
+    // The host answers both before it goes.
+    connection.release();
+  }
+
+  /** The host went away without telling of claude's exit: it was killed, or crashed. */
+  private onLost(run: Run, reason: string): void {
+    if (run.ended) return;
+    run.launched.signal("SIGKILL");
+    this.ended(run, { exitCode: null, signal: null, tail: "", lost: reason });
+  }
+
+  private endRun(run: Run): Promise<string | null> {
+    run.dispose();
+    if (this.run === run) this.run = null;
+    const released = run.launched.release();
+    void released.finally(() => run.markExited());
+    return released;
+  }
+
+  private ended(
+    run: Run,
+    exit: { exitCode: number | null; signal: string | null; tail: string; lost: string | null },
+  ): void {
+    const released = this.endRun(run);
+    this.observe({ type: "exited", at: Date.now() }, true);
+    const { exitCode, signal } = exit;
+    Object.assign(this.rec, {
+      pid: null,
+      procStart: null,
+      hostPid: null,
+      hostStart: null,
+      exitCode,
+      signal,
+    });
+    const how = exit.lost ?? (signal ? `killed by ${signal}` : `exited with code ${exitCode}`);
+    if (run.stopReason !== null) {
       this.runtime.log.info(
-        `session ${this.id} (${this.name}): stopped (${this.stopReason}), ${how}`,
+        `session ${this.id} (${this.name}): stopped (${run.stopReason}), ${how}`,
       );
-      this.transition("exit", { reason: this.stopReason });
-    } else if (this.launchError !== null) {
-      this.cannotStart(this.launchError);
-    } else if (!signal && exit.exitCode === 0) {
+      this.transition("exit", { reason: run.stopReason });
+    } else if (run.launchError !== null) {
+      this.cannotStart(run.launchError);
+    } else if (!exit.lost && !signal && exitCode === 0) {
       this.runtime.log.info(`session ${this.id} (${this.name}): claude exited`);
       this.transition("exit", { desired: "stopped", reason: "claude exited" });
     } else {
-      const line = crashLine(this.tail.text());
+      const line = crashLine(exit.tail);
       const reason = line ? `${how}: ${line}` : how;
       this.runtime.log.warn(`session ${this.id} (${this.name}): crashed, ${reason}`);
       this.transition("crash", { reason });
       void released.then((result) => {
-        if (generation !== this.generation || this.status !== "crashed") return;
+        if (this.run !== null || this.status !== "crashed") return;
         if (isOutOfMemory(result, signal, this.spec)) {
           this.rec.reason = "oom";
           this.runtime.log.warn(`session ${this.id} (${this.name}): killed by its memory limit`);
@@ -809,14 +899,14 @@ export class Session extends EventEmitter<SessionEvents> {
   private cannotStart(cause: string): void {
     const reason = `${cause} (will retry at the next start or reload)`;
     this.runtime.log.error(`session ${this.id} (${this.name}): failed, ${reason}`);
-    this.transition("fail", { reason });
+    this.transition("fail", { reason, pid: null, procStart: null, hostPid: null, hostStart: null });
   }
 
   private markRunning(): void {
     if (this.status !== "starting") return;
     this.observe({ type: "ready", at: Date.now() }, true);
     this.transition("ready");
-    void this.pollUsage?.();
+    void this.run?.pollUsage?.();
   }
 
   /**

@@ -69,10 +69,10 @@ export class StateStore {
       if (!isRecord(value)) setAside.push(`${which}: not a valid session record`);
       else if (records.some((r) => r.id === value.id)) {
         setAside.push(`${which}: a second session with this id`);
-      } else if ("settings" in value) records.push(value);
+      } else if ("settings" in value) records.push({ ...beforeHosts, ...value });
       else {
         const { spec, ...rest } = value;
-        records.push({ ...rest, settings: settingsOf(spec) });
+        records.push({ ...beforeHosts, ...rest, settings: settingsOf(spec) });
       }
     });
     if (setAside.length === 0) return { records, warning: null };
@@ -142,6 +142,9 @@ function parseState(data: unknown): unknown[] | null {
   const { version, sessions } = data as Partial<StateFile>;
   return version === 1 && Array.isArray(sessions) ? sessions : null;
 }
+
+/** What a record written before sessions had hosts lacks. */
+const beforeHosts = { hostPid: null, hostStart: null };
 
 function isRecord(value: unknown): value is StoredRecord {
   if (typeof value !== "object" || value === null) return false;

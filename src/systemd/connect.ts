@@ -1,6 +1,5 @@
 import type { PoolConfig } from "../config/types.js";
 import type { Logger } from "../log.js";
-import type { PtySpawner } from "../pty/pty.js";
 import { SystemdManager } from "./manager.js";
 import { ScopeLauncher } from "./scope-launcher.js";
 
@@ -9,6 +8,8 @@ export interface SystemdSetup {
   launcher: ScopeLauncher | null;
   /** Why there are no scopes, for the log and pool.status. */
   reason: string | null;
+  /** The type of the job queued for the pool's own unit ("stop", "restart"), or null. */
+  pendingJob(): Promise<string | null>;
   close(): void;
 }
 
@@ -19,12 +20,13 @@ export class SystemdRequiredError extends Error {}
  * Connects to the user manager as `config.systemd` says: "auto" falls back to plain children
  * (and says so once), "required" refuses to go on without it, "off" does not try.
  */
-export async function setUpSystemd(
-  config: PoolConfig,
-  spawnPty: PtySpawner,
-  log: Logger,
-): Promise<SystemdSetup> {
-  const none = (reason: string): SystemdSetup => ({ launcher: null, reason, close: () => {} });
+export async function setUpSystemd(config: PoolConfig, log: Logger): Promise<SystemdSetup> {
+  const none = (reason: string): SystemdSetup => ({
+    launcher: null,
+    reason,
+    pendingJob: async () => null,
+    close: () => {},
+  });
   if (config.systemd === "off") return none('systemd is "off" in the config');
   const connected = await SystemdManager.connect();
   if (connected.manager === null) {
@@ -39,7 +41,12 @@ export async function setUpSystemd(
     return none(connected.reason);
   }
   const manager = connected.manager;
-  const launcher = new ScopeLauncher(manager, spawnPty, log);
+  const launcher = new ScopeLauncher(manager, log);
   log.info(`systemd ${manager.version}: each session runs in its own scope`);
-  return { launcher, reason: null, close: () => manager.close() };
+  return {
+    launcher,
+    reason: null,
+    pendingJob: () => manager.pendingJobOf(process.pid),
+    close: () => manager.close(),
+  };
 }

@@ -10,6 +10,8 @@ const SYSTEMD = "org.freedesktop.systemd1";
 const MANAGER_PATH = "/org/freedesktop/systemd1";
 const MANAGER = "org.freedesktop.systemd1.Manager";
 const SCOPE = "org.freedesktop.systemd1.Scope";
+const UNIT = "org.freedesktop.systemd1.Unit";
+const JOB = "org.freedesktop.systemd1.Job";
 const PROPERTIES = "org.freedesktop.DBus.Properties";
 const NO_SUCH_UNIT = "org.freedesktop.systemd1.NoSuchUnit";
 /** KillUnit on a unit that has no process left. */
@@ -260,6 +262,19 @@ export class SystemdManager {
       activeState,
       subState,
     }));
+  }
+
+  /**
+   * The type of the job queued for the unit that holds `pid` ("stop", "restart", …), or null when
+   * none is: how a service told to stop learns whether it is being restarted.
+   */
+  async pendingJobOf(pid: number): Promise<string | null> {
+    const [unit] = await this.callManager("GetUnitByPID", "u", [pid]);
+    const [job] = await this.call(unit as string, PROPERTIES, "Get", "ss", [UNIT, "Job"]);
+    const [id, path] = (job as dbus.Variant).value as [number, string];
+    if (id === 0) return null;
+    const [type] = await this.call(path, PROPERTIES, "Get", "ss", [JOB, "JobType"]);
+    return (type as dbus.Variant).value as string;
   }
 
   /** The processes in a unit's cgroup; empty when it is not loaded. */

@@ -1,13 +1,12 @@
 import { processState } from "../proc.js";
-import { cleanExec, type Command } from "../pty/clean-exec.js";
 
 /**
- * Race-free placement in a scope: the launched process stops itself before it execs (see
- * cleanExec), the pool moves it into the scope, then continues it. exec keeps the pid, so the
- * program and everything it forks start inside the scope.
+ * Race-free placement in a scope: the launched process stops itself before it execs, the pool
+ * moves it into the scope, then continues it. exec keeps the pid, so the program and everything
+ * it forks start inside the scope.
  */
-export function stoppedLaunch(file: string, args: string[]): Command {
-  return cleanExec(file, args, true);
+export function stoppedLaunch(file: string, args: string[]): { file: string; args: string[] } {
+  return { file: "/bin/bash", args: ["-c", 'kill -STOP $$; exec "$0" "$@"', file, ...args] };
 }
 
 /** Resolves once `pid` is stopped; rejects if it exits first or the deadline passes. */

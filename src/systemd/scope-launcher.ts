@@ -1,17 +1,20 @@
+import { reconnect } from "../host/adopt.js";
+import { HostConnection } from "../host/host-connection.js";
+import { spawnHost } from "../host/spawn-host.js";
 import type { Logger } from "../log.js";
-import type { PtySpawner } from "../pty/pty.js";
 import type { LaunchedProcess, LaunchRequest, ProcessLauncher } from "../session/launcher.js";
 import type { SessionRecord } from "../session/session.js";
 import type { SystemdManager } from "./manager.js";
-import { continueProcess, stoppedLaunch, waitUntilStopped } from "./scope-launch.js";
+import { continueProcess, waitUntilStopped } from "./scope-launch.js";
 import { SCOPE_PATTERN, scopeUnitName, sessionIdOfScope, SESSIONS_SLICE } from "./unit-names.js";
 
 const placementTimeoutMs = 5000;
 
 /**
  * Sessions in transient scopes `claude-pool-<id>.scope` under claude-pool-sessions.slice, so
- * systemd enforces their limits and accounts their usage. The process stops itself before exec
- * and continues once it is in its scope: claude and all it forks start there.
+ * systemd enforces their limits and accounts their usage. The host is the scope's first process:
+ * it stops itself before exec and continues once it is in its scope, so claude and all it forks
+ * start there, and none of it is in the supervisor's cgroup when the service restarts.
  */
 export class ScopeLauncher implements ProcessLauncher {
   readonly kind = "scope";
@@ -20,26 +23,21 @@ export class ScopeLauncher implements ProcessLauncher {
 
   constructor(
     private readonly manager: SystemdManager,
-    private readonly spawnPty: PtySpawner,
     private readonly log: Logger,
   ) {}
 
   launch(request: LaunchRequest): LaunchedProcess {
     const { manager } = this;
     const unit = scopeUnitName(request.sessionId);
-    const pty = this.spawnPty({
-      ...request.pty,
-      ...stoppedLaunch(request.pty.file, request.pty.args),
-    });
-    let placed: string | null = null;
+    const host = spawnHost(request.host, true);
     const previous = this.releases.get(request.sessionId);
-    const started = (async () => {
+    const placed = (async () => {
       await previous;
-      await waitUntilStopped(pty.pid, placementTimeoutMs);
+      await waitUntilStopped(host.pid, placementTimeoutMs);
       await manager.startScope(
         unit,
         {
-          pids: [pty.pid],
+          pids: [host.pid],
           description: `claude-pool session ${request.name}`,
           slice: SESSIONS_SLICE,
           limits: request.limits,
@@ -47,58 +45,115 @@ export class ScopeLauncher implements ProcessLauncher {
         },
         { timeoutMs: placementTimeoutMs },
       );
-      placed = unit;
-      if (!continueProcess(pty.pid)) throw new Error(`process ${pty.pid} exited during placement`);
+      if (!continueProcess(host.pid))
+        throw new Error(`process ${host.pid} exited during placement`);
     })();
-    const log = this.log;
+    let unplaced: () => void = () => {};
+    const mayRun = new Promise<void>((resolve) => {
+      unplaced = resolve;
+      placed.then(resolve, () => {});
+    });
+    const started = mayRun
+      .then(() => host.ready)
+      .then(() => HostConnection.open(request.host.socketPath));
+    return this.scoped(request.sessionId, unit, host.pid, placed, started, () => {
+      continueProcess(host.pid);
+      unplaced();
+    });
+  }
+
+  /** Reconnects to hosts whose scopes still run; stops the scopes of the others. */
+  async adopt(
+    records: SessionRecord[],
+    socketOf: (id: string) => string,
+  ): Promise<Map<string, LaunchedProcess>> {
+    const adopted = new Map<string, LaunchedProcess>();
+    const byId = new Map(records.map((r) => [r.id, r]));
+    const units = await this.manager.listUnits(SCOPE_PATTERN);
+    await Promise.all(
+      units.map(async ({ name }) => {
+        const record = byId.get(sessionIdOfScope(name) ?? "");
+        if (!record) return;
+        const connection = await reconnect(record, socketOf(record.id), this.log);
+        if (connection !== null) {
+          const started = Promise.resolve(connection);
+          adopted.set(
+            record.id,
+            this.scoped(record.id, name, connection.hostPid, Promise.resolve(), started, () => {}),
+          );
+          return;
+        }
+        this.log.warn(`stopping ${name}, left by the previous pool`);
+        await this.manager
+          .stopUnit(name)
+          .catch((err: Error) => this.log.warn(`${name}: ${err.message}`));
+      }),
+    );
+    return adopted;
+  }
+
+  private scoped(
+    sessionId: string,
+    unit: string,
+    hostPid: number,
+    placed: Promise<void>,
+    started: Promise<HostConnection>,
+    runUnplaced: () => void,
+  ): LaunchedProcess {
+    const { manager, log } = this;
+    let inScope = false;
+    placed.then(
+      () => (inScope = true),
+      () => {},
+    );
+    let connection: HostConnection | null = null;
+    started.then(
+      (c) => (connection = c),
+      () => {},
+    );
+    const killHost = () => {
+      try {
+        process.kill(hostPid, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    };
     return {
-      pty,
+      hostPid,
       get unit() {
-        return placed;
+        return inScope ? unit : null;
       },
+      placed,
       started,
+      runUnplaced,
+      abort: killHost,
       signal(signal) {
-        if (placed === null) {
-          pty.kill(signal);
+        if (!inScope) {
+          if (connection) connection.kill(signal);
+          else if (signal === "SIGKILL") killHost();
           return;
         }
         manager.killUnit(unit, signal, "all").catch((err: Error) => {
           log.warn(
             `${unit}: KillUnit ${signal} failed (${err.message}); signalling the process group`,
           );
-          pty.kill(signal);
+          connection?.kill(signal);
         });
       },
       release: () => {
-        if (placed === null) return Promise.resolve(null);
+        if (!inScope) return Promise.resolve(null);
         const done = (async () => {
           const result = await manager.unitResult(unit).catch(() => null);
           await manager.stopUnit(unit).catch((err: Error) => log.warn(`${unit}: ${err.message}`));
           return result;
         })();
         this.releases.set(
-          request.sessionId,
+          sessionId,
           done.catch(() => {}),
         );
         return done;
       },
-      usage: () => (placed === null ? Promise.resolve(null) : manager.unitUsage(unit)),
+      usage: () => (inScope ? manager.unitUsage(unit) : Promise.resolve(null)),
     };
-  }
-
-  /** Stops the scopes of this registry's sessions that a previous pool left running. */
-  async reclaim(records: SessionRecord[]): Promise<void> {
-    const ours = new Set(records.map((r) => r.id));
-    const units = await this.manager.listUnits(SCOPE_PATTERN);
-    await Promise.all(
-      units
-        .filter(({ name }) => ours.has(sessionIdOfScope(name) ?? ""))
-        .map(async ({ name }) => {
-          this.log.warn(`stopping ${name}, left by the previous pool`);
-          await this.manager
-            .stopUnit(name)
-            .catch((err: Error) => this.log.warn(`${name}: ${err.message}`));
-        }),
-    );
   }
 }

@@ -563,6 +563,21 @@ export const completion = defineCommand({
   },
 });
 
+export const shutdown = defineCommand({
+  meta: {
+    name: "shutdown",
+    description:
+      "Stop every session and the pool itself (a restart of the service keeps sessions running; this does not)",
+  },
+  args: { ...commonArgs },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const result = await client.call("pool.shutdown", {});
+      if (args.json) return printJson(result);
+      console.log("claude-pool: stopping every session, then the pool");
+    }),
+});
+
 export const poolctlCommand = defineCommand({
   meta: {
     name: "claude-poolctl",
@@ -590,6 +605,7 @@ export const poolctlCommand = defineCommand({
     introspect,
     token,
     notify,
+    shutdown,
     completion: () => completion,
   },
 });

@@ -1,0 +1,160 @@
+/**
+ * Session hosts (the Host issue), in one run:
+ * - the supervisor's CPU time per MiB of output it forwards to an attached client, against the CPU
+ *   time of reading the same flood from raw node-pty in-process (the old supervisor's lower bound);
+ * - memory: a host's RSS beside the real claude's RSS (goal ≤ 15 %), and the supervisor's RSS with
+ *   BENCH_IDLE_SESSIONS (200) idle sessions of a minimal claude (goal ≤ 100 MB).
+ */
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pty from "node-pty";
+import { connectUnix } from "../src/rpc/client.js";
+import { listenUnix } from "../src/rpc/unix-server.js";
+import { RpcServer } from "../src/rpc/server.js";
+import { createControlRegistry } from "../src/rpc/methods.js";
+import { SignalRouter } from "../src/rpc/signals.js";
+import { silentLogger } from "../src/log.js";
+import { fakeClaude, makePool, tempDir, waitFor } from "../test/helpers.js";
+import { realPool, skipReason, waitForIdle } from "../test/real-claude-support.js";
+import { loadAverage } from "./stats.js";
+
+const floodBytes = Number(process.env.BENCH_FLOOD_BYTES ?? 32 * 1024 * 1024);
+const idleSessions = Number(process.env.BENCH_IDLE_SESSIONS ?? 200);
+const mib = floodBytes / (1 << 20);
+
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+/** CPU of this process while it reads a flood straight from node-pty. */
+async function rawCpuPerMiB(): Promise<number> {
+  const dir = tempDir();
+  const child = pty.spawn(process.execPath, [fakeClaude], {
+    cwd: dir,
+    env: {
+      ...process.env,
+      CLAUDE_CONFIG_DIR: join(dir, "claude"),
+      TERM: "xterm-256color",
+    } as Record<string, string>,
+    cols: 120,
+    rows: 40,
+  });
+  let text = "";
+  let t0 = 0;
+  const done = new Promise<number>((resolve) => {
+    child.onData((data) => {
+      text = (text + data).slice(-400);
+      if (t0 === 0 && text.includes("> ")) {
+        t0 = cpuMs();
+        child.write(`/flood ${floodBytes}\r`);
+      } else if (t0 !== 0 && text.includes("flood done")) resolve(cpuMs() - t0);
+    });
+  });
+  const ms = await done;
+  child.kill("SIGKILL");
+  return ms / mib;
+}
+
+/** CPU of the supervisor (this process) while an attached client gets a flood through it. */
+async function supervisorCpuPerMiB(): Promise<number> {
+  const t = makePool({ maxSessions: 2 });
+  const router = new SignalRouter(t.pool);
+  const rpc = new RpcServer(createControlRegistry(t.pool), silentLogger);
+  const path = join(tempDir(), "control.sock");
+  const server = await listenUnix({
+    path,
+    fd: null,
+    rpc,
+    router,
+    snapshot: (id, scrollback) => t.pool.find(id).snapshot(scrollback),
+    log: silentLogger,
+  });
+  const session = t.pool.spawn({ name: "flood" });
+  await waitFor("the prompt", async () =>
+    (await t.pool.find(session.id).text()).join("").includes("> "),
+  );
+  const client = await connectUnix(path);
+  let tail = "";
+  const done = new Promise<void>((resolve) =>
+    client.on("notification", (method: string, params: { data?: string }) => {
+      if (method !== "session.output") return;
+      tail = (tail + (params.data ?? "")).slice(-400);
+      if (tail.includes("flood done")) resolve();
+    }),
+  );
+  await client.call("session.attach", { id: session.id });
+  const t0 = cpuMs();
+  await client.call("session.send", { id: session.id, text: `/flood ${floodBytes}\r` });
+  await done;
+  const ms = cpuMs() - t0;
+  client.close();
+  server.close();
+  await t.close();
+  return ms / mib;
+}
+
+/** A host's RSS and its real claude's, idle at the prompt after one turn. */
+async function hostBesideRealClaude(): Promise<{ host: number; claude: number } | null> {
+  if (skipReason("the host memory benchmark") !== false) return null;
+  const t = await realPool();
+  const session = t.pool.spawn({ name: "real" });
+  await waitForIdle(t, session.id);
+  await t.pool.send(session.id, "hello\r");
+  await waitFor("a reply", () => t.pool.get(session.id).lastTurn !== null, 60_000);
+  const info = t.pool.get(session.id);
+  const sizes = { host: rssOf(info.hostPid!), claude: rssOf(info.pid!) };
+  await t.close();
+  return sizes;
+}
+
+/** The supervisor's RSS with `count` idle sessions of a claude that draws a prompt and sleeps. */
+async function supervisorWithIdleSessions(
+  count: number,
+): Promise<{ before: number; after: number; host: number }> {
+  const dir = tempDir();
+  const tiny = join(dir, "tiny-claude");
+  writeFileSync(tiny, "#!/bin/sh\nprintf 'tiny claude\\r\\n> '\nexec sleep 100000\n");
+  chmodSync(tiny, 0o755);
+  const t = makePool({ claudePath: tiny, maxSessions: count, idleTimeoutMinutes: 0 });
+  const before = process.memoryUsage().rss;
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) ids.push(t.pool.spawn({ name: `idle-${i}` }).id);
+  await waitFor(
+    `${count} sessions running`,
+    () => ids.every((id) => t.pool.get(id).status === "running"),
+    count * 2000,
+  );
+  (globalThis as { gc?: () => void }).gc?.();
+  const after = process.memoryUsage().rss;
+  const host = rssOf(t.pool.get(ids[0]).hostPid!);
+  await t.close();
+  return { before, after, host };
+}
+
+const format = (bytes: number) => `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+const raw = await rawCpuPerMiB();
+const supervisor = await supervisorCpuPerMiB();
+console.log(`supervisor CPU per MiB of attached output (${mib} MiB flood, ${loadAverage()})`);
+console.log(`  raw node-pty read in-process (baseline)  ${raw.toFixed(2)} ms/MiB`);
+console.log(`  supervisor forwarding from the host       ${supervisor.toFixed(2)} ms/MiB`);
+console.log(`  ratio supervisor/raw: ${(supervisor / raw).toFixed(2)}×`);
+
+const real = await hostBesideRealClaude();
+if (real) {
+  console.log("memory of a session, the real claude idle after one turn");
+  console.log(`  claude RSS ${format(real.claude)}, host RSS ${format(real.host)}`);
+  console.log(`  host/claude: ${((real.host / real.claude) * 100).toFixed(1)}%   goal ≤ 15%`);
+}
+
+const idle = await supervisorWithIdleSessions(idleSessions);
+console.log(`supervisor with ${idleSessions} idle sessions (a minimal claude)`);
+console.log(
+  `  supervisor RSS ${format(idle.before)} before, ${format(idle.after)} with them   goal ≤ 100 MB`,
+);
+console.log(`  one host's RSS ${format(idle.host)}`);

@@ -1,0 +1,244 @@
+import { EventEmitter } from "node:events";
+import { connect, type Socket } from "node:net";
+import { StringDecoder } from "node:string_decoder";
+import type { ClaudeScreen } from "../session/screen-reading.js";
+import {
+  encodeMessage,
+  FrameDecoder,
+  FrameKind,
+  protocolVersion,
+  type Frame,
+  type HostExit,
+  type HostHello,
+  type HostMessage,
+  type SnapshotResult,
+  type SupervisorMessage,
+} from "./protocol.js";
+
+/** Output is acknowledged in steps of this many bytes, or when the stream pauses. */
+const ackStepBytes = 16 * 1024;
+
+interface HostEvents {
+  /** Output as text, with the byte offset of its first byte. */
+  data: [data: string, offset: number];
+  screen: [reading: ClaudeScreen];
+  exit: [exit: HostExit];
+  /** The connection ended without an exit: the host is gone, or was replaced. */
+  lost: [reason: string];
+}
+
+/** The supervisor's end of a session host's socket. */
+export class HostConnection extends EventEmitter<HostEvents> {
+  private readonly text = new StringDecoder("utf8");
+  private readonly pending = new Map<
+    number,
+    { resolve: (value: unknown) => void; reject: (err: Error) => void }
+  >();
+  private nextReq = 1;
+  private received = 0;
+  private ackedTo = 0;
+  private ackScheduled = false;
+  private exited = false;
+  private closed = false;
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly hello: HostHello,
+    private readonly decoder: FrameDecoder,
+  ) {
+    super();
+    this.received = hello.offset;
+    this.ackedTo = hello.offset;
+    socket.on("data", (chunk) => this.onData(chunk));
+    socket.on("close", () => this.onClose());
+  }
+
+  /** Connects and reads the host's hello; a host of another protocol version is an error. */
+  static open(path: string, timeoutMs = 5000): Promise<HostConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(path);
+      const decoder = new FrameDecoder();
+      const timer = setTimeout(
+        () => fail(new Error(`no hello from ${path} in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(err);
+      };
+      socket.once("error", fail);
+      const onData = (chunk: Buffer) => {
+        let frames;
+        try {
+          frames = decoder.push(chunk);
+        } catch (err) {
+          fail(err as Error);
+          return;
+        }
+        if (frames.length === 0) return;
+        socket.off("data", onData);
+        socket.off("error", fail);
+        clearTimeout(timer);
+        const first = frames[0];
+        const hello = first.kind === FrameKind.Message ? (first.message as HostHello) : null;
+        if (hello?.t !== "hello" || typeof hello.version !== "number") {
+          fail(new Error(`${path} did not say hello`));
+          return;
+        }
+        socket.on("error", () => {});
+        if (hello.version !== protocolVersion) {
+          const err = new HostVersionError(hello);
+          socket.destroy();
+          reject(err);
+          return;
+        }
+        const connection = new HostConnection(socket, hello, decoder);
+        resolve(connection);
+        connection.onFrames(frames.slice(1));
+      };
+      socket.on("data", onData);
+    });
+  }
+
+  get pid(): number {
+    return this.hello.pid;
+  }
+
+  get hostPid(): number {
+    return this.hello.hostPid;
+  }
+
+  /** Starts the output stream. */
+  attach(): void {
+    this.send({ t: "attach", version: protocolVersion });
+  }
+
+  write(data: string): void {
+    this.send({ t: "input", data });
+  }
+
+  resize(cols: number, rows: number): void {
+    this.send({ t: "resize", cols, rows });
+  }
+
+  /** Signals claude's process group. */
+  kill(signal: NodeJS.Signals = "SIGHUP"): void {
+    this.send({ t: "signal", signal });
+  }
+
+  /** claude's exit is taken: the host may end. */
+  release(): void {
+    this.send({ t: "release" });
+  }
+
+  snapshot(scrollback: boolean): Promise<SnapshotResult> {
+    return this.request({ t: "snapshot", req: 0, scrollback }) as Promise<SnapshotResult>;
+  }
+
+  lines(scrollback: boolean): Promise<string[]> {
+    return this.request({ t: "lines", req: 0, scrollback }) as Promise<string[]>;
+  }
+
+  /** Types a message by the host's typing rules; false if claude exited first. */
+  type(text: string, submit: boolean): Promise<boolean> {
+    return this.request({ t: "type", req: 0, text, submit }) as Promise<boolean>;
+  }
+
+  /** Closes the connection; the host and claude run on. */
+  dispose(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  private request(message: Extract<SupervisorMessage, { req: number }>): Promise<unknown> {
+    if (this.socket.destroyed) {
+      return Promise.reject(new Error("the session's host is not connected"));
+    }
+    const req = this.nextReq++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(req, { resolve, reject });
+      this.send({ ...message, req });
+    });
+  }
+
+  private send(message: SupervisorMessage): void {
+    if (!this.socket.destroyed) this.socket.write(encodeMessage(message));
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames;
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.socket.destroy(err as Error);
+      return;
+    }
+    this.onFrames(frames);
+  }
+
+  private onFrames(frames: Frame[]): void {
+    for (const frame of frames) {
+      if (frame.kind === FrameKind.Output) this.onOutput(frame.offset, frame.data);
+      else this.onMessage(frame.message as HostMessage);
+    }
+  }
+
+  private onOutput(offset: number, data: Buffer): void {
+    this.received = offset + data.length;
+    const text = this.text.write(data);
+    if (text !== "") this.emit("data", text, offset);
+    if (this.received - this.ackedTo >= ackStepBytes) this.ack();
+    else if (!this.ackScheduled) {
+      this.ackScheduled = true;
+      setImmediate(() => {
+        this.ackScheduled = false;
+        this.ack();
+      });
+    }
+  }
+
+  private ack(): void {
+    if (this.received === this.ackedTo) return;
+    this.ackedTo = this.received;
+    this.send({ t: "ack", offset: this.received });
+  }
+
+  private onMessage(message: HostMessage): void {
+    switch (message.t) {
+      case "screen":
+        this.emit("screen", message.reading);
+        return;
+      case "reply": {
+        const waiter = this.pending.get(message.req);
+        if (!waiter) return;
+        this.pending.delete(message.req);
+        if (message.ok) waiter.resolve(message.result);
+        else waiter.reject(new Error(message.error));
+        return;
+      }
+      case "exit":
+        if (this.exited) return;
+        this.exited = true;
+        this.emit("exit", message.exit);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onClose(): void {
+    for (const waiter of this.pending.values()) {
+      waiter.reject(new Error("the session's host went away"));
+    }
+    this.pending.clear();
+    if (!this.exited && !this.closed) this.emit("lost", "its host went away");
+  }
+}
+
+/** A host that speaks another version of the protocol. */
+export class HostVersionError extends Error {
+  constructor(readonly hello: HostHello) {
+    super(`the session's host speaks protocol ${hello.version}, this pool ${protocolVersion}`);
+  }
+}

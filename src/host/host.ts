@@ -1,0 +1,406 @@
+import { unlinkSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import pty from "node-pty";
+import { isRunning, procStartTime } from "../proc.js";
+import { cleanExec } from "../pty/clean-exec.js";
+import { highWatermarkChars, lowWatermarkChars } from "../pty/flow-control.js";
+import { ScreenModel } from "../pty/screen.js";
+import { Scrollback } from "../pty/scrollback.js";
+import { channelRefusals, readScreen, type ClaudeScreen } from "../session/screen-reading.js";
+import {
+  encodeMessage,
+  encodeOutput,
+  FrameDecoder,
+  FrameKind,
+  protocolVersion,
+  type HostExit,
+  type HostMessage,
+  type Request,
+  type SupervisorMessage,
+} from "./protocol.js";
+import { PauseGate } from "./pause-gate.js";
+
+/** What the supervisor gives a host on its stdin. */
+export interface HostSpec {
+  sessionId: string;
+  socketPath: string;
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  cols: number;
+  rows: number;
+  scrollbackBytes: number;
+  /** How long a host whose claude exited waits for a supervisor to collect the exit. */
+  lingerMs?: number;
+}
+
+/** Output settles this long before the screen is read. */
+const screenCheckDelayMs = 50;
+/** Text typed without bracketed paste and its Enter must reach claude as separate reads. */
+const enterDelayMs = 25;
+/** Input for a claude that has drawn nothing yet waits at most this long. */
+const inputStartTimeoutMs = 60_000;
+/** claude says at start that it cannot hear channels; past this the scrollback is not searched. */
+const refusalNoticeMs = 60_000;
+const tailBytes = 4096;
+const defaultLingerMs = 60 * 60 * 1000;
+/** After a stop, how long the host waits for the supervisor to take claude's exit. */
+const stopLingerMs = 2000;
+/** How often a paused terminal checks that its process still runs (node-pty drops unread output 200 ms after exit). */
+const exitCheckMs = 50;
+
+/**
+ * A session's host: owns claude's PTY and its screen model, and serves one supervisor at a time
+ * on a Unix socket. The supervisor may come and go; claude runs on.
+ */
+export class SessionHost {
+  private readonly screen: ScreenModel;
+  private readonly child: pty.IPty;
+  private readonly server: Server;
+  private readonly gate: PauseGate;
+  private readonly tail = new Scrollback(tailBytes);
+  private readonly startedAt = Date.now();
+  private peer: Socket | null = null;
+  private attached = false;
+  private offset = 0;
+  /** Output bytes the screen model has parsed. */
+  private parsedTo = 0;
+  private acked = 0;
+  private drawn = false;
+  private drawnWaiters: (() => void)[] = [];
+  private exit: HostExit | null = null;
+  private stopping = false;
+  private screenTimer: NodeJS.Timeout | null = null;
+  private lastScreen = "";
+  private reading: ClaudeScreen | null = null;
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private exitCheck: NodeJS.Timeout | null = null;
+  private input: Promise<void> = Promise.resolve();
+
+  constructor(private readonly spec: HostSpec) {
+    this.screen = new ScreenModel(spec.cols, spec.rows, spec.scrollbackBytes, (err) =>
+      log(`screen model: ${err.message}`),
+    );
+    const command = cleanExec(spec.file, spec.args);
+    this.child = pty.spawn(command.file, command.args, {
+      name: spec.env.TERM ?? "xterm-256color",
+      cols: spec.cols,
+      rows: spec.rows,
+      cwd: spec.cwd,
+      env: spec.env,
+      encoding: null,
+    });
+    this.gate = new PauseGate(
+      () => this.pauseReading(),
+      () => this.resumeReading(),
+    );
+    this.child.onData((data) => this.onOutput(data as unknown as Buffer));
+    this.child.onExit(({ exitCode, signal }) =>
+      this.onExit({ code: exitCode, signal: signal || null }),
+    );
+    this.server = createServer((socket) => this.onConnection(socket));
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  listen(): Promise<void> {
+    try {
+      unlinkSync(this.spec.socketPath);
+    } catch {
+      // none left by an earlier host
+    }
+    const umask = process.umask(0o177);
+    return new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.spec.socketPath, () => {
+        process.umask(umask);
+        this.server.off("error", reject);
+        resolve();
+      });
+    });
+  }
+
+  /** SIGTERM: claude is being stopped with it; once it exits, the host goes too. */
+  terminating(): void {
+    this.stopping = true;
+    if (this.exit) this.linger(stopLingerMs);
+  }
+
+  private onOutput(data: Buffer): void {
+    const start = this.offset;
+    this.offset += data.length;
+    if (!this.drawn) {
+      this.drawn = true;
+      for (const waiter of this.drawnWaiters.splice(0)) waiter();
+    }
+    this.gate.hold("screen", this.offset - this.parsedTo > highWatermarkChars);
+    this.screen.write(data, () => {
+      this.parsedTo += data.length;
+      if (this.offset - this.parsedTo < lowWatermarkChars) this.gate.hold("screen", false);
+    });
+    this.tail.append(data.toString("utf8"));
+    if (this.peer && this.attached) {
+      this.peer.write(encodeOutput(start, data));
+      if (this.offset - this.acked > highWatermarkChars) this.gate.hold("peer", true);
+    }
+    this.scheduleScreenCheck();
+  }
+
+  private pauseReading(): void {
+    this.child.pause();
+    this.exitCheck ??= setInterval(() => {
+      if (isRunning(this.child.pid)) return;
+      this.gate.release();
+    }, exitCheckMs);
+  }
+
+  private resumeReading(): void {
+    if (this.exitCheck) clearInterval(this.exitCheck);
+    this.exitCheck = null;
+    this.child.resume();
+  }
+
+  private scheduleScreenCheck(): void {
+    if (this.screenTimer) return;
+    this.screenTimer = setTimeout(() => {
+      void this.screen.flushed().then(() => {
+        this.screenTimer = null;
+        this.readScreenNow();
+      });
+    }, screenCheckDelayMs);
+  }
+
+  private readScreenNow(): void {
+    const reading = readScreen(this.screen.lines());
+    if (!reading.channelsRefused && Date.now() - this.startedAt < refusalNoticeMs) {
+      reading.channelsRefused = channelRefusals(this.screen.lines(true)) > 0;
+    }
+    this.reading = reading;
+    const json = JSON.stringify(reading);
+    if (json === this.lastScreen) return;
+    this.lastScreen = json;
+    if (this.attached) this.send({ t: "screen", reading });
+  }
+
+  private onExit(exit: HostExit): void {
+    if (this.exitCheck) clearInterval(this.exitCheck);
+    this.exitCheck = null;
+    this.exit = exit;
+    for (const waiter of this.drawnWaiters.splice(0)) waiter();
+    // The last output is parsed before the exit is told, so a snapshot after it is complete.
+    void this.screen.flushed().then(() => {
+      if (this.attached) this.send({ t: "exit", exit: { ...exit, tail: this.tail.text() } });
+      this.linger(this.stopping ? stopLingerMs : (this.spec.lingerMs ?? defaultLingerMs));
+    });
+  }
+
+  /** Waits for a supervisor to take the exit, then ends. */
+  private linger(ms: number): void {
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = setTimeout(() => this.close(), ms);
+  }
+
+  private close(): void {
+    this.server.close();
+    this.peer?.end();
+    try {
+      unlinkSync(this.spec.socketPath);
+    } catch {
+      // gone already
+    }
+    this.screen.dispose();
+    setImmediate(() => process.exit(0));
+  }
+
+  private onConnection(socket: Socket): void {
+    // One supervisor at a time: a new one (after a restart) replaces the old.
+    this.peer?.destroy();
+    this.peer = socket;
+    this.attached = false;
+    this.acked = this.offset;
+    this.gate.hold("peer", false);
+    const decoder = new FrameDecoder();
+    socket.on("data", (chunk) => {
+      let frames;
+      try {
+        frames = decoder.push(chunk);
+      } catch (err) {
+        log(`supervisor connection: ${(err as Error).message}`);
+        socket.destroy();
+        return;
+      }
+      for (const frame of frames) {
+        if (frame.kind === FrameKind.Message) this.onMessage(frame.message as SupervisorMessage);
+      }
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      if (this.peer !== socket) return;
+      this.peer = null;
+      this.attached = false;
+      this.gate.hold("peer", false);
+    });
+    this.send({
+      t: "hello",
+      version: protocolVersion,
+      hostPid: process.pid,
+      hostStart: procStartTime(process.pid),
+      pid: this.child.pid,
+      procStart: procStartTime(this.child.pid),
+      offset: this.offset,
+      cols: this.screen.cols,
+      rows: this.screen.rows,
+      drawn: this.drawn,
+      exit: this.exit,
+    });
+  }
+
+  private onMessage(message: SupervisorMessage): void {
+    switch (message.t) {
+      case "attach":
+        this.attached = true;
+        this.acked = this.offset;
+        if (this.reading) this.send({ t: "screen", reading: this.reading });
+        if (this.exit) {
+          void this.screen.flushed().then(() => {
+            if (this.exit) this.send({ t: "exit", exit: { ...this.exit, tail: this.tail.text() } });
+          });
+        }
+        return;
+      case "input":
+        if (!this.exit) this.child.write(message.data);
+        return;
+      case "resize":
+        if (this.exit) return;
+        this.screen.resize(message.cols, message.rows);
+        this.child.resize(message.cols, message.rows);
+        return;
+      case "signal":
+        // The supervisor stops claude: it takes the exit at once, or not at all.
+        if (message.signal === "SIGTERM" || message.signal === "SIGKILL") this.stopping = true;
+        this.signal(message.signal);
+        return;
+      case "ack":
+        this.acked = Math.max(this.acked, message.offset);
+        if (this.offset - this.acked < lowWatermarkChars) this.gate.hold("peer", false);
+        return;
+      case "release":
+        // Answers to requests sent before the release go out first.
+        if (this.exit) void this.answering.then(() => this.close());
+        return;
+      case "snapshot":
+      case "lines":
+      case "type":
+        this.answer(message);
+        return;
+      default:
+        log(`unknown message ${JSON.stringify((message as { t?: unknown }).t)}`);
+    }
+  }
+
+  private answer(request: Request): void {
+    const work = (async (): Promise<unknown> => {
+      await this.answering;
+      switch (request.t) {
+        case "snapshot": {
+          const offset = this.offset;
+          const snap = await this.screen.snapshot(request.scrollback);
+          return { ...snap, offset };
+        }
+        case "lines":
+          await this.screen.flushed();
+          return this.screen.lines(request.scrollback);
+        case "type":
+          return this.type(request.text, request.submit);
+      }
+    })();
+    const sent = work.then(
+      (result) => this.send({ t: "reply", req: request.req, ok: true, result }),
+      (err: Error) => this.send({ t: "reply", req: request.req, ok: false, error: err.message }),
+    );
+    // type waits for claude to draw; snapshot and lines need not wait for it.
+    if (request.t !== "type") this.answering = sent;
+  }
+
+  /** The last snapshot or lines request's answer, sent. */
+  private answering: Promise<void> = Promise.resolve();
+
+  /**
+   * Types one message, in order with other typed messages: once claude has drawn (before that
+   * its terminal may be in cooked mode, where Enter is a newline), pasted when claude enabled
+   * bracketed paste, then Enter as a read of its own. Resolves false if claude has exited.
+   */
+  private type(text: string, submit: boolean): Promise<boolean> {
+    const step = async (): Promise<boolean> => {
+      await this.untilDrawn();
+      await this.screen.flushed();
+      if (this.exit) return false;
+      const pasted = this.screen.bracketedPaste;
+      this.child.write(pasted ? `\x1b[200~${text}\x1b[201~` : text);
+      if (!submit) return true;
+      if (!pasted) await new Promise((resolve) => setTimeout(resolve, enterDelayMs));
+      if (this.exit) return false;
+      this.child.write("\r");
+      return true;
+    };
+    const next = this.input.then(step);
+    this.input = next.then(
+      () => {},
+      () => {},
+    );
+    return next;
+  }
+
+  private untilDrawn(): Promise<void> {
+    if (this.drawn || this.exit) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, inputStartTimeoutMs);
+      this.drawnWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** claude leads its own session, so its tools and MCP servers share its process group. */
+  private signal(signal: NodeJS.Signals): void {
+    try {
+      process.kill(-this.child.pid, signal);
+    } catch {
+      // the group is gone already
+    }
+  }
+
+  private send(message: HostMessage): void {
+    if (this.peer && !this.peer.destroyed) this.peer.write(encodeMessage(message));
+  }
+}
+
+function log(message: string): void {
+  try {
+    process.stderr.write(`claude-pool host ${process.pid}: ${message}\n`);
+  } catch {
+    // no one reads the host's stderr any more
+  }
+}
+
+/** `claude-pool host`: reads its spec from stdin, starts claude, says "ready" on stdout. */
+export async function runHost(): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const spec = JSON.parse(Buffer.concat(chunks).toString("utf8")) as HostSpec;
+  process.title = `claude-pool host ${spec.sessionId}`;
+  process.stderr.on("error", () => {});
+  const host = new SessionHost(spec);
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.on(signal, () => host.terminating());
+  }
+  process.on("SIGHUP", () => {});
+  process.on("SIGPIPE", () => {});
+  await host.listen();
+  process.stdout.write(`ready ${host.pid}\n`);
+  process.stdout.end();
+}

@@ -1,0 +1,178 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { HostConnection } from "../src/host/host-connection.js";
+import type { HostSpec } from "../src/host/host.js";
+import { encodeMessage, FrameDecoder, FrameKind, protocolVersion } from "../src/host/protocol.js";
+import { spawnHost } from "../src/host/spawn-host.js";
+import { isRunning, processState } from "../src/proc.js";
+import { blockedInTtyWrite, fakeClaude, tempDir, waitFor } from "./helpers.js";
+
+const hosts: number[] = [];
+after(() => {
+  for (const pid of hosts) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+});
+
+function hostSpec(dir: string, env: Record<string, string> = {}, lingerMs?: number): HostSpec {
+  return {
+    sessionId: "0badc0de",
+    socketPath: join(dir, "host.sock"),
+    file: process.execPath,
+    args: [fakeClaude],
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: dir,
+      TERM: "xterm-256color",
+      CLAUDE_CONFIG_DIR: join(dir, "claude"),
+      ...env,
+    },
+    cols: 100,
+    rows: 30,
+    scrollbackBytes: 1 << 20,
+    ...(lingerMs === undefined ? {} : { lingerMs }),
+  };
+}
+
+async function startHost(spec: HostSpec): Promise<number> {
+  const host = spawnHost(spec, false);
+  hosts.push(host.pid);
+  await host.ready;
+  return host.pid;
+}
+
+/** Collects a connection's output as text, with the offsets it came at. */
+function record(connection: HostConnection): { text: () => string; offsets: number[][] } {
+  let text = "";
+  const offsets: number[][] = [];
+  connection.on("data", (data, offset) => {
+    text += data;
+    offsets.push([offset, Buffer.byteLength(data)]);
+  });
+  return { text: () => text, offsets };
+}
+
+describe("session host", () => {
+  it("says hello with its version and claude's pid, and streams output with contiguous offsets", async () => {
+    const dir = tempDir();
+    const spec = hostSpec(dir);
+    const hostPid = await startHost(spec);
+    const connection = await HostConnection.open(spec.socketPath);
+    assert.equal(connection.hello.version, protocolVersion);
+    assert.equal(connection.hello.hostPid, hostPid);
+    assert.ok(isRunning(connection.pid));
+    const out = record(connection);
+    connection.attach();
+    assert.equal(await connection.type("hello host", true), true);
+    await waitFor("the echo", () => out.text().includes("hello host"));
+    for (let i = 1; i < out.offsets.length; i++) {
+      const [prev, len] = out.offsets[i - 1];
+      assert.equal(out.offsets[i][0], prev + len, "each chunk starts where the last ended");
+    }
+    connection.kill("SIGTERM");
+    const exit = await new Promise((resolve) => connection.once("exit", resolve));
+    assert.deepEqual(Object.keys(exit as object).sort(), ["code", "signal", "tail"]);
+    connection.release();
+    await waitFor("the host to end once its exit is taken", () => !isRunning(hostPid));
+  });
+
+  it("keeps claude and its screen while no supervisor is connected; the next one gets a snapshot up to its offset", async () => {
+    const dir = tempDir();
+    const spec = hostSpec(dir);
+    const hostPid = await startHost(spec);
+    const first = await HostConnection.open(spec.socketPath);
+    first.attach();
+    await first.type("before the restart", true);
+    const claudePid = first.pid;
+    first.dispose();
+    const second = await HostConnection.open(spec.socketPath);
+    assert.equal(second.pid, claudePid, "the same claude");
+    assert.equal(second.hello.drawn, true);
+    second.attach();
+    await second.type("after the restart", true);
+    await waitFor("both messages on the screen", async () =>
+      (await second.lines(true)).join("\n").match(/before the restart[\s\S]*after the restart/),
+    );
+    const snapshot = await second.snapshot(true);
+    assert.match(snapshot.data, /before the restart/);
+    assert.ok(snapshot.offset >= second.hello.offset, "the snapshot is at or after the hello");
+    assert.deepEqual([snapshot.cols, snapshot.rows], [100, 30]);
+    second.kill("SIGKILL");
+    await new Promise((resolve) => second.once("exit", resolve));
+    second.release();
+    await waitFor("host gone", () => !isRunning(hostPid));
+  });
+
+  it("tells the next supervisor how claude exited while none was connected", async () => {
+    const dir = tempDir();
+    const spec = hostSpec(dir, { FAKE_CLAUDE_EXIT_AFTER_MS: "300", FAKE_CLAUDE_EXIT_CODE: "3" });
+    const hostPid = await startHost(spec);
+    await waitFor("claude gone", async () => {
+      const probe = await HostConnection.open(spec.socketPath);
+      probe.dispose();
+      return probe.hello.exit !== null;
+    });
+    const connection = await HostConnection.open(spec.socketPath);
+    assert.equal(connection.hello.exit?.code, 3);
+    const exited = new Promise<{ code: number }>((resolve) => connection.once("exit", resolve));
+    connection.attach();
+    assert.equal((await exited).code, 3);
+    connection.release();
+    await waitFor("host gone", () => !isRunning(hostPid));
+  });
+
+  it("pauses claude when the supervisor stops acknowledging, holding no more than its watermark", async () => {
+    const dir = tempDir();
+    const spec = hostSpec(dir);
+    const hostPid = await startHost(spec);
+    const helper = await HostConnection.open(spec.socketPath);
+    const claudePid = helper.pid;
+    helper.attach();
+    await helper.type("/flood 200000000", true);
+    helper.dispose();
+    // A supervisor that attaches and then reads nothing: no acknowledgements.
+    const stalled = connect(spec.socketPath);
+    await new Promise((resolve) => stalled.once("connect", resolve));
+    stalled.write(encodeMessage({ t: "attach", version: protocolVersion }));
+    stalled.pause();
+    await waitFor(
+      "claude blocked in its terminal write",
+      () => blockedInTtyWrite(claudePid),
+      20_000,
+    );
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(readStatus(hostPid))?.[1]) * 1024;
+    assert.ok(rss < 150 * 1024 * 1024, `host RSS ${rss >> 20} MiB`);
+    // Reading and acknowledging again lets claude go on.
+    const decoder = new FrameDecoder();
+    let offset = 0;
+    stalled.on("data", (chunk) => {
+      for (const frame of decoder.push(chunk)) {
+        if (frame.kind === FrameKind.Output) offset = frame.offset + frame.data.length;
+      }
+      stalled.write(encodeMessage({ t: "ack", offset }));
+    });
+    stalled.resume();
+    const from = offset;
+    await waitFor("output flowing again", () => offset > from + 1_000_000, 20_000);
+    stalled.destroy();
+    process.kill(hostPid, "SIGKILL");
+    process.kill(-claudePid, "SIGKILL");
+    await waitFor("claude gone", () => processState(claudePid) === null);
+  });
+});
+
+function readStatus(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/status`, "utf8");
+  } catch {
+    return "";
+  }
+}
