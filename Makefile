@@ -13,6 +13,7 @@ $(NPM_STAMP): package.json package-lock.json
 
 build: $(NPM_STAMP)
 	npx tsc -p tsconfig.json
+	npx vite build --config web/vite.config.ts
 	chmod +x dist/src/bin/*.js dist/test/fake-claude.js
 	node dist/packaging/docs.js dist/docs
 
@@ -21,6 +22,7 @@ run: build
 
 check: $(NPM_STAMP)
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p web/tsconfig.json
 	npx eslint .
 	npx prettier --check .
 
