@@ -1,14 +1,27 @@
 import type { SignIn } from "./types.js";
 
-/** The token lives in this tab's session storage: gone when the tab closes, never in a URL. */
+/**
+ * The token lives in this tab's session storage, gone when the tab closes, never in a URL; its
+ * name and scopes beside it spare a reload the sign-in request.
+ */
 const key = "claude-pool.token";
+const callerKey = "claude-pool.caller";
 
-export function storedToken(): string | null {
-  return sessionStorage.getItem(key);
+/** The sign-in this tab kept: the token and, once known, who it is. */
+export function storedSignIn(): { token: string; caller: SignIn | null } | null {
+  const token = sessionStorage.getItem(key);
+  if (token === null) return null;
+  try {
+    const caller = JSON.parse(sessionStorage.getItem(callerKey) ?? "null") as SignIn | null;
+    return { token, caller: caller?.token === token ? caller : null };
+  } catch {
+    return { token, caller: null };
+  }
 }
 
 export function forgetToken(): void {
   sessionStorage.removeItem(key);
+  sessionStorage.removeItem(callerKey);
 }
 
 /**
@@ -30,6 +43,7 @@ export async function signIn(credential: { code: string } | { token: string }): 
   const body = (await res.json().catch(() => ({}))) as Partial<SignIn> & { error?: string };
   if (!res.ok) throw new Error(body.error ?? `the pool answered ${res.status}`);
   sessionStorage.setItem(key, body.token!);
+  sessionStorage.setItem(callerKey, JSON.stringify(body));
   return body as SignIn;
 }
 

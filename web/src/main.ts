@@ -1,5 +1,5 @@
 import "./style.css";
-import { forgetToken, signIn, storedToken, takeLoginCode } from "./auth.js";
+import { forgetToken, signIn, storedSignIn, takeLoginCode } from "./auth.js";
 import { fill, h, setText } from "./dom.js";
 import { needingYou } from "./model.js";
 import { askOnce, notifyWaiting } from "./notify.js";
@@ -13,13 +13,17 @@ import { signInView } from "./views/signin.js";
 
 const root = document.getElementById("app")!;
 
-/** A login link's code, else the token this tab kept, else the sign-in page. */
+/**
+ * A login link's code, else the sign-in this tab kept (a revoked token shows when the connection
+ * is refused), else the sign-in page.
+ */
 async function boot(): Promise<void> {
   const code = takeLoginCode();
-  const token = storedToken();
+  const stored = storedSignIn();
   try {
     if (code) return start(await signIn({ code }));
-    if (token) return start(await signIn({ token }));
+    if (stored?.caller) return start(stored.caller);
+    if (stored) return start(await signIn({ token: stored.token }));
   } catch (err) {
     forgetToken();
     return showSignIn((err as Error).message);

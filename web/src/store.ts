@@ -80,8 +80,8 @@ export class Store {
 
   private async load(): Promise<void> {
     try {
-      await this.rpc.call("pool.subscribe", { signals });
-      await this.refresh();
+      // in one go: signals that come before the list are older than it, which replaces them
+      await Promise.all([this.rpc.call("pool.subscribe", { signals }), this.refresh()]);
       if (this.can("approve")) {
         const pending = await this.rpc.call<Prompt[]>("permission.pending");
         this.prompts.clear();

@@ -5,7 +5,7 @@ import { showError } from "./toast.js";
 
 const historyEntries = 100;
 
-function bubble(role: "user" | "assistant" | "note", text: string, extra?: Node | null) {
+function bubble(role: string, text: string, extra?: Node | null) {
   return h("div", { class: `bubble ${role}` }, h("div", { class: "text" }, text), extra ?? null);
 }
 
@@ -26,6 +26,10 @@ function toolsOf(entry: TranscriptEntry): HTMLElement | null {
   );
 }
 
+function stateOf(entry: LedgerEntry): string {
+  return `${entry.state}${entry.via ? ` via ${entry.via}` : ""}`;
+}
+
 /**
  * The conversation: its history from claude's transcript (session.transcript), then what happens
  * live: each turn's prompt, its reply streaming in from turn.delta, channel replies. Messages go
@@ -40,7 +44,10 @@ export function chatView(store: Store, sessionId: string) {
   const stick = () => {
     log.scrollTop = log.scrollHeight;
   };
+  /** Each message this page sent: its caption follows the ledger (queued, delivered, replied). */
+  const captions = new Map<string, HTMLElement>();
   const add = (node: HTMLElement) => {
+    log.querySelector(".bubble.empty")?.remove();
     const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
     log.append(node);
     if (atEnd) stick();
@@ -53,7 +60,7 @@ export function chatView(store: Store, sessionId: string) {
         { id: sessionId, limit: historyEntries },
       );
       log.replaceChildren(
-        ...(entries.length === 0 ? [bubble("note", "No conversation yet.")] : []),
+        ...(entries.length === 0 ? [bubble("note empty", "No conversation yet.")] : []),
         ...entries.map((e) => bubble(e.role, e.text, toolsOf(e))),
       );
       live = null;
@@ -89,6 +96,11 @@ export function chatView(store: Store, sessionId: string) {
       }
       live = null;
     }),
+    store.on("channel.message", (p) => {
+      const entry = p.message as LedgerEntry;
+      const caption = captions.get(entry.messageId);
+      if (caption) caption.textContent = stateOf(entry);
+    }),
     store.on("channel.reply", (p) => {
       if (p.id !== sessionId) return;
       add(bubble("assistant", String(p.text), h("small", { class: "via" }, "reply via channel")));
@@ -122,8 +134,9 @@ export function chatView(store: Store, sessionId: string) {
           });
           input.value = "";
           lastSent = content;
-          const how = `${entry.state}${entry.via ? ` via ${entry.via}` : ""}`;
-          add(bubble("user", content, h("small", { class: "via" }, how)));
+          const caption = h("small", { class: "via" }, stateOf(entry));
+          captions.set(entry.messageId, caption);
+          add(bubble("user", content, caption));
         } catch (err) {
           showError(`Send: ${(err as Error).message}`);
         } finally {

@@ -35,7 +35,7 @@ export function sessionView(store: Store, sessionId: string) {
     setText(
       facts,
       `${session.status} · ${waiting} · ${session.restarts} restarts · ` +
-        `${formatBytes(session.memoryBytes)} · CPU ${formatCpu(session.cpuSeconds)} · ` +
+        `memory ${formatBytes(session.memoryBytes)} · CPU ${formatCpu(session.cpuSeconds)} · ` +
         `${session.workingDirectory}${session.reason ? ` · ${session.reason}` : ""}`,
     );
     if (actionsKey !== session.status) {
@@ -94,7 +94,7 @@ export function sessionView(store: Store, sessionId: string) {
 
 /** The terminal tab: xterm.js loaded on first use, read-only until "Type" is switched on. */
 function terminalTab(store: Store, sessionId: string, panel: HTMLElement): () => void {
-  const screen = h("div", { class: "terminal" });
+  const screen = h("div", { class: "term-screen" });
   const status = h("span", { class: "term-status" }, "loading the terminal…");
   const typing = h("input", {
     type: "checkbox",
