@@ -13,5 +13,7 @@ export default defineConfig({
     // the pool gzips each file itself; the sizes vite would print are not what crosses the wire
     reportCompressedSize: false,
     sourcemap: false,
+    // the bundled packages' licenses (xterm.js), for the packages' copyright files
+    license: { fileName: "licenses.md" },
   },
 });

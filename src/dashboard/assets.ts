@@ -19,10 +19,20 @@ const contentTypes: Record<string, string> = {
   ".json": "application/json",
   ".webmanifest": "application/manifest+json",
   ".txt": "text/plain; charset=utf-8",
+  ".md": "text/markdown; charset=utf-8",
 };
 
 /** Types worth compressing: text. Images and fonts are compressed already. */
-const compressible = new Set([".html", ".js", ".css", ".svg", ".json", ".webmanifest", ".txt"]);
+const compressible = new Set([
+  ".html",
+  ".js",
+  ".css",
+  ".svg",
+  ".json",
+  ".webmanifest",
+  ".txt",
+  ".md",
+]);
 
 /**
  * Every asset from the package, nothing from elsewhere. connect-src 'self' covers the page's own
