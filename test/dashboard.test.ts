@@ -20,6 +20,7 @@ declare const document: {
   documentElement: { scrollWidth: number };
 };
 declare const window: Record<string, unknown>;
+declare const performance: { now(): number };
 declare const sessionStorage: { getItem(key: string): string | null; length: number };
 
 export const artifacts = join(repoRoot, "test-artifacts", "dashboard");
@@ -43,7 +44,7 @@ describe("dashboard in Chromium", { skip: missing ?? false }, () => {
   before(async () => {
     mkdirSync(artifacts, { recursive: true });
     const dir = tempDir();
-    pool = await startFakePool({ stopTimeoutSeconds: 2 }, dir);
+    pool = await startFakePool({ stopTimeoutSeconds: 2, maxSessions: 10 }, dir);
     http = /remote API: (ws:\/\/[^/\s]+)\/rpc/.exec(pool.stderr)![1].replace(/^ws/, "http");
     admin = readFileSync(join(dir, "state", "claude-pool", "token"), "utf8").trim();
     local = await connectUnix(pool.socket);
@@ -164,6 +165,37 @@ describe("dashboard in Chromium", { skip: missing ?? false }, () => {
     );
     await shot(page, "terminal");
     assert.match(await screenText(page), /You said: typed in the browser/);
+  });
+
+  it("shows a flood's end, also after the page fell behind, and never stalls", async () => {
+    const s = await spawned("web-flood");
+    const page = await signedIn();
+    await page.goto(`${http}/#/s/${s.id}`);
+    await untilScreenShows(page, "Claude Code (fake)");
+    await local.call("session.send", { id: s.id, text: `/flood ${4 << 20}` });
+    // the page busy elsewhere meanwhile (a slow phone, say): the output piles up in its socket
+    // until the pool, seeing it behind, sends a redraw of the screen instead
+    await page.evaluate(() => {
+      const end = performance.now() + 2000;
+      while (performance.now() < end);
+      let last = performance.now();
+      const gaps: number[] = [];
+      window.gaps = gaps;
+      setInterval(() => {
+        gaps.push(performance.now() - last);
+        last = performance.now();
+      }, 10);
+    });
+    await page.waitForFunction(
+      () => (document.querySelector(".xterm-rows")?.textContent ?? "").includes("flood done"),
+      undefined,
+      { timeout: 60_000 },
+    );
+    const gaps = (await page.evaluate(() => window.gaps)) as number[];
+    // a deadline generous for a loaded machine: each stall is one slice of xterm.js parsing
+    assert.ok(Math.max(...gaps) < 2000, `longest stall ${Math.max(...gaps).toFixed(0)} ms`);
+    await local.call("session.send", { id: s.id, text: "after the flood" });
+    await untilScreenShows(page, "You said: after the flood");
   });
 
   it("chat: a message gets its reply", async () => {
