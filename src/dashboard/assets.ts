@@ -36,8 +36,8 @@ const compressible = new Set([
 
 /**
  * Every asset from the package, nothing from elsewhere. connect-src 'self' covers the page's own
- * ws:// and wss:// origin. xterm.js sets inline styles on its elements, hence 'unsafe-inline'
- * for styles only; no script runs but the package's own.
+ * ws:// and wss:// origin. xterm.js adds <style> elements of its own (its theme, its cell sizes),
+ * hence 'unsafe-inline' for styles only; no script runs but the package's own.
  */
 export const contentSecurityPolicy = [
   "default-src 'none'",

@@ -29,7 +29,6 @@ export function mountTerminal(
   status: (text: string) => void,
 ): LiveTerminal {
   const term = new Terminal({
-    allowProposedApi: false,
     cursorBlink: false,
     disableStdin: true,
     fontSize: window.matchMedia("(max-width: 600px)").matches ? 11 : 13,

@@ -4,14 +4,6 @@ const shownMs = 12_000;
 
 /** Shows the pool's message as it is, until dismissed or for a while. */
 export function showError(message: string): void {
-  show(message, "error");
-}
-
-export function showInfo(message: string): void {
-  show(message, "info");
-}
-
-function show(message: string, kind: "error" | "info"): void {
   let box = document.getElementById("toasts");
   if (!box) {
     box = h("div", { id: "toasts", role: "status", "aria-live": "polite" });
@@ -19,7 +11,7 @@ function show(message: string, kind: "error" | "info"): void {
   }
   const toast = h(
     "div",
-    { class: `toast ${kind}` },
+    { class: "toast error" },
     h("span", {}, message),
     h("button", { class: "close", "aria-label": "Dismiss", onclick: () => toast.remove() }, "×"),
   );
