@@ -5,9 +5,13 @@
  * Playwright itself, which refuses one in `args`.
  */
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
+import { repoRoot } from "./helpers.js";
 
 export const chromiumPath = "/usr/bin/chromium";
+/** The browser tests' screenshots, of their last run (README: Development). */
+export const artifacts = join(repoRoot, "test-artifacts", "dashboard");
 
 /** Why the browser tests cannot run here, or null when they can. */
 export function chromiumMissing(): string | null {

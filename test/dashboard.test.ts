@@ -10,8 +10,8 @@ import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { connectUnix, type RpcClient } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
-import { chromiumMissing, launchChromium } from "./chromium.js";
-import { PoolProcess, repoRoot, startFakePool, tempDir, waitFor } from "./helpers.js";
+import { artifacts, chromiumMissing, launchChromium } from "./chromium.js";
+import { PoolProcess, startFakePool, tempDir, waitFor } from "./helpers.js";
 
 // The page's globals, for the functions that run in it (the pool's tsconfig has no DOM types).
 declare const document: {
@@ -23,7 +23,6 @@ declare const window: Record<string, unknown>;
 declare const performance: { now(): number };
 declare const sessionStorage: { getItem(key: string): string | null; length: number };
 
-export const artifacts = join(repoRoot, "test-artifacts", "dashboard");
 const missing = chromiumMissing();
 if (missing) console.log(`# dashboard browser tests skipped: ${missing}`);
 
