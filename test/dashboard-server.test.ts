@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, get, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -158,8 +158,9 @@ describe("dashboard on the pool's port", () => {
   let ws: string;
   let admin: string;
   let local: RpcClient;
+  let dir: string;
   before(async () => {
-    const dir = tempDir();
+    dir = tempDir();
     pool = await startFakePool({ allowedOrigins: ["https://app.example"] }, dir);
     ws = /remote API: (ws:\/\/[^/\s]+)\/rpc/.exec(pool.stderr)![1];
     http = ws.replace(/^ws/, "http");
@@ -265,5 +266,20 @@ describe("dashboard on the pool's port", () => {
       { env },
     );
     assert.match(proxied.stdout.trim(), /^https:\/\/pool\.example\/claude\/#login=[\w-]{24}$/);
+  });
+
+  it("answers 500 when the token file is gone, and keeps serving", async () => {
+    const file = join(dir, "state", "claude-pool", "token");
+    const { code } = await local.call<{ code: string }>("dashboard.login");
+    renameSync(file, `${file}.away`);
+    try {
+      const res = await login({ code });
+      assert.equal(res.status, 500);
+      assert.match(((await res.json()) as { error: string }).error, /see the pool's log/);
+    } finally {
+      renameSync(`${file}.away`, file);
+    }
+    assert.equal((await fetch(`${http}/health`)).status, 200);
+    await pool.waitForLog(/POST \/login: ENOENT/);
   });
 });

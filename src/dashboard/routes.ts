@@ -22,16 +22,13 @@ export function isDashboardPath(path: string, assets: DashboardAssets | null): b
 }
 
 /** Serves a request for which isDashboardPath holds. */
-export function serveDashboard(
+export async function serveDashboard(
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
   options: DashboardOptions,
-): void {
-  if (path === loginPath) {
-    void login(req, res, options);
-    return;
-  }
+): Promise<void> {
+  if (path === loginPath) return login(req, res, options);
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.setHeader("allow", "GET, HEAD");
     sendError(res, 405, `${req.method} is not allowed on ${path}; use GET`);

@@ -122,7 +122,10 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
       return;
     }
     if (isDashboardPath(path, dashboard.assets)) {
-      serveDashboard(req, res, path, dashboard);
+      serveDashboard(req, res, path, dashboard).catch((err: Error) => {
+        log.error(`${req.method} ${path}: ${err.message}`);
+        if (!res.headersSent) sendError(res, 500, "internal error; see the pool's log");
+      });
       return;
     }
     if (isWebSocketPath(path)) {
