@@ -13,6 +13,7 @@ $(NPM_STAMP): package.json package-lock.json
 
 build: $(NPM_STAMP)
 	npx tsc -p tsconfig.json
+	npx vite build --config web/vite.config.ts
 	chmod +x dist/src/bin/*.js dist/test/fake-claude.js
 	node dist/packaging/docs.js dist/docs
 
@@ -21,6 +22,7 @@ run: build
 
 check: $(NPM_STAMP)
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p web/tsconfig.json
 	npx eslint .
 	npx prettier --check .
 
@@ -65,6 +67,7 @@ bench: build
 	node --expose-gc dist/bench/scrollback.js
 	node dist/bench/turn.js
 	node dist/bench/hooks.js
+	node dist/bench/dashboard.js
 	@if [ "$$(id -u)" = 0 ] && [ -e /usr/lib/systemd/user/dbus.socket ]; then \
 		test/systemd-sandbox node dist/bench/systemd.js; \
 	else \

@@ -1,6 +1,7 @@
 /**
  * Prints the Debian copyright file (machine-readable format 1.0) of a staged tree: claude-pool
- * itself, then one paragraph for each bundled npm package with its license.
+ * itself, the dashboard's bundle with the packages in it (vite's licenses.md), then one paragraph
+ * for each bundled npm package with its license.
  * Usage: node dist/packaging/copyright.js LIBDIR INSTALLED_LIBDIR YEARS
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -64,6 +65,24 @@ const paragraphs: string[] = [
   ["Files: *", `Copyright: ${years} the claude-pool authors`, "License: Apache-2.0"].join("\n"),
 ];
 const used = new Set<string>(["Apache-2.0"]);
+const bundleLicenses = join(libDir, "dist", "dashboard", "licenses.md");
+if (existsSync(bundleLicenses)) {
+  // "## @xterm/xterm - 6.0.0 (MIT)", then the package's license text with its Copyright lines
+  const text = readFileSync(bundleLicenses, "utf8");
+  const licenses = [...text.matchAll(/^## .* \((.+)\)$/gm)].map((m) => m[1]);
+  const holders = [...new Set(text.match(/^Copyright .*$/gm) ?? [])];
+  for (const l of licenses) used.add(l);
+  paragraphs.push(
+    [
+      `Files: ${join(installedDir, "dist", "dashboard").replace(/^\//, "")}/assets/*`,
+      `Copyright: ${years} the claude-pool authors`,
+      ...holders.map((h) => ` ${h}`),
+      `License: ${["Apache-2.0", ...new Set(licenses)].join(" and ")}`,
+      `Comment: the dashboard's bundle; the packages in it and their licenses are listed in`,
+      ` ${join(installedDir, "dist", "dashboard", "licenses.md")}.`,
+    ].join("\n"),
+  );
+}
 for (const dir of packages(join(libDir, "node_modules")).sort()) {
   const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Manifest;
   const license = licenseOf(dir, manifest);
@@ -81,7 +100,7 @@ for (const license of [...used].sort()) {
   const text =
     license === "Apache-2.0"
       ? `On Debian systems, the full text of the Apache License, Version 2.0 is in\n /usr/share/common-licenses/Apache-2.0.`
-      : `The full text is in the license file of each package under this license,\n in ${installedDir}/node_modules.`;
+      : `The full text is in the license file of each package under this license,\n in ${installedDir}/node_modules or ${installedDir}/dist/dashboard/licenses.md.`;
   paragraphs.push(`License: ${license}\n ${text}`);
 }
 process.stdout.write(paragraphs.join("\n\n") + "\n");

@@ -4,6 +4,8 @@ import { dirname, join } from "node:path";
 import type { Server } from "node:net";
 import { AuditLog } from "./channel/audit-log.js";
 import { ChannelHub } from "./channel/hub.js";
+import { LoginCodes } from "./dashboard/login-codes.js";
+import { addDashboardMethods } from "./dashboard/methods.js";
 import { McpConfigFiles } from "./channel/mcp-config.js";
 import { hookDispatcher } from "./hooks/dispatch.js";
 import { HookServer, type HookHandler } from "./hooks/hook-server.js";
@@ -111,6 +113,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   const registry = createControlRegistry(pool, tokens, hub, notifications);
   const rpc = new RpcServer(registry, log);
   const snapshot: SnapshotSource = (id, withScrollback) => pool.find(id).snapshot(withScrollback);
+  const logins = new LoginCodes();
   const server = await listenUnix({ path: socket.path, fd: listenFd, rpc, router, snapshot, log });
   const remote = await listenRemote({
     config: () => pool.currentConfig(),
@@ -120,12 +123,14 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     router,
     snapshot,
     tokens,
+    logins,
     log,
   }).catch(async (err: unknown) => {
     await pool.shutdown();
     throw err;
   });
   apiUrl = () => remote.url;
+  addDashboardMethods(registry, logins, () => remote.url);
   const port = Number(new URL(remote.url).port);
   log.info(`claude-pool v${version} | port ${port} | max ${config.maxSessions} sessions`);
   log.info(

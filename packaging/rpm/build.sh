@@ -13,7 +13,7 @@ install -m 644 README.md "$root/usr/share/doc/claude-pool/README.md"
 
 # The License tag: claude-pool's and every bundled package's, as the Debian copyright lists them.
 licenses=$(node dist/packaging/copyright.js "$root/usr/lib/claude-pool" /usr/lib/claude-pool - |
-  sed -n 's/^License: //p' | sed 's/ or /\n/g' | sort -u | paste -sd, | sed 's/,/ AND /g')
+  sed -n 's/^License: //p' | sed 's/ or \| and /\n/g' | sort -u | paste -sd, | sed 's/,/ AND /g')
 
 rm -rf "$topdir"
 mkdir -p "$topdir/SPECS"

@@ -11,10 +11,13 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { TokenStore } from "../auth/tokens.js";
 import type { PoolConfig } from "../config/types.js";
+import { DashboardAssets } from "../dashboard/assets.js";
+import type { LoginCodes } from "../dashboard/login-codes.js";
+import { isDashboardPath, serveDashboard } from "../dashboard/routes.js";
 import type { Logger } from "../log.js";
 import type { Pool } from "../pool.js";
 import { serveClaudeSocket } from "./claude-socket.js";
-import { authenticate, pathOf } from "./http-auth.js";
+import { authenticate, browserProtocol, pathOf } from "./http-auth.js";
 import type { RequestContext } from "./methods.js";
 import { Peer, type SnapshotSource } from "./peer.js";
 import type { MethodRegistry } from "./registry.js";
@@ -40,6 +43,8 @@ export interface RemoteApiOptions {
   router: SignalRouter;
   snapshot: SnapshotSource;
   tokens: TokenStore;
+  /** The one-time codes of the dashboard's login links. */
+  logins: LoginCodes;
   log: Logger;
 }
 
@@ -87,11 +92,18 @@ function isWebSocketPath(path: string): boolean {
 
 /**
  * The TCP side: JSON-RPC over WebSocket at /rpc, the seed's REST routes and /ws event stream,
- * and an unauthenticated /health. Every other request needs a token.
+ * the dashboard's files and sign-in, and an unauthenticated /health. Every other request needs
+ * a token.
  */
 export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi> {
   const { log } = options;
   const alive = new WeakMap<WebSocket, boolean>();
+  const dashboard = {
+    tokens: options.tokens,
+    logins: options.logins,
+    allowedOrigins: () => options.config().allowedOrigins,
+    assets: DashboardAssets.load(),
+  };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const path = pathOf(req);
@@ -109,6 +121,13 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
       sendJson(res, 200, { status: "ok", uptime: uptimeSeconds, active, max: maxSessions });
       return;
     }
+    if (isDashboardPath(path, dashboard.assets)) {
+      serveDashboard(req, res, path, dashboard).catch((err: Error) => {
+        log.error(`${req.method} ${path}: ${err.message}`);
+        if (!res.headersSent) sendError(res, 500, "internal error; see the pool's log");
+      });
+      return;
+    }
     if (isWebSocketPath(path)) {
       res.setHeader("upgrade", "websocket");
       res.setHeader("connection", "Upgrade");
@@ -121,7 +140,11 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
       return;
     }
     if (!isRestPath(path)) {
-      sendError(res, 404, `no route ${path}; the API is /health, /sessions, /rpc and /ws`);
+      sendError(
+        res,
+        404,
+        `no route ${path}; the API is /health, /sessions, /rpc and /ws, the dashboard /`,
+      );
       return;
     }
     const auth = authenticate(req, options.tokens, options.config().allowedOrigins);
@@ -207,6 +230,8 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
       noServer: true,
       maxPayload: maxFrameBytes,
       WebSocket: ExplainedWebSocket,
+      // the dashboard's; its other offer carries the token (see presentedToken)
+      handleProtocols: (offered) => (offered.has(browserProtocol) ? browserProtocol : false),
     });
     server.on("request", onRequest);
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>

@@ -456,6 +456,36 @@ export const introspect = defineCommand({
     }),
 });
 
+export const dashboard = defineCommand({
+  meta: {
+    name: "dashboard",
+    description: "Print a one-time login link to the web dashboard (opens nothing)",
+  },
+  args: {
+    ...commonArgs,
+    "base-url": {
+      type: "string",
+      description: "Address the browser reaches the pool at (default: the API's own)",
+      valueHint: "URL",
+    },
+  },
+  run: ({ args }) =>
+    withClient(args, async (client) => {
+      const login = await client.call<{ url: string; code: string; expiresAt: string }>(
+        "dashboard.login",
+      );
+      const url = args["base-url"]
+        ? `${args["base-url"].replace(/\/+$/, "")}/#login=${login.code}`
+        : login.url;
+      if (args.json) return printJson({ ...login, url });
+      const seconds = Math.round((Date.parse(login.expiresAt) - Date.now()) / 1000);
+      process.stderr.write(
+        `Open this link within ${seconds} s; it works once and signs the browser in with the main token:\n`,
+      );
+      console.log(url);
+    }),
+});
+
 interface TokenInfo {
   id: string;
   name: string;
@@ -606,6 +636,7 @@ export const poolctlCommand = defineCommand({
     token,
     notify,
     shutdown,
+    dashboard,
     completion: () => completion,
   },
 });
