@@ -1,9 +1,10 @@
 import { unlinkSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import pty from "node-pty";
-import { isRunning, procStartTime } from "../proc.js";
+import { procStartTime } from "../proc.js";
 import { cleanExec } from "../pty/clean-exec.js";
-import { highWatermarkChars, lowWatermarkChars } from "../pty/flow-control.js";
+import { FlowControl } from "../pty/flow-control.js";
+import { spawnNodePty } from "../pty/node-pty.js";
+import type { PtyProcess } from "../pty/pty.js";
 import { ScreenModel } from "../pty/screen.js";
 import { Scrollback } from "../pty/scrollback.js";
 import { channelRefusals, readScreen, type ClaudeScreen } from "../session/screen-reading.js";
@@ -47,8 +48,6 @@ const tailBytes = 4096;
 const defaultLingerMs = 60 * 60 * 1000;
 /** After a stop, how long the host waits for the supervisor to take claude's exit. */
 const stopLingerMs = 2000;
-/** How often a paused terminal checks that its process still runs (node-pty drops unread output 200 ms after exit). */
-const exitCheckMs = 50;
 
 /**
  * A session's host: owns claude's PTY and its screen model, and serves one supervisor at a time
@@ -56,16 +55,18 @@ const exitCheckMs = 50;
  */
 export class SessionHost {
   private readonly screen: ScreenModel;
-  private readonly child: pty.IPty;
+  private readonly child: PtyProcess;
   private readonly server: Server;
   private readonly gate: PauseGate;
+  /** The screen model's backlog of unparsed output. */
+  private readonly screenFlow: FlowControl;
+  /** Output sent to the supervisor and not yet acknowledged; one per attached connection. */
+  private peerFlow: FlowControl | null = null;
   private readonly tail = new Scrollback(tailBytes);
   private readonly startedAt = Date.now();
   private peer: Socket | null = null;
   private attached = false;
   private offset = 0;
-  /** Output bytes the screen model has parsed. */
-  private parsedTo = 0;
   private acked = 0;
   private drawn = false;
   private drawnWaiters: (() => void)[] = [];
@@ -75,27 +76,19 @@ export class SessionHost {
   private lastScreen = "";
   private reading: ClaudeScreen | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
-  private exitCheck: NodeJS.Timeout | null = null;
   private input: Promise<void> = Promise.resolve();
 
   constructor(private readonly spec: HostSpec) {
     this.screen = new ScreenModel(spec.cols, spec.rows, spec.scrollbackBytes, (err) =>
       log(`screen model: ${err.message}`),
     );
-    const command = cleanExec(spec.file, spec.args);
-    this.child = pty.spawn(command.file, command.args, {
-      name: spec.env.TERM ?? "xterm-256color",
-      cols: spec.cols,
-      rows: spec.rows,
-      cwd: spec.cwd,
-      env: spec.env,
-      encoding: null,
-    });
+    this.child = spawnNodePty({ ...spec, ...cleanExec(spec.file, spec.args) });
     this.gate = new PauseGate(
-      () => this.pauseReading(),
-      () => this.resumeReading(),
+      () => this.child.pause(),
+      () => this.child.resume(),
     );
-    this.child.onData((data) => this.onOutput(data as unknown as Buffer));
+    this.screenFlow = new FlowControl(this.holder("screen"));
+    this.child.onData((data) => this.onOutput(data));
     this.child.onExit(({ exitCode, signal }) =>
       this.onExit({ code: exitCode, signal: signal || null }),
     );
@@ -136,31 +129,19 @@ export class SessionHost {
       this.drawn = true;
       for (const waiter of this.drawnWaiters.splice(0)) waiter();
     }
-    this.gate.hold("screen", this.offset - this.parsedTo > highWatermarkChars);
-    this.screen.write(data, () => {
-      this.parsedTo += data.length;
-      if (this.offset - this.parsedTo < lowWatermarkChars) this.gate.hold("screen", false);
-    });
+    this.screenFlow.written(data.length);
+    this.screen.write(data, () => this.screenFlow.parsed(data.length));
     this.tail.append(data.toString("utf8"));
     if (this.peer && this.attached) {
       this.peer.write(encodeOutput(start, data));
-      if (this.offset - this.acked > highWatermarkChars) this.gate.hold("peer", true);
+      this.peerFlow?.written(data.length);
     }
     this.scheduleScreenCheck();
   }
 
-  private pauseReading(): void {
-    this.child.pause();
-    this.exitCheck ??= setInterval(() => {
-      if (isRunning(this.child.pid)) return;
-      this.gate.release();
-    }, exitCheckMs);
-  }
-
-  private resumeReading(): void {
-    if (this.exitCheck) clearInterval(this.exitCheck);
-    this.exitCheck = null;
-    this.child.resume();
+  /** A consumer's say in whether claude's terminal is read. */
+  private holder(name: string): { pause: () => void; resume: () => void } {
+    return { pause: () => this.gate.hold(name, true), resume: () => this.gate.hold(name, false) };
   }
 
   private scheduleScreenCheck(): void {
@@ -186,8 +167,6 @@ export class SessionHost {
   }
 
   private onExit(exit: HostExit): void {
-    if (this.exitCheck) clearInterval(this.exitCheck);
-    this.exitCheck = null;
     this.exit = exit;
     for (const waiter of this.drawnWaiters.splice(0)) waiter();
     // The last output is parsed before the exit is told, so a snapshot after it is complete.
@@ -220,7 +199,7 @@ export class SessionHost {
     this.peer?.destroy();
     this.peer = socket;
     this.attached = false;
-    this.acked = this.offset;
+    this.peerFlow = null;
     this.gate.hold("peer", false);
     const decoder = new FrameDecoder();
     socket.on("data", (chunk) => {
@@ -241,6 +220,7 @@ export class SessionHost {
       if (this.peer !== socket) return;
       this.peer = null;
       this.attached = false;
+      this.peerFlow = null;
       this.gate.hold("peer", false);
     });
     this.send({
@@ -263,6 +243,7 @@ export class SessionHost {
       case "attach":
         this.attached = true;
         this.acked = this.offset;
+        this.peerFlow = new FlowControl(this.holder("peer"));
         if (this.reading) this.send({ t: "screen", reading: this.reading });
         if (this.exit) {
           void this.screen.flushed().then(() => {
@@ -284,8 +265,9 @@ export class SessionHost {
         this.signal(message.signal);
         return;
       case "ack":
-        this.acked = Math.max(this.acked, message.offset);
-        if (this.offset - this.acked < lowWatermarkChars) this.gate.hold("peer", false);
+        if (message.offset <= this.acked) return;
+        this.peerFlow?.parsed(message.offset - this.acked);
+        this.acked = message.offset;
         return;
       case "release":
         // Answers to requests sent before the release go out first.

@@ -21,11 +21,4 @@ export class PauseGate {
     if (!was && this.paused) this.pause();
     else if (was && !this.paused) this.resume();
   }
-
-  /** Resumes whatever holds it: the process is gone and its last output must be read. */
-  release(): void {
-    if (!this.paused) return;
-    this.holders.clear();
-    this.resume();
-  }
 }

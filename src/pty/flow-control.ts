@@ -5,18 +5,17 @@ export interface Pausable {
 }
 
 /**
- * Characters of output written to the screen model but not yet parsed at which reading pauses, and
- * below which it resumes (VS Code's pty host: FlowControlConstants HighWatermarkChars and
- * LowWatermarkChars).
+ * Output handed to a consumer (the screen model, the supervisor) and not yet taken by it, at which
+ * reading pauses, and below which it resumes (VS Code's pty host: FlowControlConstants
+ * HighWatermarkChars and LowWatermarkChars).
  */
 export const highWatermarkChars = 100_000;
 export const lowWatermarkChars = 5_000;
 
 /**
  * Watermark flow control after xterm.js's guide (xtermjs.org/docs/guides/flowcontrol): the PTY stops
- * being read while the screen model is behind, so a flooding program blocks in its write as it would
- * on a real terminal, instead of the backlog growing in the pool until xterm discards it with an
- * error.
+ * being read while a consumer is behind, so a flooding program blocks in its write as it would on a
+ * real terminal, instead of a backlog growing until xterm discards it with an error.
  */
 export class FlowControl {
   private unparsed = 0;
@@ -28,7 +27,7 @@ export class FlowControl {
     private readonly low = lowWatermarkChars,
   ) {}
 
-  /** `chars` more were handed to the screen model. */
+  /** `chars` more were handed to the consumer. */
   written(chars: number): void {
     this.unparsed += chars;
     if (!this.paused && this.unparsed > this.high) {
@@ -37,7 +36,7 @@ export class FlowControl {
     }
   }
 
-  /** The screen model has parsed `chars` of what was written. */
+  /** The consumer has taken `chars` of what was written. */
   parsed(chars: number): void {
     this.unparsed = Math.max(0, this.unparsed - chars);
     if (this.paused && this.unparsed < this.low) {

@@ -5,7 +5,7 @@ import type { PtyProcess, PtySpawner } from "./pty.js";
 /** How often a paused terminal checks that its process still runs. */
 const exitCheckMs = 50;
 
-/** The in-process backend. */
+/** A node-pty terminal that hands out the bytes it reads. */
 export const spawnNodePty: PtySpawner = (options) => {
   const child = pty.spawn(options.file, options.args, {
     name: options.env.TERM ?? "xterm-256color",
@@ -13,6 +13,7 @@ export const spawnNodePty: PtySpawner = (options) => {
     rows: options.rows,
     cwd: options.cwd,
     env: options.env,
+    encoding: null,
   });
   // node-pty destroys the terminal 200 ms after its process exits, dropping what is still unread:
   // a paused terminal resumes once its process is gone, so the last output reaches onData.
@@ -26,7 +27,8 @@ export const spawnNodePty: PtySpawner = (options) => {
     pid: child.pid,
     write: (data) => child.write(data),
     resize: (cols, rows) => child.resize(cols, rows),
-    onData: (listener) => child.onData(listener),
+    // With no encoding node-pty passes Buffers, though its typings say string.
+    onData: (listener) => child.onData((data) => listener(data as unknown as Buffer)),
     onExit: (listener) => child.onExit(listener),
     pause: () => {
       child.pause();

@@ -1,7 +1,4 @@
-/**
- * The PTY seam: the pool drives a conversation's terminal only through this interface, so the
- * in-process node-pty backend can later be replaced by a PTY holder process inside each scope.
- */
+/** A terminal as a session's host drives it: the bytes claude writes, unparsed. */
 export interface Disposable {
   dispose(): void;
 }
@@ -18,7 +15,7 @@ export interface PtyProcess {
   resize(cols: number, rows: number): void;
   /** Sends a signal to the process (default SIGHUP, like closing the terminal). */
   kill(signal?: NodeJS.Signals): void;
-  onData(listener: (data: string) => void): Disposable;
+  onData(listener: (data: Buffer) => void): Disposable;
   onExit(listener: (exit: PtyExit) => void): Disposable;
   /** Stops reading the terminal: the program blocks in its writes once the kernel's buffer is full. */
   pause(): void;
