@@ -103,8 +103,8 @@ export class Pool extends EventEmitter<PoolEvents> {
       this.config.stopTimeoutSeconds * 1000,
     );
     for (const record of records) {
-      const launched = adopted.get(record.id);
-      if (launched) this.add(record).adopt(launched);
+      const found = adopted.get(record.id);
+      if (found) this.add(record).adopt(found.launched, found.legacy);
       else this.add(restoredRecord(record));
     }
     const configured = this.applyConfiguredSessions();

@@ -287,9 +287,10 @@ export class PoolProcess {
     readonly dir: string,
     args: string[],
     env: Record<string, string> = {},
+    bin = claudePoolBin,
   ) {
     this.socket = join(dir, "control.sock");
-    this.child = spawn(process.execPath, [claudePoolBin, "start", ...args], {
+    this.child = spawn(process.execPath, [bin, "start", ...args], {
       env: {
         ...process.env,
         XDG_STATE_HOME: join(dir, "state"),

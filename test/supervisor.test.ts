@@ -1,22 +1,52 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  cpSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { processState } from "../src/proc.js";
 import { connectUnix } from "../src/rpc/client.js";
 import { projectSlug } from "../src/session/claude-state.js";
-import type { SessionRecord } from "../src/session/session.js";
+import { protocolVersion } from "../src/host/protocol.js";
+import type { SessionInfo, SessionRecord } from "../src/session/session.js";
 import { describeLeftover } from "./leftovers.js";
 import {
   claudePoolBin,
   endProcessesUnder,
   PoolProcess,
   processArgs,
+  repoRoot,
   tempDir,
   waitFor,
   writeFakeConfig,
 } from "./helpers.js";
+
+/**
+ * This build with the host protocol's version one lower: what the previous release's hosts say.
+ * Its copy of dist/src sits as deep in the checkout, so it finds package.json and node_modules.
+ */
+function legacyBuild(): string {
+  const root = join(repoRoot, ".legacy-host");
+  rmSync(root, { recursive: true, force: true });
+  cpSync(join(repoRoot, "dist", "src"), join(root, "src"), { recursive: true });
+  const protocol = join(root, "src", "host", "protocol.js");
+  const text = readFileSync(protocol, "utf8");
+  const patched = text.replace(
+    `protocolVersion = ${protocolVersion};`,
+    `protocolVersion = ${protocolVersion - 1};`,
+  );
+  assert.notEqual(patched, text, "the protocol version is where the test expects it");
+  writeFileSync(protocol, patched);
+  return join(root, "src", "bin", "claude-pool.js");
+}
 
 function records(dir: string): SessionRecord[] {
   try {
@@ -148,6 +178,45 @@ describe("claude-pool start", () => {
     next.child.kill("SIGTERM");
     assert.deepEqual(await next.exited, { code: 0, signal: null });
     assert.ok(!alive(first.pid!), "SIGTERM outside systemd stops the sessions");
+  });
+
+  it("leaves a session under a host of the previous protocol alone until it is idle, then restarts it with --resume", async () => {
+    const legacyBin = legacyBuild();
+    const dir = setup();
+    const old = new PoolProcess(dir, ["--config", join(dir, "pool.json")], {}, legacyBin);
+    children.push(old);
+    const first = await waitFor("junior running", () => runningRecord(dir, "junior"));
+    old.child.kill("SIGKILL");
+    await old.exited;
+
+    const next = startPool(dir);
+    await next.ready();
+    await next.waitForLog(
+      new RegExp(`speaks protocol ${protocolVersion - 1}, this pool ${protocolVersion}`),
+    );
+    const client = await connectUnix(next.socket);
+    try {
+      const adopted = await client.call<SessionInfo>("session.get", { id: first.id });
+      assert.equal(adopted.pid, first.pid, "left alone: the same claude");
+      assert.equal(adopted.status, "running");
+      // Its channel still reaches it; the turn ends, and then it moves to a host of this version.
+      const sent = await client.call<{ id: string }>("channel.send", {
+        id: first.id,
+        content: "before the upgrade",
+      });
+      const resumed = await waitFor("junior under a new host", () =>
+        runningRecord(dir, "junior", first.pid!),
+      );
+      assert.notEqual(resumed.hostPid, first.hostPid);
+      assert.deepEqual(processArgs(resumed.pid!).slice(0, 2), ["--resume", first.claudeSessionId]);
+      const history = await client.call<{ id: string; state: string }[]>("channel.history", {
+        id: first.id,
+      });
+      assert.equal(history.find((m) => m.id === sent.id)?.state, "replied", "after its turn ended");
+      await waitFor("the old host gone", () => !alive(first.hostPid!));
+    } finally {
+      client.close();
+    }
   });
 
   it("resumes a session whose host died with the pool, stopping a claude that outlived both", async () => {

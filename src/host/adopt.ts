@@ -2,6 +2,10 @@ import type { Logger } from "../log.js";
 import { isSameProcess } from "../proc.js";
 import type { SessionRecord } from "../session/session.js";
 import { HostConnection, HostVersionError } from "./host-connection.js";
+import type { HostHello } from "./protocol.js";
+
+/** A host found running: one this pool speaks to, or one of another protocol version. */
+export type Found = { connection: HostConnection } | { legacy: HostHello };
 
 /**
  * Reconnects to the host a previous pool left running for `record`, if it still runs (the same
@@ -11,17 +15,18 @@ export async function reconnect(
   record: SessionRecord,
   socketPath: string,
   log: Logger,
-): Promise<HostConnection | null> {
+): Promise<Found | null> {
   const { hostPid, hostStart } = record;
   if (hostPid === null || hostStart === null || !isSameProcess(hostPid, hostStart)) return null;
+  const which = `session ${record.id} (${record.settings.name})`;
   try {
-    return await HostConnection.open(socketPath);
+    return { connection: await HostConnection.open(socketPath) };
   } catch (err) {
-    const why =
-      err instanceof HostVersionError ? err.message : `no answer (${(err as Error).message})`;
-    log.warn(
-      `session ${record.id} (${record.settings.name}): cannot adopt host ${hostPid}: ${why}`,
-    );
+    if (err instanceof HostVersionError) {
+      log.warn(`${which}: ${err.message}; it restarts under a new host at its next idle moment`);
+      return { legacy: err.hello };
+    }
+    log.warn(`${which}: cannot adopt host ${hostPid}: no answer (${(err as Error).message})`);
     return null;
   }
 }

@@ -222,6 +222,8 @@ export class SessionHost {
       this.attached = false;
       this.peerFlow = null;
       this.gate.hold("peer", false);
+      // The supervisor that stopped claude went before it took the exit: no one else will.
+      if (this.exit && this.stopping) this.close();
     });
     this.send({
       t: "hello",

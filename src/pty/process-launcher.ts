@@ -3,7 +3,12 @@ import { HostConnection } from "../host/host-connection.js";
 import { spawnHost } from "../host/spawn-host.js";
 import { silentLogger, type Logger } from "../log.js";
 import { groupAlive } from "../proc.js";
-import type { LaunchedProcess, LaunchRequest, ProcessLauncher } from "../session/launcher.js";
+import type {
+  Adopted,
+  LaunchedProcess,
+  LaunchRequest,
+  ProcessLauncher,
+} from "../session/launcher.js";
 import { reapStaleProcesses } from "../session/reap.js";
 import type { SessionRecord } from "../session/session.js";
 
@@ -23,18 +28,22 @@ export class PlainLauncher implements ProcessLauncher {
     records: SessionRecord[],
     socketOf: (id: string) => string,
     graceMs: number,
-  ): Promise<Map<string, LaunchedProcess>> {
-    const adopted = new Map<string, LaunchedProcess>();
+  ): Promise<Map<string, Adopted>> {
+    const adopted = new Map<string, Adopted>();
     const others: SessionRecord[] = [];
     await Promise.all(
       records.map(async (record) => {
-        const connection = await reconnect(record, socketOf(record.id), this.log);
-        if (connection === null) {
-          others.push(record);
-          return;
+        const found = await reconnect(record, socketOf(record.id), this.log);
+        if (found === null) others.push(record);
+        else if ("connection" in found) {
+          const { connection } = found;
+          const launched = plainProcess(connection.hostPid, Promise.resolve(connection), graceMs);
+          adopted.set(record.id, { launched, legacy: null });
+        } else {
+          const { hostPid, pid } = found.legacy;
+          const launched = plainProcess(hostPid, new Promise(() => {}), graceMs, pid);
+          adopted.set(record.id, { launched, legacy: found.legacy });
         }
-        const hostPid = connection.hostPid;
-        adopted.set(record.id, plainProcess(hostPid, Promise.resolve(connection), graceMs));
       }),
     );
     await reapStaleProcesses(others, graceMs, this.log);
@@ -42,10 +51,12 @@ export class PlainLauncher implements ProcessLauncher {
   }
 }
 
+/** `legacyPid`: claude's pid under a host this pool cannot speak to, signalled directly. */
 function plainProcess(
   hostPid: number,
   started: Promise<HostConnection>,
   graceMs: number,
+  legacyPid: number | null = null,
 ): LaunchedProcess {
   let connection: HostConnection | null = null;
   void started.then(
@@ -68,6 +79,7 @@ function plainProcess(
     abort: killHost,
     signal: (signal) => {
       if (connection) connection.kill(signal);
+      else if (legacyPid !== null) signalGroup(legacyPid, signal);
       else if (signal === "SIGKILL") killHost();
       else
         void started.then(
@@ -77,6 +89,10 @@ function plainProcess(
     },
     release: async () => {
       if (connection) await endGroup(connection.pid, graceMs);
+      if (legacyPid !== null) {
+        await endGroup(legacyPid, graceMs);
+        killHost();
+      }
       return null;
     },
     usage: async () => null,
@@ -88,13 +104,7 @@ function plainProcess(
  * then SIGKILL after the grace period, as systemd stops a scope.
  */
 async function endGroup(group: number, graceMs: number): Promise<void> {
-  const kill = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-group, signal);
-    } catch {
-      // gone already
-    }
-  };
+  const kill = (signal: NodeJS.Signals) => signalGroup(group, signal);
   if (!groupAlive(group)) return;
   kill("SIGTERM");
   const deadline = Date.now() + graceMs;
@@ -104,5 +114,13 @@ async function endGroup(group: number, graceMs: number): Promise<void> {
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function signalGroup(group: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-group, signal);
+  } catch {
+    // gone already
   }
 }

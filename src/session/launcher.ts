@@ -1,6 +1,7 @@
 import type { Limits } from "../config/types.js";
 import type { HostConnection } from "../host/host-connection.js";
 import type { HostSpec } from "../host/host.js";
+import type { HostHello } from "../host/protocol.js";
 import type { SessionRecord } from "./session.js";
 
 export interface Usage {
@@ -54,5 +55,11 @@ export interface ProcessLauncher {
     records: SessionRecord[],
     socketOf: (id: string) => string,
     graceMs: number,
-  ): Promise<Map<string, LaunchedProcess>>;
+  ): Promise<Map<string, Adopted>>;
+}
+
+/** A session found running: its process, and the hello of a host of another protocol, if so. */
+export interface Adopted {
+  launched: LaunchedProcess;
+  legacy: HostHello | null;
 }

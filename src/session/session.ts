@@ -5,9 +5,9 @@ import { ErrorCode, PoolError } from "../errors.js";
 import type { ChannelWiring } from "../channel/mcp-config.js";
 import type { Logger } from "../log.js";
 import { claudeConfigDir } from "../paths.js";
-import { procStartTime } from "../proc.js";
+import { isSameProcess, procStartTime } from "../proc.js";
 import type { HostConnection } from "../host/host-connection.js";
-import type { HostExit, SnapshotResult } from "../host/protocol.js";
+import type { HostExit, HostHello, SnapshotResult } from "../host/protocol.js";
 import type { HookWiring } from "../hooks/settings.js";
 import { SessionActivity } from "./activity.js";
 import type { Dialog } from "./dialogs.js";
@@ -128,6 +128,9 @@ const submitCheckMs = 1000;
 const submitRetries = 2;
 /** How often systemd's accounting of a running session is read. */
 const usageIntervalMs = 5000;
+/** How often the pid of a claude under a host of another version is checked. */
+const legacyWatchMs = 250;
+const upgradeReason = "restarting under a new host";
 
 /** The screen a session's last process left, for attach and text after it exited. */
 interface LastScreen {
@@ -160,6 +163,9 @@ class Run {
   reading: ClaudeScreen | null = null;
   /** How this launch began its conversation; null for a run adopted from a previous pool. */
   conversation: "new" | "resume" | null = null;
+  /** Set for a host of another protocol version: the pool watches claude's pid instead. */
+  legacy: HostHello | null = null;
+  legacyWatch: NodeJS.Timeout | null = null;
   readonly exited: Promise<void>;
   markExited: () => void = () => {};
   private disposed = false;
@@ -183,7 +189,8 @@ class Run {
     this.watcher = null;
     if (this.killTimer) clearTimeout(this.killTimer);
     if (this.usageTimer) clearInterval(this.usageTimer);
-    this.killTimer = this.usageTimer = null;
+    if (this.legacyWatch) clearInterval(this.legacyWatch);
+    this.killTimer = this.usageTimer = this.legacyWatch = null;
     this.pollUsage = null;
     this.usage = null;
     this.connection?.removeAllListeners();
@@ -359,17 +366,47 @@ export class Session extends EventEmitter<SessionEvents> {
    * Takes over the host a previous pool left running: the session keeps its process, its pid
    * and its state, and goes on where it was.
    */
-  adopt(launched: LaunchedProcess): void {
+  adopt(launched: LaunchedProcess, legacy: HostHello | null = null): void {
     const hooks = this.runtime.hooks?.resume(this.id) ?? false;
     const run = new Run(launched, hooks, claudeConfigDir(this.claudeEnv()));
     this.run = run;
-    if (this.rec.status !== "starting") this.rec.status = "running";
+    if (this.rec.status !== "starting" || legacy) this.rec.status = "running";
     this.observe({ type: "launched", at: Date.now() }, true);
     if (this.rec.status === "running") this.observe({ type: "ready", at: Date.now() }, true);
     this.runtime.log.info(
       `session ${this.id} (${this.name}): adopted host ${launched.hostPid} (claude pid ${this.rec.pid})`,
     );
-    this.follow(run);
+    if (legacy) this.followLegacy(run, legacy);
+    else this.follow(run);
+  }
+
+  /**
+   * A host of another protocol version cannot be spoken to: claude runs on under it, its hooks
+   * still tell what it does, and at its first idle moment it is restarted with --resume under a
+   * host of this version (never mid-turn). Until then only its exit is watched, by its pid.
+   */
+  private followLegacy(run: Run, hello: HostHello): void {
+    run.legacy = hello;
+    const { pid, procStart } = hello;
+    run.legacyWatch = setInterval(() => {
+      if (procStart !== null && isSameProcess(pid, procStart)) return;
+      const how = run.stopReason === null ? "claude exited under an older host" : "claude exited";
+      this.ended(run, { exitCode: null, signal: null, tail: "", lost: how });
+    }, legacyWatchMs);
+    run.legacyWatch.unref();
+  }
+
+  /** After every change: a legacy run whose conversation is idle by its hooks is restarted. */
+  private upgradeWhenIdle(): void {
+    const run = this.run;
+    if (run?.legacy == null || run.stopReason !== null || this.status !== "running") return;
+    if (!this.evidence.hooks || evidenceView(this.evidence).activity !== "idle") return;
+    this.runtime.log.info(
+      `session ${this.id} (${this.name}): idle; restarting it under a host of this version`,
+    );
+    void this.halt(upgradeReason).then(() => {
+      if (this.status === "stopped" && this.desired === "running") this.start();
+    });
   }
 
   /**
@@ -522,6 +559,13 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** The run's host connection, once it is up; an error if that run ended first. */
   private async connectionOf(run: Run): Promise<HostConnection> {
+    if (run.legacy) {
+      throw new PoolError(
+        ErrorCode.InvalidState,
+        `session ${this.name} runs under a host of an older claude-pool; it restarts under this ` +
+          `one at its next idle moment, or now with "claude-poolctl restart ${this.id}"`,
+      );
+    }
     const connection = run.connection ?? (await run.launched.started.catch(() => null));
     if (connection === null || run.ended) {
       throw new PoolError(
@@ -761,6 +805,7 @@ export class Session extends EventEmitter<SessionEvents> {
       }
     }
     if (!quiet && JSON.stringify(evidenceView(state)) !== before) this.emit("changed");
+    this.upgradeWhenIdle();
   }
 
   /**

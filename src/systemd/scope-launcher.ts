@@ -2,7 +2,12 @@ import { reconnect } from "../host/adopt.js";
 import { HostConnection } from "../host/host-connection.js";
 import { spawnHost } from "../host/spawn-host.js";
 import type { Logger } from "../log.js";
-import type { LaunchedProcess, LaunchRequest, ProcessLauncher } from "../session/launcher.js";
+import type {
+  Adopted,
+  LaunchedProcess,
+  LaunchRequest,
+  ProcessLauncher,
+} from "../session/launcher.js";
 import type { SessionRecord } from "../session/session.js";
 import type { SystemdManager } from "./manager.js";
 import { continueProcess, waitUntilStopped } from "./scope-launch.js";
@@ -66,21 +71,30 @@ export class ScopeLauncher implements ProcessLauncher {
   async adopt(
     records: SessionRecord[],
     socketOf: (id: string) => string,
-  ): Promise<Map<string, LaunchedProcess>> {
-    const adopted = new Map<string, LaunchedProcess>();
+  ): Promise<Map<string, Adopted>> {
+    const adopted = new Map<string, Adopted>();
     const byId = new Map(records.map((r) => [r.id, r]));
     const units = await this.manager.listUnits(SCOPE_PATTERN);
     await Promise.all(
       units.map(async ({ name }) => {
         const record = byId.get(sessionIdOfScope(name) ?? "");
         if (!record) return;
-        const connection = await reconnect(record, socketOf(record.id), this.log);
-        if (connection !== null) {
-          const started = Promise.resolve(connection);
-          adopted.set(
+        const found = await reconnect(record, socketOf(record.id), this.log);
+        if (found !== null) {
+          // A host of another protocol never connects: its scope is signalled as a whole.
+          const [hostPid, started, legacy] =
+            "connection" in found
+              ? [found.connection.hostPid, Promise.resolve(found.connection), null]
+              : [found.legacy.hostPid, new Promise<HostConnection>(() => {}), found.legacy];
+          const launched = this.scoped(
             record.id,
-            this.scoped(record.id, name, connection.hostPid, Promise.resolve(), started, () => {}),
+            name,
+            hostPid,
+            Promise.resolve(),
+            started,
+            () => {},
           );
+          adopted.set(record.id, { launched, legacy });
           return;
         }
         this.log.warn(`stopping ${name}, left by the previous pool`);
