@@ -2,7 +2,9 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", ".legacy-host/", "node_modules/", "packaging/build/", "test/.real-claude/"] },
+  {
+    ignores: ["dist/", ".legacy-host/", "node_modules/", "packaging/build/", "test/.real-claude/"],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -26,13 +26,19 @@ function spawnNode(script: string): {
 
 describe("node-pty backend", () => {
   it("pause() blocks the program in its writes; resume() lets it finish", async () => {
-    const child = spawnNode("process.stdout.write('x'.repeat(4_000_000) + 'END')");
+    // It stays until killed: node-pty drops what is unread 200 ms after an exit, which a loaded
+    // machine can take longer than to read 4 MB.
+    const child = spawnNode(
+      "process.stdout.write('x'.repeat(4_000_000) + 'END', () => setInterval(() => {}, 1000))",
+    );
     child.pty.pause();
     await waitFor("the program blocked in a write", () => blockedInTtyWrite(child.pty.pid));
     assert.ok(child.output().length < 1_000_000, `${child.output().length} chars read`);
     child.pty.resume();
-    await child.exited;
+    await waitFor("the whole output", () => child.output().endsWith("END"), 30_000);
     assert.match(child.output(), /x{1000}END$/);
+    child.pty.kill("SIGKILL");
+    await child.exited;
   });
 
   it("output left unread when the program exits while paused still arrives", async () => {
