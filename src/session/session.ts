@@ -373,6 +373,16 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.queueInput(async () => {
       // The terminal modes claude set are known once the screen has parsed its output so far.
       await this.screen.flushed();
+      // Dialogs are read off the screen a moment after output settles: typing must not answer
+      // one claude has just drawn.
+      this.readScreenNow();
+      if (this.evidence.dialog !== null) {
+        throw new PoolError(
+          ErrorCode.InvalidState,
+          `session ${this.name} waits at claude's ${this.evidence.dialog} dialog; answer it ` +
+            `first ("claude-poolctl attach ${this.id}")`,
+        );
+      }
       const pasted = this.screen.bracketedPaste;
       this.writeTo(pty, pasted ? `\x1b[200~${text}\x1b[201~` : text);
       if (!submit) return;
