@@ -22,6 +22,7 @@ import { RpcServer } from "./rpc/server.js";
 import { SignalRouter } from "./rpc/signals.js";
 import { claimSocketPath, listenUnix } from "./rpc/unix-server.js";
 import { deliverSignals, heldStop } from "./startup-signals.js";
+import { LedgerStore } from "./store/ledger-store.js";
 import { StateStore } from "./store/state-store.js";
 import { setUpSystemd, type SystemdSetup } from "./systemd/connect.js";
 import { ServiceNotifier } from "./systemd/notify.js";
@@ -78,10 +79,15 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
       (): number => pool.currentConfig().permissionTimeoutSeconds,
     ),
   });
+  const ledger = LedgerStore.open(join(stateDir(), "ledger.jsonl"), {
+    onError: (message) => log.error(message),
+  });
+  if (ledger.warning) log.warn(ledger.warning);
   const hub = new ChannelHub<Peer>(pool, {
     config: () => pool.currentConfig(),
     audit: new AuditLog(join(stateDir(), "audit.log")),
     log,
+    ledger: ledger.store,
   });
   dispatch = hookDispatcher(pool, hub);
   const stopBeforeStart = heldStop();
@@ -172,6 +178,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     systemd,
     notifier,
     stopWatchdog,
+    stores: [ledger.store],
     log,
   });
   const { active } = pool.status();
@@ -190,11 +197,14 @@ interface Running {
   systemd: SystemdSetup;
   notifier: ServiceNotifier;
   stopWatchdog: () => void;
+  /** Closed (synced) once the sessions are stopped. */
+  stores: { close(): void }[];
   log: Logger;
 }
 
 function shutdownHandler(running: Running): (signal: NodeJS.Signals) => void {
-  const { pool, server, remote, socketPath, systemd, notifier, stopWatchdog, log } = running;
+  const { pool, server, remote, socketPath, systemd, notifier, stopWatchdog, stores, log } =
+    running;
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -215,6 +225,7 @@ function shutdownHandler(running: Running): (signal: NodeJS.Signals) => void {
     }
     pool.shutdown().then(
       () => {
+        for (const store of stores) store.close();
         stopWatchdog();
         systemd.close();
         log.info("stopped");
