@@ -65,6 +65,7 @@ bench: build
 	node --expose-gc dist/bench/scrollback.js
 	node dist/bench/turn.js
 	node dist/bench/hooks.js
+	node dist/bench/ledger.js
 	@if [ "$$(id -u)" = 0 ] && [ -e /usr/lib/systemd/user/dbus.socket ]; then \
 		test/systemd-sandbox node dist/bench/systemd.js; \
 	else \
