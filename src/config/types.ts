@@ -23,6 +23,20 @@ export interface SessionSettings {
   channel?: boolean;
 }
 
+/** One of `schedules` (schema.ts scheduleSchema); exactly one of `session` and `spawn`. */
+export interface ScheduleSettings {
+  name: string;
+  cron: string;
+  timezone?: string;
+  session?: string;
+  spawn?: Omit<SessionSettings, "name">;
+  message: string;
+  delivery?: "auto" | "channel" | "pty";
+  catchUp: boolean;
+  overlap: "skip" | "queue";
+  keepRuns: number;
+}
+
 export interface RestartPolicy {
   maxRestarts: number;
   windowMinutes: number;
@@ -60,5 +74,6 @@ export interface PoolConfig {
   allowedOrigins: string[];
   allowInsecureRemote: boolean;
   requestsPerSecond: number;
+  schedules: ScheduleSettings[];
   pingSeconds: number;
 }
