@@ -22,6 +22,8 @@ import { RpcServer } from "./rpc/server.js";
 import { SignalRouter } from "./rpc/signals.js";
 import { claimSocketPath, listenUnix } from "./rpc/unix-server.js";
 import { deliverSignals, heldStop } from "./startup-signals.js";
+import { Scheduler } from "./schedule/scheduler.js";
+import { ScheduleStore } from "./schedule/store.js";
 import { LedgerStore } from "./store/ledger-store.js";
 import { StateStore } from "./store/state-store.js";
 import { setUpSystemd, type SystemdSetup } from "./systemd/connect.js";
@@ -90,6 +92,15 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     ledger: ledger.store,
   });
   dispatch = hookDispatcher(pool, hub);
+  const schedules = ScheduleStore.open(join(stateDir(), "schedules.jsonl"), (message) =>
+    log.error(message),
+  );
+  if (schedules.warning) log.warn(schedules.warning);
+  const scheduler = new Scheduler(pool, hub, {
+    config: () => pool.currentConfig(),
+    store: schedules.store,
+    log,
+  });
   const stopBeforeStart = heldStop();
   if (stopBeforeStart) {
     log.info(`${stopBeforeStart} while starting: stopped before any session started`);
@@ -97,9 +108,10 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     process.exit(0);
   }
   await pool.start();
+  scheduler.start();
   const tokens = new TokenStore(config.auth.tokenFile ?? join(stateDir(), "token"), stateDir());
-  const router = new SignalRouter(pool, hub);
-  const registry = createControlRegistry(pool, tokens, hub);
+  const router = new SignalRouter(pool, hub, scheduler);
+  const registry = createControlRegistry(pool, tokens, hub, scheduler);
   const rpc = new RpcServer(registry, log);
   const snapshot: SnapshotSource = (id, withScrollback) => pool.find(id).snapshot(withScrollback);
   const server = await listenUnix({ path: socket.path, fd: listenFd, rpc, router, snapshot, log });
@@ -155,6 +167,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
         );
       }
       pool.reconfigure(next);
+      scheduler.reconfigure();
       log.setLevel(next.logLevel);
       log.info(`reloaded ${loaded.file ?? "the default config"}; running sessions are unchanged`);
       if (needRestart.length > 0) {
@@ -178,7 +191,8 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     systemd,
     notifier,
     stopWatchdog,
-    stores: [ledger.store],
+    scheduler,
+    stores: [ledger.store, schedules.store],
     log,
   });
   const { active } = pool.status();
@@ -197,14 +211,15 @@ interface Running {
   systemd: SystemdSetup;
   notifier: ServiceNotifier;
   stopWatchdog: () => void;
+  /** Stopped first: no run starts while the pool stops. */
+  scheduler: { close(): void };
   /** Closed (synced) once the sessions are stopped. */
   stores: { close(): void }[];
   log: Logger;
 }
 
 function shutdownHandler(running: Running): (signal: NodeJS.Signals) => void {
-  const { pool, server, remote, socketPath, systemd, notifier, stopWatchdog, stores, log } =
-    running;
+  const { pool, server, remote, socketPath, systemd, notifier, stopWatchdog, log } = running;
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -212,6 +227,7 @@ function shutdownHandler(running: Running): (signal: NodeJS.Signals) => void {
       process.exit(1);
     }
     stopping = true;
+    running.scheduler.close();
     log.info(`${signal}: stopping sessions`);
     void notifier.stopping("stopping sessions");
     server.close();
@@ -225,7 +241,7 @@ function shutdownHandler(running: Running): (signal: NodeJS.Signals) => void {
     }
     pool.shutdown().then(
       () => {
-        for (const store of stores) store.close();
+        for (const store of running.stores) store.close();
         stopWatchdog();
         systemd.close();
         log.info("stopped");

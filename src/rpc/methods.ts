@@ -6,9 +6,11 @@ import { ErrorCode, PoolError } from "../errors.js";
 import type { Pool } from "../pool.js";
 import { version } from "../version.js";
 import type { ChannelHub } from "../channel/hub.js";
+import type { Scheduler } from "../schedule/scheduler.js";
 import { addChannelMethods } from "./channel-methods.js";
 import type { Peer } from "./peer.js";
 import { MethodRegistry } from "./registry.js";
+import { addScheduleMethods } from "./schedule-methods.js";
 import {
   endedTurn,
   idParams,
@@ -37,6 +39,7 @@ export function createControlRegistry(
   pool: Pool,
   tokens: TokenStore | null = null,
   hub: ChannelHub<Peer> | null = null,
+  scheduler: Scheduler<Peer> | null = null,
 ): MethodRegistry<RequestContext> {
   const registry = new MethodRegistry<RequestContext>();
   const checkSignals = (names: string[] | undefined): string[] => {
@@ -320,6 +323,7 @@ export function createControlRegistry(
     });
   if (tokens) addTokenMethods(registry, tokens);
   if (hub) addChannelMethods(registry, hub);
+  if (scheduler) addScheduleMethods(registry, scheduler);
   return registry;
 }
 

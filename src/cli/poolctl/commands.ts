@@ -26,6 +26,7 @@ import {
   statusHeader,
   type PoolStatusResult,
 } from "./format.js";
+import { schedule } from "./schedule.js";
 import { transcriptText, type TranscriptResult } from "./transcript.js";
 
 const idArg = {
@@ -588,6 +589,7 @@ export const poolctlCommand = defineCommand({
     monitor,
     introspect,
     token,
+    schedule,
     completion: () => completion,
   },
 });
