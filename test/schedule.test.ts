@@ -198,6 +198,51 @@ describe("schedules", () => {
     );
   });
 
+  it("counts the runs a downtime missed by the clock it is given: one catch-up run, or one record", async () => {
+    const t = await makeHookedPool({ sessions: [{ name: "target", channel: false }] });
+    inProcess.push(t);
+    await t.pool.start();
+    const store = ScheduleStore.memory();
+    let now = Date.parse("2025-10-25T20:10:00Z");
+    const schedules = [
+      { name: "hourly", cron: "0 * * * *", catchUp: true },
+      { name: "quiet", cron: "0 * * * *", catchUp: false },
+    ].map((s) => ({
+      ...s,
+      session: "target",
+      message: s.name,
+      overlap: "skip" as const,
+      keepRuns: 5,
+    }));
+    const open = () =>
+      new Scheduler(t.pool, t.hub, {
+        config: () => ({ ...t.pool.currentConfig(), schedules }),
+        store,
+        log: silentLogger,
+        now: () => now,
+      });
+    const earlier = open();
+    earlier.start();
+    earlier.close();
+    // Down from 20:10 to 23:30 (UTC), across the Berlin shift back of that night: 3 runs missed.
+    now = Date.parse("2025-10-25T23:30:00Z");
+    const later = open();
+    later.start();
+    later.close();
+    const [caught] = later.history("hourly", 10);
+    assert.deepEqual(
+      [caught.trigger, caught.scheduledFor, caught.status, caught.sessionName],
+      ["catchUp", "2025-10-25T23:00:00.000Z", "queued", "target"],
+    );
+    assert.match(caught.note ?? "", /^3 runs fell due while the pool was down/);
+    const [quiet] = later.history("quiet", 10);
+    assert.deepEqual([quiet.status, quiet.messageId], ["missed", null]);
+    assert.deepEqual(store.cursor("quiet")?.at, Date.parse("2025-10-25T23:00:00Z"));
+    await waitFor("the catch-up run's reply", () =>
+      later.history("hourly", 10).find((r) => r.status === "replied"),
+    );
+  });
+
   it("spawns a fresh session per run, stops it after its reply, keeps keepRuns of them", async () => {
     const t = await makeHookedPool({ maxSessions: 4 });
     inProcess.push(t);

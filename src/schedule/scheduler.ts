@@ -263,25 +263,34 @@ export class Scheduler<Client extends object> extends EventEmitter<SchedulerEven
     }
     this.lastTick = now;
     for (const schedule of this.schedules.values()) {
-      const cursor = this.cursorOf(schedule);
-      const p = plan(schedule.cron, cursor, now);
-      if (p.due) {
-        const { missed } = p.due;
-        const note =
-          missed === 0
-            ? null
-            : `${missed} earlier run${missed === 1 ? "" : "s"} passed without running (the ` +
-              "clock jumped forward, or the machine slept); ran once for the latest";
-        this.fire(schedule, "cron", p.due.occurrence, note);
-      }
-      if (p.cursor !== cursor) {
-        this.options.store.setCursor(schedule.settings.name, {
-          at: p.cursor,
-          timing: schedule.timing,
-        });
+      try {
+        this.due(schedule, now);
+      } catch (err) {
+        const problem = (err as Error).stack ?? String(err);
+        this.options.log.error(`schedule ${schedule.settings.name}: ${problem}`);
       }
     }
     this.arm();
+  }
+
+  private due(schedule: Active, now: number): void {
+    const cursor = this.cursorOf(schedule);
+    const p = plan(schedule.cron, cursor, now);
+    if (p.due) {
+      const { missed } = p.due;
+      const note =
+        missed === 0
+          ? null
+          : `${missed} earlier run${missed === 1 ? "" : "s"} passed without running (the ` +
+            "clock jumped forward, or the machine slept); ran once for the latest";
+      this.fire(schedule, "cron", p.due.occurrence, note);
+    }
+    if (p.cursor !== cursor) {
+      this.options.store.setCursor(schedule.settings.name, {
+        at: p.cursor,
+        timing: schedule.timing,
+      });
+    }
   }
 
   private newRun(schedule: Active, trigger: ScheduleRun["trigger"], occurrence: number | null) {
