@@ -6,8 +6,8 @@ import type { Pool } from "../pool.js";
 import { promptChars, type EndedTurn, type Turn } from "../session/evidence.js";
 import type { Session } from "../session/session.js";
 import type { TranscriptEntry } from "../session/transcript.js";
-import type { AuditLog } from "./audit-log.js";
 import { LedgerStore } from "../store/ledger-store.js";
+import type { AuditLog } from "./audit-log.js";
 import type { DeliveryMode, Ledger, LedgerEntry } from "./ledger.js";
 import {
   bridgeMethod,
