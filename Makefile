@@ -65,6 +65,7 @@ bench: build
 	node dist/bench/control.js
 	node dist/bench/channel.js
 	node --expose-gc dist/bench/scrollback.js
+	node dist/bench/ledger.js
 	node dist/bench/turn.js
 	node dist/bench/hooks.js
 	node dist/bench/dashboard.js

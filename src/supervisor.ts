@@ -26,6 +26,9 @@ import { RpcServer } from "./rpc/server.js";
 import { SignalRouter } from "./rpc/signals.js";
 import { claimSocketPath, listenUnix } from "./rpc/unix-server.js";
 import { deliverSignals, heldStop } from "./startup-signals.js";
+import { Scheduler } from "./schedule/scheduler.js";
+import { ScheduleStore } from "./schedule/store.js";
+import { LedgerStore } from "./store/ledger-store.js";
 import { StateStore } from "./store/state-store.js";
 import { setUpSystemd, type SystemdSetup } from "./systemd/connect.js";
 import { ServiceNotifier } from "./systemd/notify.js";
@@ -85,10 +88,15 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     hooks: hookSettings,
     sessionsDir: sessionFiles,
   });
+  const ledger = LedgerStore.open(join(stateDir(), "ledger.jsonl"), {
+    onError: (message) => log.error(message),
+  });
+  if (ledger.warning) log.warn(ledger.warning);
   const hub = new ChannelHub<Peer>(pool, {
     config: () => pool.currentConfig(),
     audit: new AuditLog(join(stateDir(), "audit.log")),
     log,
+    ledger: ledger.store,
   });
   dispatch = hookDispatcher(pool, hub);
   let apiUrl: () => string | null = () => null;
@@ -101,6 +109,15 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     },
   });
   notifications.watch(pool, hub);
+  const schedules = ScheduleStore.open(join(stateDir(), "schedules.jsonl"), (message) =>
+    log.error(message),
+  );
+  if (schedules.warning) log.warn(schedules.warning);
+  const scheduler = new Scheduler(pool, hub, {
+    config: () => pool.currentConfig(),
+    store: schedules.store,
+    log,
+  });
   const stopBeforeStart = heldStop();
   if (stopBeforeStart) {
     log.info(`${stopBeforeStart} while starting: stopped before any session started`);
@@ -108,9 +125,10 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     process.exit(0);
   }
   await pool.start();
+  scheduler.start();
   const tokens = new TokenStore(config.auth.tokenFile ?? join(stateDir(), "token"), stateDir());
-  const router = new SignalRouter(pool, hub);
-  const registry = createControlRegistry(pool, tokens, hub, notifications);
+  const router = new SignalRouter(pool, hub, scheduler);
+  const registry = createControlRegistry(pool, tokens, hub, notifications, scheduler);
   const rpc = new RpcServer(registry, log);
   const snapshot: SnapshotSource = (id, withScrollback) => pool.find(id).snapshot(withScrollback);
   const logins = new LoginCodes();
@@ -170,6 +188,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
         );
       }
       pool.reconfigure(next);
+      scheduler.reconfigure();
       log.setLevel(next.logLevel);
       log.info(`reloaded ${loaded.file ?? "the default config"}; running sessions are unchanged`);
       if (needRestart.length > 0) {
@@ -193,6 +212,8 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     systemd,
     notifier,
     stopWatchdog,
+    scheduler,
+    stores: [ledger.store, schedules.store],
     log,
   });
   const { active } = pool.status();
@@ -212,6 +233,10 @@ interface Running {
   systemd: SystemdSetup;
   notifier: ServiceNotifier;
   stopWatchdog: () => void;
+  /** Stopped first: no run starts while the pool stops. */
+  scheduler: { close(): void };
+  /** Closed (synced) once the sessions are stopped. */
+  stores: { close(): void }[];
   log: Logger;
 }
 
@@ -242,6 +267,8 @@ function shutdownHandler(running: Running): (signal: NodeJS.Signals | "pool.shut
       process.exit(1);
     }
     stopping = true;
+    // No schedule fires into a pool that is going away.
+    running.scheduler.close();
     void (signal === "SIGTERM" ? isRestart(systemd, log) : Promise.resolve(false)).then(
       (restart) => (restart ? detach() : halt(signal)),
     );
@@ -262,6 +289,7 @@ function shutdownHandler(running: Running): (signal: NodeJS.Signals | "pool.shut
     void notifier.stopping("restarting");
     closeListeners();
     pool.detach();
+    for (const store of running.stores) store.close();
     stopWatchdog();
     systemd.close();
     process.exit(0);
@@ -272,6 +300,7 @@ function shutdownHandler(running: Running): (signal: NodeJS.Signals | "pool.shut
     closeListeners();
     pool.shutdown().then(
       () => {
+        for (const store of running.stores) store.close();
         stopWatchdog();
         systemd.close();
         log.info("stopped");

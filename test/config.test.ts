@@ -115,6 +115,32 @@ describe("config schema", () => {
     ],
     ["env values are strings", '{"defaults":{"env":{"A":1}}}', /\/defaults\/env\/A must be string/],
     ["restart policy", '{"restart":{"maxRestarts":-1}}', /\/restart\/maxRestarts must be >= 0/],
+    [
+      "a schedule with both targets",
+      '{"schedules":[{"name":"s","cron":"@daily","message":"m","session":"a","spawn":{}}]}',
+      /\/schedules\/0 is invalid: .*exactly one of the two/,
+    ],
+    [
+      "a schedule's bad cron",
+      '{"schedules":[{"name":"s","cron":"0 25 * * *","message":"m","session":"a"}]}',
+      /\/schedules\/0 cron "0 25 \* \* \*" is invalid \(.*hour.*\); give five fields/,
+    ],
+    [
+      "a schedule's unknown time zone",
+      '{"schedules":[{"name":"s","cron":"@daily","timezone":"Berlin","message":"m","session":"a"}]}',
+      /\/schedules\/0 timezone "Berlin" is no IANA time zone/,
+    ],
+    [
+      "a duplicate schedule name",
+      '{"schedules":[{"name":"s","cron":"@daily","message":"m","session":"a"},' +
+        '{"name":"s","cron":"@hourly","message":"m","spawn":{"model":"x"}}]}',
+      /\/schedules\/1\/name duplicates the schedule name "s" of \/schedules\/0/,
+    ],
+    [
+      "a spawn schedule naming its session",
+      '{"schedules":[{"name":"s","cron":"@daily","message":"m","spawn":{"name":"x"}}]}',
+      /\/schedules\/0\/spawn has unknown key "name"/,
+    ],
     ["not an object", "[]", /^pool\.config\.json: \/ must be object$/],
     ["invalid JSON", '{\n  "maxSessions": 5,\n}', /not valid JSON: .*\(line 3, column 1\)/],
   ];

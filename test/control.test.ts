@@ -204,6 +204,11 @@ describe("methods", () => {
       "channel.history",
       "permission.respond",
       "session.transcript",
+      "schedule.list",
+      "schedule.add",
+      "schedule.remove",
+      "schedule.run",
+      "schedule.history",
     ]) {
       assert.ok(names.includes(name), `${name} is introspectable`);
     }
@@ -221,6 +226,7 @@ describe("methods", () => {
         "channel.status",
         "permission.request",
         "permission.resolved",
+        "schedule.fired",
       ],
     );
     const ajv = new Ajv({ strict: false });
@@ -238,6 +244,7 @@ describe("methods", () => {
     await check("session.resume", { id: s.id });
     await check("session.kill", { id: s.id });
     await check("session.remove", { id: s.id });
+    await check("schedule.list", {});
   });
 
   it("answers every error with its code and a hint", async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { detectDialog } from "../src/session/dialogs.js";
-import { makePool, waitForSession, type TestPool } from "./helpers.js";
+import { makeHookedPool, makePool, waitFor, waitForSession, type TestPool } from "./helpers.js";
 
 /** Screens as Claude Code 2.1.332 draws them (captured with tmux on this machine). */
 const screens: [string, string][] = [
@@ -87,5 +87,28 @@ describe("blockedOn", () => {
     const answered = await waitForSession(t.pool, s.id, "answered", (x) => x.blockedOn === null);
     assert.equal(answered.status, "running");
     assert.match((await t.pool.find(s.id).text()).join("\n"), /Claude Code \(fake\)/);
+  });
+
+  it("keeps a message queued for a starting session out of the dialog claude draws first", async () => {
+    const t = await makeHookedPool();
+    pools.push(t);
+    const s = t.pool.spawn({
+      name: "asks-first",
+      channel: false,
+      env: { FAKE_CLAUDE_DIALOG: "trust-folder" },
+    });
+    // Queued before claude drew anything: typing it the moment claude runs would answer the
+    // dialog ("No, exit" is its default) with the message's Enter.
+    const entry = t.hub.send(s.id, "hello after the dialog", {}, { from: "test", client: null });
+    await waitForSession(t.pool, s.id, "blocked", (x) => x.blockedOn === "trust-folder");
+    assert.equal(entry.state, "queued");
+    await t.pool.send(s.id, "\x1b[B", { raw: true });
+    await t.pool.send(s.id, "\r", { raw: true });
+    await waitFor(`the reply, message ${entry.state}`, () => entry.state === "replied");
+    assert.deepEqual(
+      entry.replies.map((r) => r.text),
+      ["You said: hello after the dialog"],
+    );
+    assert.equal(t.pool.get(s.id).restarts, 0);
   });
 });

@@ -71,7 +71,7 @@ describe("session host", () => {
     assert.ok(isRunning(connection.pid));
     const out = record(connection);
     connection.attach();
-    assert.equal(await connection.type("hello host", true), true);
+    assert.deepEqual(await connection.type("hello host", true), { typed: true });
     await waitFor("the echo", () => out.text().includes("hello host"));
     for (let i = 1; i < out.offsets.length; i++) {
       const [prev, len] = out.offsets[i - 1];

@@ -259,10 +259,10 @@ describe("which messages a turn answers", () => {
   });
 
   it("a turn's reply answers its own messages, not the others of their chat", () => {
-    const ledger = new Ledger();
-    const [a, b, c] = ["a", "b", "c"].map((x) => ledger.add("s1", x, { chat_id: "c1" }, "test"));
+    const ledger = new Ledger("s1");
+    const [a, b, c] = ["a", "b", "c"].map((x) => ledger.add(x, { chat_id: "c1" }, "test"));
     for (const e of [a, b]) ledger.markDelivered(e, "pty");
-    const foreign = new Ledger().add("s2", "x", {}, "test");
+    const foreign = new Ledger("s2").add("x", {}, "test");
     assert.deepEqual(ledger.replyTo([a, c, foreign], "reply to a"), [a]);
     assert.deepEqual(
       [a, b, c].map((e) => [e.state, e.replies.map((r) => r.text)]),

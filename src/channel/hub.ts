@@ -6,8 +6,10 @@ import type { Pool } from "../pool.js";
 import { promptChars, type EndedTurn, type Turn } from "../session/evidence.js";
 import type { Session } from "../session/session.js";
 import { AgentMessenger } from "./agents.js";
+import type { TranscriptEntry } from "../session/transcript.js";
+import { LedgerStore } from "../store/ledger-store.js";
 import type { AuditLog } from "./audit-log.js";
-import { Ledger, type LedgerEntry } from "./ledger.js";
+import type { DeliveryMode, Ledger, LedgerEntry } from "./ledger.js";
 import {
   bridgeMethod,
   bridgeNotification,
@@ -68,6 +70,8 @@ export interface ChannelHubOptions {
   config: () => PoolConfig;
   audit: AuditLog;
   log: Logger;
+  /** Where the ledgers are kept; default in memory. */
+  ledger?: LedgerStore;
 }
 
 /**
@@ -76,7 +80,14 @@ export interface ChannelHubOptions {
  * timeouts and audit trail. `Client` is whatever a transport uses for a connection.
  */
 export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Client>> {
-  private readonly ledgers = new Map<string, Ledger>();
+  private readonly ledgers: LedgerStore;
+  /** Sessions whose messages from before a restart have been checked against the transcript. */
+  private readonly settled = new Set<string>();
+  /**
+   * Messages a previous pool delivered to a claude this pool adopted, still running: the turn in
+   * progress, or the next one, answers them.
+   */
+  private readonly inherited = new WeakSet<LedgerEntry>();
   private readonly bridges = new Map<string, BridgeLink>();
   /** Pushed to a bridge and not yet confirmed by it. */
   private readonly inflight = new Map<string, Set<LedgerEntry>>();
@@ -105,6 +116,7 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     private readonly options: ChannelHubOptions,
   ) {
     super();
+    this.ledgers = options.ledger ?? LedgerStore.memory();
     pool.on("session.changed", (info) => {
       const session = this.sessionById(info.id);
       if (session) this.onSessionChanged(session);
@@ -116,11 +128,20 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     this.agents = new AgentMessenger(this, pool, options);
   }
 
-  /** channel.send: records the message and delivers it now or when a path opens. */
-  send(ref: string, content: string, meta: Record<string, string>, origin: MessageOrigin<Client>) {
+  /**
+   * channel.send: records the message and delivers it now or when a path opens; `delivery`
+   * overrides the config's for this message.
+   */
+  send(
+    ref: string,
+    content: string,
+    meta: Record<string, string>,
+    origin: MessageOrigin<Client>,
+    delivery: DeliveryMode | null = null,
+  ) {
     const session = this.pool.find(ref);
     const channelless = !session.spec.channel && !this.bridges.has(session.id);
-    if (this.options.config().delivery === "channel" && channelless) {
+    if ((delivery ?? this.options.config().delivery) === "channel" && channelless) {
       throw new PoolError(
         ErrorCode.ChannelNotConnected,
         `session ${session.name} runs without the channel (channel: false) and delivery is ` +
@@ -136,7 +157,7 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
       );
     }
     if (session.status === "stopped" || session.status === "failed") this.pool.resume(session.id);
-    const entry = ledger.add(session.id, content, meta, origin.from);
+    const entry = ledger.add(content, meta, origin.from, delivery);
     if (origin.client !== null) this.origins.set(entry, origin.client);
     this.emit("message", entry);
     this.flush(session);
@@ -145,12 +166,17 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
 
   /** Messages delivered to session `id` and not answered yet, oldest first. */
   unanswered(id: string): LedgerEntry[] {
-    return this.ledgers.get(id)?.delivered() ?? [];
+    return this.existing(id)?.delivered() ?? [];
   }
 
   history(ref: string, limit: number): LedgerEntry[] {
     const session = this.pool.find(ref);
-    return this.ledgers.get(session.id)?.recent(limit) ?? [];
+    return this.existing(session.id)?.recent(limit) ?? [];
+  }
+
+  /** Resolves once every message and change recorded so far is on disk. */
+  synced(): Promise<void> {
+    return this.ledgers.synced();
   }
 
   // --- the bridge side ---------------------------------------------------------------------
@@ -234,7 +260,7 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
    * channel, that is the proof claude hears it.
    */
   private turnStarted(id: string, turn: Turn): void {
-    const open = (this.ledgers.get(id)?.delivered() ?? []).filter((e) => !this.turnOf.has(e));
+    const open = (this.existing(id)?.delivered() ?? []).filter((e) => !this.turnOf.has(e));
     const prompted = open.filter((e) => isPromptOf(turn.prompt, e.content));
     let viaChannel = false;
     for (const entry of prompted.length > 0 ? prompted : open) {
@@ -251,9 +277,16 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
    */
   private turnEnded(id: string, turn: EndedTurn): void {
     const { id: turnId, reply } = turn;
-    const ledger = this.ledgers.get(id);
+    const ledger = this.existing(id);
     if (!ledger) return;
-    const mine = ledger.delivered().filter((e) => this.turnOf.get(e) === turnId);
+    const session = this.sessionById(id);
+    if (session && !this.settled.has(id)) this.settle(session, ledger);
+    const mine = ledger
+      .delivered()
+      .filter(
+        (e) => this.turnOf.get(e) === turnId || (!this.turnOf.has(e) && this.inherited.has(e)),
+      );
+    for (const entry of mine) this.inherited.delete(entry);
     if (turn.outcome === "interrupted" && reply === "" && turn.prompt === "") {
       for (const entry of mine) this.turnOf.delete(entry);
       return;
@@ -341,7 +374,7 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     answer: (behavior: Behavior | null) => void,
   ): void {
     const key = `${id}\0${prompt.requestId}`;
-    const last = this.ledgers.get(id)?.inTurn();
+    const last = this.existing(id)?.inTurn();
     const config = this.options.config();
     // A hook's dialog stays open in claude's terminal: by default the decision is left to it.
     const onTimeout =
@@ -431,25 +464,90 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
 
   // --- delivery ----------------------------------------------------------------------------
 
-  /** Sends what is queued for `session` by the path open now, or waits for one. */
+  /**
+   * Sends what is queued for `session` by the path open now, or waits for one. Messages go in
+   * order: a run of them with the same delivery mode at a time.
+   */
   private flush(session: Session): void {
     if (this.typing.has(session.id)) return; // the typing loop flushes again when done
-    const queued = this.ledgers.get(session.id)?.queued() ?? [];
+    const ledger = this.existing(session.id);
+    if (!ledger) return;
+    if (!this.settled.has(session.id)) this.settle(session, ledger);
     const inflight = this.inflight.get(session.id);
-    const waiting = queued.filter((e) => !inflight?.has(e));
-    if (waiting.length === 0) return;
-    const route = this.route(session);
-    if (route.path === "channel") this.pushToChannel(session.id, route.link, waiting);
-    else if (route.path === "pty") void this.typeIntoTerminal(session, waiting, route.note);
+    let waiting = ledger.queued().filter((e) => !inflight?.has(e));
+    while (waiting.length > 0) {
+      const mode = this.modeOf(waiting[0]);
+      const end = waiting.findIndex((e) => this.modeOf(e) !== mode);
+      const batch = end < 0 ? waiting : waiting.slice(0, end);
+      const route = this.route(session, mode);
+      if (route.path === "pty") void this.typeIntoTerminal(session, batch, route.note);
+      if (route.path !== "channel") return;
+      this.pushToChannel(session.id, route.link, batch);
+      waiting = waiting.slice(batch.length);
+    }
+  }
+
+  private modeOf(entry: LedgerEntry): DeliveryMode {
+    return entry.delivery ?? this.options.config().delivery;
+  }
+
+  /**
+   * Messages that were on their way when the pool stopped (it checks before its first delivery
+   * to a session): claude's transcript tells whether claude took each one, and its reply. One
+   * it took is delivered, and replied (or failed, when claude stopped before it answered); one it
+   * did not take is queued, to be sent again. Claude's own queue of typed input died with it.
+   */
+  private settle(session: Session, ledger: Ledger): void {
+    this.settled.add(session.id);
+    const unsure = ledger.unsure();
+    if (unsure.length === 0) return;
+    let transcript: TranscriptEntry[] = [];
+    try {
+      transcript = session.transcript();
+    } catch (err) {
+      const problem = (err as Error).message;
+      this.options.log.warn(`session ${session.id}: cannot read claude's transcript: ${problem}`);
+    }
+    const taken = new Set<number>();
+    for (const { entry, via } of unsure) {
+      const index = transcript.findIndex(
+        (t, i) =>
+          !taken.has(i) &&
+          t.role === "user" &&
+          (t.time ?? "") >= entry.createdAt &&
+          t.text.includes(entry.content.trim()),
+      );
+      if (index < 0) {
+        if (entry.state === "queued") continue;
+        ledger.requeue(entry, "claude had not taken it when the pool stopped; sent again");
+        this.emit("message", entry);
+        continue;
+      }
+      taken.add(index);
+      if (entry.state === "queued") {
+        ledger.markDelivered(entry, via, "claude took it before the pool restarted");
+      }
+      const reply = transcript[index + 1];
+      if (reply?.role === "assistant") {
+        ledger.replyTo([entry], reply.text);
+        this.emit("message", entry);
+        this.emit("reply", session.id, entry.chatId, reply.text, [entry.messageId]);
+      } else if (session.adopted) {
+        this.inherited.add(entry);
+      } else {
+        ledger.fail(entry, "claude stopped before it answered (the pool restarted)");
+        this.emit("message", entry);
+      }
+    }
   }
 
   private route(
     session: Session,
+    mode: DeliveryMode,
   ):
     | { path: "channel"; link: BridgeLink }
     | { path: "pty"; note: string | null }
     | { path: "wait" } {
-    const mode = this.options.config().delivery;
     const link = this.bridges.get(session.id);
     // Typing during a permission prompt would answer claude's dialog, unaudited.
     const terminalReady =
@@ -477,7 +575,11 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
   private pushToChannel(id: string, link: BridgeLink, entries: LedgerEntry[]): void {
     const inflight = this.inflight.get(id) ?? new Set();
     this.inflight.set(id, inflight);
-    for (const e of entries) inflight.add(e);
+    const ledger = this.ledger(id);
+    for (const e of entries) {
+      inflight.add(e);
+      ledger.sent(e, "channel");
+    }
     const messages: ChannelDelivery[] = entries.map((e) => ({
       messageId: e.messageId,
       content: e.content,
@@ -497,6 +599,7 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     try {
       for (const entry of entries) {
         if (entry.state !== "queued") continue;
+        ledger.sent(entry, "pty");
         // Delivered once Enter is pressed: the turn it starts may come before type() returns.
         await session.type(entry.content, true, () => {
           ledger.markDelivered(entry, "pty", note);
@@ -549,9 +652,10 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     clearTimeout(this.watches.get(id));
     this.watches.delete(id);
     this.inflight.delete(id);
-    for (const e of this.ledgers.get(id)?.delivered() ?? []) {
-      if (e.via !== "channel" || this.turnOf.has(e)) continue;
-      Object.assign(e, { state: "queued", via: null, deliveredAt: null, note });
+    const ledger = this.existing(id);
+    for (const e of ledger?.delivered() ?? []) {
+      if (e.via !== "channel" || this.turnOf.has(e) || e.delivery === "channel") continue;
+      ledger?.requeue(e, note);
     }
     const session = this.sessionById(id);
     if (session) this.flush(session);
@@ -612,10 +716,17 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     session.write("\r").catch(() => {});
   }
 
+  /** The session was removed: what it was to answer gets no reply. */
   private forget(id: string): void {
     const link = this.bridges.get(id);
     if (link) this.disconnect(link);
-    this.ledgers.delete(id);
+    const ledger = this.existing(id);
+    for (const entry of [...(ledger?.queued() ?? []), ...(ledger?.delivered() ?? [])]) {
+      ledger?.fail(entry, "its session was removed before it was answered");
+      this.emit("message", entry);
+    }
+    this.ledgers.forget(id);
+    this.settled.delete(id);
     clearTimeout(this.fallbackTimers.get(id));
     this.fallbackTimers.delete(id);
     this.runningSince.delete(id);
@@ -626,12 +737,11 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
   }
 
   private ledger(id: string): Ledger {
-    let ledger = this.ledgers.get(id);
-    if (!ledger) {
-      ledger = new Ledger();
-      this.ledgers.set(id, ledger);
-    }
-    return ledger;
+    return this.ledgers.ledger(id);
+  }
+
+  private existing(id: string): Ledger | undefined {
+    return this.ledgers.has(id) ? this.ledgers.ledger(id) : undefined;
   }
 
   private sessionOf(link: BridgeLink): string | null {

@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject } from "ajv";
 import { userConfigFile } from "../paths.js";
 import { configSchema } from "./schema.js";
 import type { PoolConfig } from "./types.js";
+import { timingProblem } from "../schedule/plan.js";
 import { closestMatch } from "./did-you-mean.js";
 
 /** A config file the pool refuses; `problems` holds one line per error, each naming its JSON path. */
@@ -67,9 +68,26 @@ export function parseConfig(text: string, label: string): PoolConfig {
     throw new ConfigError(describeErrors(validate.errors ?? []).map((line) => `${label}: ${line}`));
   }
   const config = data as unknown as PoolConfig;
-  const duplicates = duplicateNames(config);
-  if (duplicates.length > 0) throw new ConfigError(duplicates.map((line) => `${label}: ${line}`));
+  const problems = [...duplicateNames(config), ...scheduleProblems(config)];
+  if (problems.length > 0) throw new ConfigError(problems.map((line) => `${label}: ${line}`));
   return config;
+}
+
+/** What the schema cannot check of `schedules`: unique names, cron expressions, time zones. */
+function scheduleProblems(config: PoolConfig): string[] {
+  const seen = new Map<string, number>();
+  return config.schedules.flatMap((schedule, i) => {
+    const problems: string[] = [];
+    const first = seen.get(schedule.name);
+    if (first !== undefined) {
+      problems.push(
+        `/schedules/${i}/name duplicates the schedule name "${schedule.name}" of /schedules/${first}`,
+      );
+    } else seen.set(schedule.name, i);
+    const problem = timingProblem(schedule);
+    if (problem) problems.push(`/schedules/${i} ${problem}`);
+    return problems;
+  });
 }
 
 function describeErrors(errors: ErrorObject[]): string[] {

@@ -169,6 +169,76 @@ const agentRuleSchema = {
   },
 } as const;
 
+/** A session's settings without its name: a `spawn` schedule names each run's session. */
+function unnamed<T extends { name: unknown }>(properties: T): Omit<T, "name"> {
+  const copy: Partial<T> = { ...properties };
+  delete copy.name;
+  return copy as Omit<T, "name">;
+}
+
+/** One of `schedules`; also the params schema of `schedule.add`. */
+export const scheduleSchema = {
+  type: "object",
+  additionalProperties: false,
+  description:
+    "A message sent on a cron schedule, to an existing session (session) or to a fresh one " +
+    "per run (spawn): exactly one of the two.",
+  required: ["name", "cron", "message"],
+  oneOf: [{ required: ["session"] }, { required: ["spawn"] }],
+  properties: {
+    name: {
+      description: "Schedule name, unique in the pool.",
+      type: "string",
+      pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$",
+    },
+    cron: {
+      description:
+        "When it runs: five cron fields (minute hour day-of-month month day-of-week), six with " +
+        'seconds first, or a name like "@daily", "@hourly", "@weekly".',
+      type: "string",
+      minLength: 1,
+    },
+    timezone: {
+      description: "IANA time zone the cron expression is read in (default: the pool's).",
+      type: "string",
+      minLength: 1,
+    },
+    session: {
+      description: "The session (by name) the message goes to; resumed when stopped.",
+      type: "string",
+      minLength: 1,
+    },
+    spawn: {
+      description: "Settings of a fresh session for each run (named <schedule>-<run>).",
+      type: "object",
+      additionalProperties: false,
+      properties: unnamed(sessionProperties),
+    },
+    message: { description: "What is sent to claude.", type: "string", minLength: 1 },
+    delivery: {
+      description: "How the message reaches claude (default: the pool's delivery).",
+      enum: ["auto", "channel", "pty"],
+    },
+    catchUp: {
+      description:
+        "After the pool was down across a run's time, run once at start (like systemd's Persistent=).",
+      type: "boolean",
+      default: false,
+    },
+    overlap: {
+      description: 'When the previous run has no reply yet: "skip" this run, or "queue" it behind.',
+      enum: ["skip", "queue"],
+      default: "skip",
+    },
+    keepRuns: {
+      description: "spawn: the sessions of this many latest runs are kept; older ones are removed.",
+      type: "integer",
+      minimum: 1,
+      default: 5,
+    },
+  },
+} as const;
+
 export const configSchema = {
   $schema: "http://json-schema.org/draft-07/schema#",
   title: "claude-pool configuration",
@@ -378,6 +448,12 @@ export const configSchema = {
       type: "number",
       minimum: 0,
       default: 500,
+    },
+    schedules: {
+      description: "Messages sent on a schedule; schedule.add adds more at run time.",
+      type: "array",
+      items: scheduleSchema,
+      default: [],
     },
     pingSeconds: {
       description: "How often remote connections are pinged; one that misses a pong is dropped.",

@@ -24,6 +24,20 @@ export interface SessionSettings {
   channel?: boolean;
 }
 
+/** One of `schedules` (schema.ts scheduleSchema); exactly one of `session` and `spawn`. */
+export interface ScheduleSettings {
+  name: string;
+  cron: string;
+  timezone?: string;
+  session?: string;
+  spawn?: Omit<SessionSettings, "name">;
+  message: string;
+  delivery?: "auto" | "channel" | "pty";
+  catchUp: boolean;
+  overlap: "skip" | "queue";
+  keepRuns: number;
+}
+
 export interface RestartPolicy {
   maxRestarts: number;
   windowMinutes: number;
@@ -80,6 +94,7 @@ export interface PoolConfig {
   allowedOrigins: string[];
   allowInsecureRemote: boolean;
   requestsPerSecond: number;
+  schedules: ScheduleSettings[];
   pingSeconds: number;
   publicUrl?: string;
   notify: NotifyEndpointConfig[];

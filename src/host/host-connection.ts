@@ -13,6 +13,7 @@ import {
   type HostMessage,
   type SnapshotResult,
   type SupervisorMessage,
+  type TypeResult,
 } from "./protocol.js";
 
 /** Output is acknowledged in steps of this many bytes, or when the stream pauses. */
@@ -140,9 +141,9 @@ export class HostConnection extends EventEmitter<HostEvents> {
     return this.request({ t: "lines", req: 0, scrollback }) as Promise<string[]>;
   }
 
-  /** Types a message by the host's typing rules; false if claude exited first. */
-  type(text: string, submit: boolean): Promise<boolean> {
-    return this.request({ t: "type", req: 0, text, submit }) as Promise<boolean>;
+  /** Types a message by the host's typing rules. */
+  type(text: string, submit: boolean): Promise<TypeResult> {
+    return this.request({ t: "type", req: 0, text, submit }) as Promise<TypeResult>;
   }
 
   /** Closes the connection; the host and claude run on. */

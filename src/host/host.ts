@@ -17,6 +17,7 @@ import {
   type HostExit,
   type HostMessage,
   type Request,
+  type TypeResult,
   type SupervisorMessage,
 } from "./protocol.js";
 import { PauseGate } from "./pause-gate.js";
@@ -315,20 +316,23 @@ export class SessionHost {
   /**
    * Types one message, in order with other typed messages: once claude has drawn (before that
    * its terminal may be in cooked mode, where Enter is a newline), pasted when claude enabled
-   * bracketed paste, then Enter as a read of its own. Resolves false if claude has exited.
+   * bracketed paste, then Enter as a read of its own. Not while a dialog is on the screen, which
+   * the keys would answer, nor once claude has exited.
    */
-  private type(text: string, submit: boolean): Promise<boolean> {
-    const step = async (): Promise<boolean> => {
+  private type(text: string, submit: boolean): Promise<TypeResult> {
+    const step = async (): Promise<TypeResult> => {
       await this.untilDrawn();
       await this.screen.flushed();
-      if (this.exit) return false;
+      if (this.exit) return { typed: false };
+      const { dialog } = readScreen(this.screen.lines());
+      if (dialog !== null) return { typed: false, dialog };
       const pasted = this.screen.bracketedPaste;
       this.child.write(pasted ? `\x1b[200~${text}\x1b[201~` : text);
-      if (!submit) return true;
+      if (!submit) return { typed: true };
       if (!pasted) await new Promise((resolve) => setTimeout(resolve, enterDelayMs));
-      if (this.exit) return false;
+      if (this.exit) return { typed: false };
       this.child.write("\r");
-      return true;
+      return { typed: true };
     };
     const next = this.input.then(step);
     this.input = next.then(

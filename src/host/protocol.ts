@@ -1,3 +1,4 @@
+import type { Dialog } from "../session/dialogs.js";
 import type { ClaudeScreen } from "../session/screen-reading.js";
 
 /**
@@ -65,10 +66,13 @@ export interface SnapshotResult {
   offset: number;
 }
 
+/** How a `type` request went: typed, or not, because claude exited or a dialog is shown. */
+export type TypeResult = { typed: true } | { typed: false; dialog?: Dialog };
+
 export type Request =
   | { t: "snapshot"; req: number; scrollback: boolean }
   | { t: "lines"; req: number; scrollback: boolean }
-  /** Types a message by the typing rules; resolves `true` once submitted (or typed). */
+  /** Types a message by the typing rules. */
   | { t: "type"; req: number; text: string; submit: boolean };
 
 export type SupervisorMessage =

@@ -24,8 +24,9 @@ const ledgerEntry: JsonSchema = {
     chatId: str,
     content: str,
     meta: { type: "object" },
-    state: { enum: ["queued", "delivered", "replied"] },
+    state: { enum: ["queued", "delivered", "replied", "failed"] },
     via: { enum: ["channel", "pty", null] },
+    delivery: { enum: ["auto", "channel", "pty", null] },
     from: str,
     createdAt: str,
     deliveredAt: { type: ["string", "null"] },
@@ -96,7 +97,8 @@ export function addChannelMethods(
         description:
           "Send a message into the conversation: through its channel, or typed into its terminal " +
           "when the channel is not usable (delivery). Queued until a path is open; a stopped " +
-          "session is resumed. Returns the ledger entry; its messageId names the message.",
+          "session is resumed. Returns the ledger entry once it is on disk; its messageId names " +
+          "the message.",
         params: object(
           {
             id: sessionRef,
@@ -111,8 +113,11 @@ export function addChannelMethods(
           ["id", "content"],
         ),
         result: ledgerEntry,
-        handler: ({ id, content, meta }, { peer, caller }) =>
-          hub.send(id, content, meta ?? {}, { from: caller.name, client: peer }),
+        handler: async ({ id, content, meta }, { peer, caller }) => {
+          const entry = hub.send(id, content, meta ?? {}, { from: caller.name, client: peer });
+          await hub.synced();
+          return entry;
+        },
       },
     )
     .method<{ id: string; limit: number }, LedgerEntry[]>("channel.history", {

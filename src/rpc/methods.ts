@@ -7,10 +7,12 @@ import type { Pool } from "../pool.js";
 import { version } from "../version.js";
 import type { ChannelHub } from "../channel/hub.js";
 import type { Notifier } from "../notify/notifier.js";
+import type { Scheduler } from "../schedule/scheduler.js";
 import { addChannelMethods } from "./channel-methods.js";
 import { addNotifyMethods, notifyStatus } from "./notify-methods.js";
 import type { Peer } from "./peer.js";
 import { MethodRegistry } from "./registry.js";
+import { addScheduleMethods } from "./schedule-methods.js";
 import {
   endedTurn,
   idParams,
@@ -40,6 +42,7 @@ export function createControlRegistry(
   tokens: TokenStore | null = null,
   hub: ChannelHub<Peer> | null = null,
   notifier: Notifier | null = null,
+  scheduler: Scheduler<Peer> | null = null,
 ): MethodRegistry<RequestContext> {
   const registry = new MethodRegistry<RequestContext>();
   const checkSignals = (names: string[] | undefined): string[] => {
@@ -341,6 +344,7 @@ export function createControlRegistry(
   if (tokens) addTokenMethods(registry, tokens);
   if (hub) addChannelMethods(registry, hub);
   if (notifier) addNotifyMethods(registry, notifier);
+  if (scheduler) addScheduleMethods(registry, scheduler);
   return registry;
 }
 

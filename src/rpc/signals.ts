@@ -1,6 +1,7 @@
 import { hasScope } from "../auth/scopes.js";
 import type { ChannelHub } from "../channel/hub.js";
 import type { Pool } from "../pool.js";
+import type { Scheduler } from "../schedule/scheduler.js";
 import type { Peer } from "./peer.js";
 
 /** Fans the pool's and the channel bridge's events out to connected peers, whatever their transport. */
@@ -10,6 +11,7 @@ export class SignalRouter {
   constructor(
     pool: Pool,
     private readonly hub: ChannelHub<Peer> | null = null,
+    scheduler: Scheduler<Peer> | null = null,
   ) {
     pool.on("session.changed", (session) => this.broadcast("session.changed", { session }));
     pool.on("session.removed", (id) => {
@@ -24,6 +26,9 @@ export class SignalRouter {
     pool.on("turn.started", (id, turn) => this.broadcast("turn.started", { id, turn }));
     pool.on("turn.delta", (id, turnId, text) => this.broadcast("turn.delta", { id, turnId, text }));
     pool.on("turn.ended", (id, turn) => this.broadcast("turn.ended", { id, turn }));
+    scheduler?.on("fired", (name, messageId) =>
+      this.broadcast("schedule.fired", { name, messageId }),
+    );
     if (!hub) return;
     hub.on("message", (message) =>
       this.broadcast("channel.message", { id: message.sessionId, message }),

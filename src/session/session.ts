@@ -269,6 +269,11 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.run?.dialogOnScreen ?? false;
   }
 
+  /** Whether its claude was started by an earlier pool and taken over by this one. */
+  get adopted(): boolean {
+    return this.run !== null && this.run.conversation === null;
+  }
+
   /** Whether this launch's claude said it cannot hear its channels. */
   get channelsRefused(): boolean {
     return this.run?.refusalReported ?? false;
@@ -476,8 +481,15 @@ export class Session extends EventEmitter<SessionEvents> {
     const run = this.inputRun();
     return this.queueInput(async () => {
       const connection = await this.connectionOf(run);
-      const typed = await connection.type(text, submit).catch(() => false);
-      if (!typed) {
+      const typed = await connection.type(text, submit).catch(() => ({ typed: false }) as const);
+      if (typed.typed === false && "dialog" in typed) {
+        throw new PoolError(
+          ErrorCode.InvalidState,
+          `session ${this.name} waits at claude's ${typed.dialog} dialog; answer it ` +
+            `first ("claude-poolctl attach ${this.id}")`,
+        );
+      }
+      if (!typed.typed) {
         throw new PoolError(
           ErrorCode.InvalidState,
           `session ${this.name}'s claude exited before the message was submitted`,

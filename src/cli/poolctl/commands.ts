@@ -27,6 +27,7 @@ import {
   type PoolStatusResult,
 } from "./format.js";
 import { notify, notifyNotes } from "./notify.js";
+import { schedule } from "./schedule.js";
 import { transcriptText, type TranscriptResult } from "./transcript.js";
 
 const idArg = {
@@ -635,6 +636,7 @@ export const poolctlCommand = defineCommand({
     introspect,
     token,
     notify,
+    schedule,
     shutdown,
     dashboard,
     completion: () => completion,
