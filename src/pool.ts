@@ -126,6 +126,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       void session.stop(`not started: the pool was full (maxSessions ${this.config.maxSessions})`);
     }
     this.startIdleSweep();
+    this.launcher.prepare();
   }
 
   /**
@@ -165,6 +166,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     if (this.idleTimer) clearInterval(this.idleTimer);
     this.idleTimer = null;
     for (const session of this.sessions.values()) session.detach();
+    this.launcher.close();
     this.save();
   }
 
@@ -173,6 +175,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.shuttingDown = true;
     if (this.idleTimer) clearInterval(this.idleTimer);
     this.idleTimer = null;
+    this.launcher.close();
     await Promise.all([...this.sessions.values()].map((s) => s.halt("pool shutting down")));
     this.save();
   }

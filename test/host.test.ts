@@ -6,7 +6,7 @@ import { after, describe, it } from "node:test";
 import { HostConnection } from "../src/host/host-connection.js";
 import type { HostSpec } from "../src/host/host.js";
 import { encodeMessage, FrameDecoder, FrameKind, protocolVersion } from "../src/host/protocol.js";
-import { spawnHost } from "../src/host/spawn-host.js";
+import { HostSpawner } from "../src/host/spawn-host.js";
 import { isRunning, processState } from "../src/proc.js";
 import { blockedInTtyWrite, fakeClaude, tempDir, waitFor } from "./helpers.js";
 
@@ -42,10 +42,13 @@ function hostSpec(dir: string, env: Record<string, string> = {}, lingerMs?: numb
   };
 }
 
+const spawner = new HostSpawner();
+after(() => spawner.close());
+
 async function startHost(spec: HostSpec): Promise<number> {
-  const host = spawnHost(spec, false);
+  const host = spawner.take();
   hosts.push(host.pid);
-  await host.ready;
+  await host.start(spec);
   return host.pid;
 }
 

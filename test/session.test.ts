@@ -626,6 +626,8 @@ describe("records and processes", () => {
         return plain.launch(request);
       },
       adopt: (records, socketOf, graceMs) => plain.adopt(records, socketOf, graceMs),
+      prepare: () => plain.prepare(),
+      close: () => plain.close(),
     };
     const pool = new Pool({ config: t.config, store: t.store, env: t.env, launcher });
     try {

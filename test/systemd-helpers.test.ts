@@ -8,7 +8,7 @@ import { spawnNodePty } from "../src/pty/node-pty.js";
 import type { PtyExit } from "../src/pty/pty.js";
 import { cgroup2CpuSeconds } from "../src/systemd/cgroup-cpu.js";
 import { ServiceNotifier } from "../src/systemd/notify.js";
-import { continueProcess, stoppedLaunch, waitUntilStopped } from "../src/systemd/scope-launch.js";
+import { continueProcess, stoppedLaunch, waitUntilStopped } from "./scope-launch.js";
 import { parseCpuQuota, parseSize, scopeProperties } from "../src/systemd/scope-properties.js";
 import { takeListenFd } from "../src/systemd/socket-activation.js";
 import {

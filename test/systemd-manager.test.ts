@@ -12,7 +12,7 @@ import type { PtyExit, PtyProcess } from "../src/pty/pty.js";
 import { spawnNodePty } from "../src/pty/node-pty.js";
 import { SystemdManager } from "../src/systemd/manager.js";
 import type { Limits } from "../src/config/types.js";
-import { continueProcess, stoppedLaunch, waitUntilStopped } from "../src/systemd/scope-launch.js";
+import { continueProcess, stoppedLaunch, waitUntilStopped } from "./scope-launch.js";
 import { SCOPE_PATTERN, SESSIONS_SLICE, scopeUnitName } from "../src/systemd/unit-names.js";
 import { waitFor } from "./helpers.js";
 import { cgroupFile, notEnforced, show } from "./systemd-support.js";

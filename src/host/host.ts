@@ -1,5 +1,7 @@
-import { unlinkSync } from "node:fs";
+import { mkdirSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 import { createServer, type Server, type Socket } from "node:net";
+import { stderrIsJournal } from "../log.js";
 import { procStartTime } from "../proc.js";
 import { cleanExec } from "../pty/clean-exec.js";
 import { FlowControl } from "../pty/flow-control.js";
@@ -46,6 +48,8 @@ const inputStartTimeoutMs = 60_000;
 /** claude says at start that it cannot hear channels; past this the scrollback is not searched. */
 const refusalNoticeMs = 60_000;
 const tailBytes = 4096;
+/** Output kept for the first supervisor, which attaches a moment after claude starts. */
+const earlyBytes = 1 << 20;
 const defaultLingerMs = 60 * 60 * 1000;
 /** After a stop, how long the host waits for the supervisor to take claude's exit. */
 const stopLingerMs = 2000;
@@ -69,6 +73,9 @@ export class SessionHost {
   private attached = false;
   private offset = 0;
   private acked = 0;
+  /** Output before the first attach, with its offsets; null once a supervisor attached. */
+  private early: { offset: number; data: Buffer }[] | null = [];
+  private earlySize = 0;
   private drawn = false;
   private drawnWaiters: (() => void)[] = [];
   private exit: HostExit | null = null;
@@ -133,6 +140,10 @@ export class SessionHost {
     this.screenFlow.written(data.length);
     this.screen.write(data, () => this.screenFlow.parsed(data.length));
     this.tail.append(data.toString("utf8"));
+    if (this.early !== null && this.earlySize + data.length <= earlyBytes) {
+      this.early.push({ offset: start, data });
+      this.earlySize += data.length;
+    }
     if (this.peer && this.attached) {
       this.peer.write(encodeOutput(start, data));
       this.peerFlow?.written(data.length);
@@ -245,8 +256,8 @@ export class SessionHost {
     switch (message.t) {
       case "attach":
         this.attached = true;
-        this.acked = this.offset;
         this.peerFlow = new FlowControl(this.holder("peer"));
+        this.acked = this.sendEarly();
         if (this.reading) this.send({ t: "screen", reading: this.reading });
         if (this.exit) {
           void this.screen.flushed().then(() => {
@@ -362,26 +373,54 @@ export class SessionHost {
     }
   }
 
+  /**
+   * The first supervisor gets claude's first output too (from the offset its hello named, as far
+   * as it was kept); the offset it is acknowledged from.
+   */
+  private sendEarly(): number {
+    const early = this.early ?? [];
+    this.early = null;
+    const from = early[0]?.offset ?? this.offset;
+    if (from !== 0 || early.length === 0) return this.offset;
+    for (const { offset, data } of early) this.peer?.write(encodeOutput(offset, data));
+    this.peerFlow?.written(this.offset - from);
+    return from;
+  }
+
   private send(message: HostMessage): void {
     if (this.peer && !this.peer.destroyed) this.peer.write(encodeMessage(message));
   }
 }
 
+/** Where the host's messages go: the journal, or a file beside its socket (from its spec on). */
+let logFd: number | null = null;
+
 function log(message: string): void {
+  const line = `claude-pool host ${process.pid}: ${message}\n`;
   try {
-    process.stderr.write(`claude-pool host ${process.pid}: ${message}\n`);
+    if (logFd !== null) writeSync(logFd, line);
+    else process.stderr.write(line);
   } catch {
-    // no one reads the host's stderr any more
+    // no one reads the host's messages any more
   }
 }
 
-/** `claude-pool host`: reads its spec from stdin, starts claude, says "ready" on stdout. */
+/**
+ * `claude-pool host`: loads, then waits for its spec on stdin; starts claude, says "ready" on
+ * stdout.
+ */
 export async function runHost(): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  // A spare host the supervisor never used: it went away, or did not need it.
+  if (chunks.length === 0) process.exit(0);
   const spec = JSON.parse(Buffer.concat(chunks).toString("utf8")) as HostSpec;
   process.title = `claude-pool host ${spec.sessionId}`;
   process.stderr.on("error", () => {});
+  mkdirSync(dirname(spec.socketPath), { recursive: true, mode: 0o700 });
+  if (!stderrIsJournal()) {
+    logFd = openSync(spec.socketPath.replace(/\.sock$/, ".host.log"), "a", 0o600);
+  }
   const host = new SessionHost(spec);
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.on(signal, () => host.terminating());

@@ -1,10 +1,7 @@
 import { spawn, type ChildProcessByStdio } from "node:child_process";
-import type { Readable, Writable } from "node:stream";
-import { closeSync, mkdirSync, openSync } from "node:fs";
-import { dirname } from "node:path";
-import { stderrIsJournal } from "../log.js";
 import { fileURLToPath } from "node:url";
-import { stoppedLaunch } from "../systemd/scope-launch.js";
+import type { Readable, Writable } from "node:stream";
+import { stderrIsJournal } from "../log.js";
 import type { HostSpec } from "./host.js";
 
 /** The host's entry point, beside this module in the same build. */
@@ -13,58 +10,94 @@ const hostMain = fileURLToPath(new URL("./main.js", import.meta.url));
 const nodeFlags = ["--max-semi-space-size=1", "--max-old-space-size=256"];
 /** Variables meant for the supervisor alone. */
 const supervisorOnly = /^(NOTIFY_SOCKET|LISTEN_(FDS|PID|FDNAMES)|WATCHDOG_(USEC|PID))$/;
+const readyTimeoutMs = 30_000;
 
-export interface SpawnedHost {
-  pid: number;
-  /** Resolves once the host listens on its socket; rejects if it exits first. */
-  ready: Promise<void>;
+/**
+ * A host process that has loaded its code and waits for its session's spec on stdin. It forks
+ * nothing before that, so it can be placed in a scope while it waits.
+ */
+export interface HostProcess {
+  readonly pid: number;
+  /** Hands the host its session; resolves once it listens on its socket. */
+  start(spec: HostSpec): Promise<void>;
+  kill(): void;
 }
 
 /**
- * Starts a session's host in a session of its own, so it outlives the supervisor. With
- * `stopFirst` it stops itself before it execs node, for placement in a systemd scope.
+ * Starts hosts in sessions of their own, so they outlive the supervisor, and keeps one started
+ * ahead: a launch then costs no Node start-up, only claude's.
  */
-export function spawnHost(spec: HostSpec, stopFirst: boolean, timeoutMs = 30_000): SpawnedHost {
+export class HostSpawner {
+  private spare: HostProcess | null = null;
+  private closed = false;
+
+  /** A waiting host for a launch; the next one starts at once. */
+  take(): HostProcess {
+    const host = this.spare ?? startHost();
+    this.spare = null;
+    this.prepare();
+    return host;
+  }
+
+  /** Starts the spare host, if there is none. */
+  prepare(): void {
+    if (this.closed || this.spare !== null) return;
+    this.spare = startHost();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.spare?.kill();
+    this.spare = null;
+  }
+}
+
+function startHost(): HostProcess {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !supervisorOnly.test(name)),
   );
-  const node = { file: process.execPath, args: [...nodeFlags, hostMain] };
-  const command = stopFirst ? stoppedLaunch(node.file, node.args) : node;
-  mkdirSync(dirname(spec.socketPath), { recursive: true, mode: 0o700 });
-  // The journal outlives the supervisor; a terminal or a test's pipe must not be held open by it.
-  const log = stderrIsJournal()
-    ? "inherit"
-    : openSync(spec.socketPath.replace(/\.sock$/, ".host.log"), "a", 0o600);
-  const child = spawn(command.file, command.args, {
+  // The journal outlives the supervisor; a terminal or a test's pipe must not be held open by a
+  // host, which otherwise writes to a file beside its socket.
+  const child = spawn(process.execPath, [...nodeFlags, hostMain], {
     cwd: "/",
     env,
     detached: true,
-    stdio: ["pipe", "pipe", log],
+    stdio: ["pipe", "pipe", stderrIsJournal() ? "inherit" : "ignore"],
   }) as ChildProcessByStdio<Writable, Readable, null>;
-  if (typeof log === "number") closeSync(log);
   child.unref();
   child.stdin.on("error", () => {});
-  child.stdin.end(JSON.stringify(spec));
-  const ready = new Promise<void>((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => done(new Error(`not ready in ${timeoutMs} ms`)), timeoutMs);
-    const done = (err?: Error) => {
-      clearTimeout(timer);
-      child.stdout.destroy();
-      child.off("exit", onExit);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
-      done(
-        new Error(`the session's host exited (${signal ?? `code ${code}`}) before it was ready`),
-      );
-    child.on("exit", onExit);
-    child.on("error", (err) => done(err));
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes("\n")) done();
-    });
+  let exited: Error | null = null;
+  child.once("exit", (code, signal) => {
+    exited = new Error(
+      `the session's host exited (${signal ?? `code ${code}`}) before it was ready`,
+    );
   });
-  return { pid: child.pid ?? -1, ready };
+  child.once("error", (err) => (exited = err));
+  return {
+    pid: child.pid ?? -1,
+    kill: () => child.kill("SIGKILL"),
+    start: (spec) =>
+      new Promise<void>((resolve, reject) => {
+        if (exited) return reject(exited);
+        let out = "";
+        const timer = setTimeout(
+          () => done(new Error(`not ready in ${readyTimeoutMs} ms`)),
+          readyTimeoutMs,
+        );
+        const done = (err?: Error) => {
+          clearTimeout(timer);
+          child.stdout.destroy();
+          child.off("exit", onExit);
+          if (err) reject(err);
+          else resolve();
+        };
+        const onExit = () => done(exited ?? new Error("the session's host exited"));
+        child.on("exit", onExit);
+        child.stdout.on("data", (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes("\n")) done();
+        });
+        child.stdin.end(JSON.stringify(spec));
+      }),
+  };
 }

@@ -1,6 +1,6 @@
 import { reconnect } from "../host/adopt.js";
 import { HostConnection } from "../host/host-connection.js";
-import { spawnHost } from "../host/spawn-host.js";
+import { HostSpawner } from "../host/spawn-host.js";
 import { silentLogger, type Logger } from "../log.js";
 import { groupAlive } from "../proc.js";
 import type {
@@ -16,12 +16,24 @@ import type { SessionRecord } from "../session/session.js";
 export class PlainLauncher implements ProcessLauncher {
   readonly kind = "process";
 
+  private readonly hosts = new HostSpawner();
+
   constructor(private readonly log: Logger = silentLogger) {}
 
   launch(request: LaunchRequest): LaunchedProcess {
-    const host = spawnHost(request.host, false);
-    const started = host.ready.then(() => HostConnection.open(request.host.socketPath));
+    const host = this.hosts.take();
+    const started = host
+      .start(request.host)
+      .then(() => HostConnection.open(request.host.socketPath));
     return plainProcess(host.pid, started, request.stopTimeoutSec * 1000);
+  }
+
+  prepare(): void {
+    this.hosts.prepare();
+  }
+
+  close(): void {
+    this.hosts.close();
   }
 
   async adopt(

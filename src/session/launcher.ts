@@ -47,6 +47,10 @@ export interface LaunchedProcess {
 export interface ProcessLauncher {
   readonly kind: "scope" | "process";
   launch(request: LaunchRequest): LaunchedProcess;
+  /** Gets ready for a launch ahead of time (a host waiting for its session). */
+  prepare(): void;
+  /** Ends what is kept ready; running sessions are left alone. */
+  close(): void;
   /**
    * At pool start: reconnects to the hosts a previous pool left running, and ends what is left
    * of the other sessions. Resolves with the adopted ones, by session id.

@@ -1,6 +1,6 @@
 import { reconnect } from "../host/adopt.js";
 import { HostConnection } from "../host/host-connection.js";
-import { spawnHost } from "../host/spawn-host.js";
+import { HostSpawner } from "../host/spawn-host.js";
 import type { Logger } from "../log.js";
 import type {
   Adopted,
@@ -10,7 +10,6 @@ import type {
 } from "../session/launcher.js";
 import type { SessionRecord } from "../session/session.js";
 import type { SystemdManager } from "./manager.js";
-import { continueProcess, waitUntilStopped } from "./scope-launch.js";
 import { SCOPE_PATTERN, scopeUnitName, sessionIdOfScope, SESSIONS_SLICE } from "./unit-names.js";
 
 const placementTimeoutMs = 5000;
@@ -25,6 +24,7 @@ export class ScopeLauncher implements ProcessLauncher {
   readonly kind = "scope";
   /** Per session: the previous scope's cleanup, which frees the unit name for the next launch. */
   private readonly releases = new Map<string, Promise<unknown>>();
+  private readonly hosts = new HostSpawner();
 
   constructor(
     private readonly manager: SystemdManager,
@@ -34,11 +34,11 @@ export class ScopeLauncher implements ProcessLauncher {
   launch(request: LaunchRequest): LaunchedProcess {
     const { manager } = this;
     const unit = scopeUnitName(request.sessionId);
-    const host = spawnHost(request.host, true);
+    // A waiting host has forked nothing yet: once it is in the scope, what it starts is too.
+    const host = this.hosts.take();
     const previous = this.releases.get(request.sessionId);
     const placed = (async () => {
       await previous;
-      await waitUntilStopped(host.pid, placementTimeoutMs);
       await manager.startScope(
         unit,
         {
@@ -50,8 +50,6 @@ export class ScopeLauncher implements ProcessLauncher {
         },
         { timeoutMs: placementTimeoutMs },
       );
-      if (!continueProcess(host.pid))
-        throw new Error(`process ${host.pid} exited during placement`);
     })();
     let unplaced: () => void = () => {};
     const mayRun = new Promise<void>((resolve) => {
@@ -59,12 +57,17 @@ export class ScopeLauncher implements ProcessLauncher {
       placed.then(resolve, () => {});
     });
     const started = mayRun
-      .then(() => host.ready)
+      .then(() => host.start(request.host))
       .then(() => HostConnection.open(request.host.socketPath));
-    return this.scoped(request.sessionId, unit, host.pid, placed, started, () => {
-      continueProcess(host.pid);
-      unplaced();
-    });
+    return this.scoped(request.sessionId, unit, host.pid, placed, started, unplaced);
+  }
+
+  prepare(): void {
+    this.hosts.prepare();
+  }
+
+  close(): void {
+    this.hosts.close();
   }
 
   /** Reconnects to hosts whose scopes still run; stops the scopes of the others. */

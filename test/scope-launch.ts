@@ -1,10 +1,10 @@
-import { processState } from "../proc.js";
-
 /**
- * Race-free placement in a scope: the launched process stops itself before it execs, the pool
- * moves it into the scope, then continues it. exec keeps the pid, so the program and everything
- * it forks start inside the scope.
+ * Placement of an arbitrary program in a scope for the systemd tests, free of races: it stops
+ * itself before it execs, the test moves it into the scope, then continues it. (The pool needs
+ * none of this: a session's host forks nothing before it has its spec.)
  */
+import { processState } from "../src/proc.js";
+
 export function stoppedLaunch(file: string, args: string[]): { file: string; args: string[] } {
   return { file: "/bin/bash", args: ["-c", 'kill -STOP $$; exec "$0" "$@"', file, ...args] };
 }
