@@ -349,6 +349,7 @@ describe("crashes and restarts", () => {
   it("gives up after maxRestarts in the window, keeping the reason, with growing backoff", async () => {
     const t = newPool({ restart: { maxRestarts: 3, windowMinutes: 5, backoffSeconds: 0.1 } });
     const starts: number[] = [];
+    const crashes: number[] = [];
     const s = t.pool.spawn({
       name: "doomed",
       env: { FAKE_CLAUDE_EXIT_AFTER_MS: "50", FAKE_CLAUDE_EXIT_CODE: "2" },
@@ -358,14 +359,16 @@ describe("crashes and restarts", () => {
       if (x.id !== s.id || x.status === last) return;
       last = x.status;
       if (x.status === "starting") starts.push(Date.now());
+      if (x.status === "crashed") crashes.push(Date.now());
     });
     const failed = await waitForStatus(t.pool, s.id, "failed", 15_000);
     assert.equal(failed.restarts, 3);
     assert.match(failed.reason ?? "", /exited with code 2.*gave up after 3 restarts in 5 min/);
     assert.equal(starts.length, 3);
-    // backoff 100 ms, 200 ms, 400 ms after each crash: each gap exceeds the one before
-    const gaps = starts.slice(1).map((t0, i) => t0 - starts[i]);
-    assert.ok(gaps[1] > gaps[0] + 50, `gaps should grow: ${gaps.join(", ")}`);
+    // backoff 100 ms, 200 ms, 400 ms after each crash: each wait from a crash to the next start
+    // exceeds the one before (how long claude takes to start and crash is not part of it)
+    const waits = starts.map((t0, i) => t0 - crashes[i]);
+    assert.ok(waits[1] > waits[0] + 50, `waits should grow: ${waits.join(", ")}`);
     const again = t.pool.resume(s.id);
     assert.equal(again.restarts, 0, "a resume starts a fresh restart window");
     await waitForStatus(t.pool, s.id, "failed", 15_000);
