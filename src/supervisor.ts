@@ -11,6 +11,7 @@ import { ConfigError, loadConfig } from "./config/load.js";
 import { reloadable } from "./config/reload.js";
 import type { PoolConfig } from "./config/types.js";
 import { createLogger, type Logger } from "./log.js";
+import { PoolMetrics } from "./metrics/pool-metrics.js";
 import { controlSocket, stateDir } from "./paths.js";
 import { Pool } from "./pool.js";
 import { spawnNodePty } from "./pty/node-pty.js";
@@ -83,7 +84,22 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     audit: new AuditLog(join(stateDir(), "audit.log")),
     log,
   });
-  dispatch = hookDispatcher(pool, hub);
+  const router = new SignalRouter(pool, hub);
+  // Before the first session starts, so its crashes and restarts count.
+  const metrics = new PoolMetrics({
+    pool,
+    hub,
+    clients: () =>
+      router
+        .connected()
+        .filter((peer) => !hub.isBridge(peer))
+        .map((peer) => peer.transport.label),
+  });
+  const hooked = hookDispatcher(pool, hub);
+  dispatch = (call) => {
+    metrics.hook(call.input.hook_event_name);
+    hooked(call);
+  };
   const stopBeforeStart = heldStop();
   if (stopBeforeStart) {
     log.info(`${stopBeforeStart} while starting: stopped before any session started`);
@@ -92,8 +108,10 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   }
   await pool.start();
   const tokens = new TokenStore(config.auth.tokenFile ?? join(stateDir(), "token"), stateDir());
-  const router = new SignalRouter(pool, hub);
   const registry = createControlRegistry(pool, tokens, hub);
+  registry.observe((method, { peer }, errorCode) =>
+    metrics.rpc(method, peer.transport.label, errorCode),
+  );
   const rpc = new RpcServer(registry, log);
   const snapshot: SnapshotSource = (id, withScrollback) => pool.find(id).snapshot(withScrollback);
   const server = await listenUnix({ path: socket.path, fd: listenFd, rpc, router, snapshot, log });
@@ -106,6 +124,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     snapshot,
     tokens,
     log,
+    metrics,
   }).catch(async (err: unknown) => {
     await pool.shutdown();
     throw err;

@@ -12,6 +12,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import type { TokenStore } from "../auth/tokens.js";
 import type { PoolConfig } from "../config/types.js";
 import type { Logger } from "../log.js";
+import { serveMetrics, type MetricsSource } from "../metrics/endpoint.js";
 import type { Pool } from "../pool.js";
 import { serveClaudeSocket } from "./claude-socket.js";
 import { authenticate, pathOf } from "./http-auth.js";
@@ -41,6 +42,8 @@ export interface RemoteApiOptions {
   snapshot: SnapshotSource;
   tokens: TokenStore;
   log: Logger;
+  /** What GET /metrics serves; without it there is no /metrics. */
+  metrics?: MetricsSource;
 }
 
 export interface RemoteApi {
@@ -109,6 +112,12 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
       sendJson(res, 200, { status: "ok", uptime: uptimeSeconds, active, max: maxSessions });
       return;
     }
+    if (path === "/metrics" && options.metrics) {
+      const auth = authenticate(req, options.tokens, options.config().allowedOrigins);
+      return serveMetrics(req, res, options.metrics, auth, (err) =>
+        log.error(`GET /metrics: ${err.message}`),
+      );
+    }
     if (isWebSocketPath(path)) {
       res.setHeader("upgrade", "websocket");
       res.setHeader("connection", "Upgrade");
@@ -121,7 +130,11 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
       return;
     }
     if (!isRestPath(path)) {
-      sendError(res, 404, `no route ${path}; the API is /health, /sessions, /rpc and /ws`);
+      sendError(
+        res,
+        404,
+        `no route ${path}; the API is /health, /sessions, /rpc, /ws and /metrics`,
+      );
       return;
     }
     const auth = authenticate(req, options.tokens, options.config().allowedOrigins);
