@@ -32,7 +32,15 @@ import {
   type RealPool,
 } from "./real-claude-support.js";
 
-const read = (file: string) => JSON.parse(readFileSync(file, "utf8")) as Record<string, any>;
+/** The parts of a .claude.json these tests look at. */
+interface ClaudeJson {
+  [key: string]: unknown;
+  projects: Record<string, { hasTrustDialogAccepted?: boolean } | undefined>;
+  customApiKeyResponses: { approved: string[] };
+  numStartups: number;
+  writes: number;
+}
+const read = (file: string) => JSON.parse(readFileSync(file, "utf8")) as ClaudeJson;
 
 describe("recordTrust", () => {
   it("adds the folder's trust and keeps everything else, the file's mode and claude's indent", () => {
