@@ -88,6 +88,9 @@ describe("recordTrust", () => {
       assert.throws(() => recordTrust(file, dir), /leaves (it|the file) alone/);
       assert.equal(readFileSync(file, "utf8"), text);
     }
+    writeFileSync(file, JSON.stringify({ projects: { [dir]: "junk" } }));
+    recordTrust(file, dir);
+    assert.deepEqual(read(file).projects[dir], { hasTrustDialogAccepted: true });
   });
 
   it("waits for claude's lock; writes once it is stale or after the wait, and removes only its own", () => {

@@ -290,8 +290,9 @@ function folderCheck(session: SessionFacts, dir: ClaudeDirFacts, trustAll: boole
     return line(
       "folder",
       "fail",
-      `${dir.globalFile} cannot be read (${dir.globalError}): claude cannot start with it`,
-      "repair or remove the file",
+      `${dir.globalFile} cannot be read (${dir.globalError}): neither claude nor the pool can ` +
+        "find the folder's trust, nor the other answers claude keeps there",
+      "repair the file, or move it away and let claude make a new one",
       subject,
     );
   }

@@ -142,6 +142,7 @@ function sessionFacts(config: PoolConfig, env: NodeJS.ProcessEnv): SessionFacts[
   return all.map(({ name, settings, configured: isConfigured }) => {
     const own = ownSettings(name, config.defaults, settings);
     const spec = resolveSpec(name, config.defaults, own, config.channel);
+    // claude's environment as a launch makes it; the session id in it matters to nobody here
     const sessionEnv = buildClaudeEnv(env, config.inheritEnv, spec, "00000000");
     const dir = spec.workingDirectory;
     const isDirectory = directoryExists(dir);

@@ -54,10 +54,12 @@ export function recordTrust(
       if (typeof projects !== "object" || Array.isArray(projects)) {
         throw new Error(`${file}: "projects" is not an object; the pool leaves the file alone`);
       }
-      if (projects[key]?.hasTrustDialogAccepted === true) return "already";
+      const entry = projects[key];
+      if (entry?.hasTrustDialogAccepted === true) return "already";
+      const own = typeof entry === "object" && !Array.isArray(entry) ? entry : {};
       const next = {
         ...data,
-        projects: { ...projects, [key]: { ...projects[key], hasTrustDialogAccepted: true } },
+        projects: { ...projects, [key]: { ...own, hasTrustDialogAccepted: true } },
       };
       const temp = `${file}.claude-pool-${process.pid}-${randomBytes(4).toString("hex")}`;
       writeDurably(temp, JSON.stringify(next, null, 2), modeOf(file));
