@@ -299,7 +299,10 @@ describe("GET /metrics", () => {
     await local.call("session.send", { id: s.id, text: "typed hello" });
     const families = await waitFor("the typed message's Stop hook in /metrics", async () => {
       const f = await metrics();
-      return valueOf(f, "claude_pool_hook_events_total", { event: "Stop" }) >= 2 ? f : undefined;
+      const stops = f
+        .get("claude_pool_hook_events_total")
+        ?.samples.find((x) => x.labels.event === "Stop");
+      return (stops?.value ?? 0) >= 2 ? f : undefined;
     });
     for (const state of ["delivered", "replied"]) {
       assert.equal(valueOf(families, "claude_pool_messages_total", { path: "channel", state }), 1);
