@@ -10,13 +10,8 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import fc from "fast-check";
-import {
-  exitStatus,
-  formatChecks,
-  runChecks,
-  type Check,
-  type DoctorFacts,
-} from "../src/doctor/checks.js";
+import { exitStatus, formatChecks, runChecks } from "../src/doctor/checks.js";
+import type { Check, DoctorFacts } from "../src/doctor/types.js";
 import { connectUnix } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
 import { claudePoolBin, fakeClaude, repoRoot, startFakePool, tempDir, waitFor } from "./helpers.js";

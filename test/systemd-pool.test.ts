@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { connectUnix, type RpcClient } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
-import type { Check } from "../src/doctor/checks.js";
+import type { Check } from "../src/doctor/types.js";
 import { claudePoolBin, fakeClaude, PoolProcess, tempDir, waitFor } from "./helpers.js";
 import { parsePrometheusText, valueOf } from "./prom-text.js";
 import {

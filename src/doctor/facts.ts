@@ -40,7 +40,7 @@ import type {
   StateFacts,
   SystemdFacts,
   TlsFacts,
-} from "./checks.js";
+} from "./types.js";
 
 export interface FactSource {
   configPath?: string;
