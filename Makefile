@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.install-stamp
 TESTS ?= dist/test/*.test.js
 
-.PHONY: all build run test test-systemd check bench install-user deb rpm test-packages clean
+.PHONY: all build run test test-systemd check bench install-user deb rpm test-packages test-container clean
 
 all: build
 
@@ -59,6 +59,9 @@ rpm: build
 
 test-packages:
 	test/package-test
+
+test-container: build
+	test/container-test
 
 bench: build
 	node dist/bench/spawn.js

@@ -11,6 +11,7 @@ import { hookDispatcher } from "./hooks/dispatch.js";
 import { HookServer, type HookHandler } from "./hooks/hook-server.js";
 import { HookSettingsFiles } from "./hooks/settings.js";
 import { ConfigError, loadConfig } from "./config/load.js";
+import { PoolMetrics } from "./metrics/pool-metrics.js";
 import { reloadable } from "./config/reload.js";
 import type { PoolConfig } from "./config/types.js";
 import { createLogger, type Logger } from "./log.js";
@@ -98,7 +99,6 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     log,
     ledger: ledger.store,
   });
-  dispatch = hookDispatcher(pool, hub);
   let apiUrl: () => string | null = () => null;
   const notifications = new Notifier({
     config: () => pool.currentConfig(),
@@ -118,6 +118,22 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     store: schedules.store,
     log,
   });
+  const router = new SignalRouter(pool, hub, scheduler);
+  // Before the first session starts, so its crashes and restarts count.
+  const metrics = new PoolMetrics({
+    pool,
+    hub,
+    clients: () =>
+      router
+        .connected()
+        .filter((peer) => !hub.isBridge(peer))
+        .map((peer) => peer.transport.label),
+  });
+  const hooked = hookDispatcher(pool, hub);
+  dispatch = (call) => {
+    metrics.hook(call.input.hook_event_name);
+    hooked(call);
+  };
   const stopBeforeStart = heldStop();
   if (stopBeforeStart) {
     log.info(`${stopBeforeStart} while starting: stopped before any session started`);
@@ -127,8 +143,10 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   await pool.start();
   scheduler.start();
   const tokens = new TokenStore(config.auth.tokenFile ?? join(stateDir(), "token"), stateDir());
-  const router = new SignalRouter(pool, hub, scheduler);
   const registry = createControlRegistry(pool, tokens, hub, notifications, scheduler);
+  registry.observe((method, { peer }, errorCode) =>
+    metrics.rpc(method, peer.transport.label, errorCode),
+  );
   const rpc = new RpcServer(registry, log);
   const snapshot: SnapshotSource = (id, withScrollback) => pool.find(id).snapshot(withScrollback);
   const logins = new LoginCodes();
@@ -143,6 +161,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
     tokens,
     logins,
     log,
+    metrics,
   }).catch(async (err: unknown) => {
     await pool.shutdown();
     throw err;

@@ -6,13 +6,15 @@
  * without a bus run anywhere.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { connectUnix, type RpcClient } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
-import { fakeClaude, PoolProcess, tempDir, waitFor } from "./helpers.js";
+import type { Check } from "../src/doctor/types.js";
+import { claudePoolBin, fakeClaude, PoolProcess, tempDir, waitFor } from "./helpers.js";
+import { parsePrometheusText, valueOf } from "./prom-text.js";
 import {
   cgroupFile,
   gone,
@@ -312,6 +314,56 @@ describe("claude-pool start with systemd required", { skip: noSandbox }, () => {
       await pool.waitForLog(new RegExp(`session ${hog.id} \\(hog\\): killed by its memory limit`));
     },
   );
+
+  it("claude-pool doctor finds the user manager, and the API port served by this pool", () => {
+    const port = /\| port (\d+) \|/.exec(pool.stderr)![1];
+    const config = join(dir, "doctor.json");
+    const pooled = JSON.parse(readFileSync(join(dir, "pool.json"), "utf8")) as object;
+    writeFileSync(config, JSON.stringify({ ...pooled, apiPort: Number(port) }));
+    const run = spawnSync(
+      process.execPath,
+      [claudePoolBin, "doctor", "--config", config, "--json"],
+      {
+        env: { ...process.env, XDG_STATE_HOME: join(dir, "state") },
+        encoding: "utf8",
+      },
+    );
+    const { checks } = JSON.parse(run.stdout) as { checks: Check[] };
+    const of = (name: string) => checks.find((c) => c.check === name)!;
+    assert.equal(of("systemd").status, "ok", run.stdout);
+    assert.match(
+      of("systemd").message,
+      /^user manager \(systemd \S+\): each session in its own scope$/,
+    );
+    assert.match(of("port").message, /served by a running claude-pool/);
+  });
+
+  it("GET /metrics carries each scope's memory, tasks and CPU, and the oom crash", async () => {
+    const base = /remote API: ws:\/\/([^/\s]+)\/rpc/.exec(pool.stderr)![1];
+    const token = readFileSync(join(dir, "state", "claude-pool", "token"), "utf8").trim();
+    const res = await fetch(`http://${base}/metrics`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const families = parsePrometheusText(await res.text());
+    const sessions = await client.call<SessionInfo[]>("session.list");
+    const hog = sessions.find((s) => s.name === "hog")!;
+    const labels = { id: hog.id, name: "hog" };
+    assert.equal(
+      valueOf(families, "claude_pool_session_crashes_total", { ...labels, reason: "oom" }),
+      1,
+    );
+    assert.equal(valueOf(families, "claude_pool_session_restarts_total", labels), 1);
+    for (const s of sessions.filter((x) => x.cpuSeconds !== null)) {
+      const cpu = valueOf(families, "claude_pool_session_cpu_seconds_total", { id: s.id });
+      assert.ok(cpu >= 0 && cpu < 60, `${s.name}: ${cpu}`);
+    }
+    if (!notEnforced) {
+      for (const s of sessions.filter((x) => x.memoryBytes !== null)) {
+        assert.ok(valueOf(families, "claude_pool_session_memory_bytes", { id: s.id }) > 0);
+        assert.ok(valueOf(families, "claude_pool_session_tasks", { id: s.id }) >= 1);
+      }
+    }
+  });
 
   it("SIGTERM stops every session and leaves no claude-pool-*.scope", async () => {
     const sessions = await client.call<SessionInfo[]>("session.list");

@@ -198,6 +198,12 @@ export class ChannelHub<Client extends object> extends EventEmitter<HubEvents<Cl
     return session;
   }
 
+  /** Whether `client` is a session's channel server rather than a client of the pool. */
+  isBridge(client: object): boolean {
+    for (const link of this.bridges.values()) if (link === client) return true;
+    return false;
+  }
+
   disconnect(link: BridgeLink): void {
     const id = this.sessionOf(link);
     if (id === null) return;

@@ -7,6 +7,7 @@ import { RemoteApiRefused } from "../rpc/http-server.js";
 import { AlreadyRunningError } from "../rpc/unix-server.js";
 import { SystemdRequiredError } from "../systemd/connect.js";
 import { runSupervisor } from "../supervisor.js";
+import { doctorCommand } from "./doctor.js";
 import { kill, resume, spawn, status } from "./poolctl/commands.js";
 import { version } from "../version.js";
 
@@ -135,6 +136,16 @@ export const claudePoolCommand = defineCommand({
     version,
     description: "Supervisor for a pool of persistent Claude Code conversations",
   },
-  subCommands: { start, config, channel, host, status, spawn, kill, resume },
+  subCommands: {
+    start,
+    config,
+    doctor: doctorCommand(false),
+    channel,
+    host,
+    status,
+    spawn,
+    kill,
+    resume,
+  },
   default: "start",
 });

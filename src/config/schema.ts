@@ -385,6 +385,14 @@ export const configSchema = {
       enum: ["auto", "channel", "pty"],
       default: "auto",
     },
+    trustWorkingDirectories: {
+      description:
+        "Before a session starts, record its working directory as trusted in the .claude.json of " +
+        "the claude config dir it uses (what accepting claude's trust dialog records), so that " +
+        "dialog never stops it. Only the pool's sessions' own folders.",
+      type: "boolean",
+      default: false,
+    },
     confirmDevelopmentChannels: {
       description: 'Answer the "Loading development channels" warning for the pool\'s own channel.',
       type: "boolean",

@@ -85,6 +85,8 @@ export interface PoolConfig {
   systemd: "auto" | "required" | "off";
   channel: boolean;
   delivery: "auto" | "channel" | "pty";
+  /** Record each session's folder as trusted in claude's .claude.json before it starts. */
+  trustWorkingDirectories: boolean;
   confirmDevelopmentChannels: boolean;
   permissionTimeoutSeconds: number;
   permissionTimeoutAction: "terminal" | "deny";

@@ -15,6 +15,7 @@ import { DashboardAssets } from "../dashboard/assets.js";
 import type { LoginCodes } from "../dashboard/login-codes.js";
 import { isDashboardPath, serveDashboard } from "../dashboard/routes.js";
 import type { Logger } from "../log.js";
+import { serveMetrics, type MetricsSource } from "../metrics/endpoint.js";
 import type { Pool } from "../pool.js";
 import { serveClaudeSocket } from "./claude-socket.js";
 import { authenticate, browserProtocol, pathOf } from "./http-auth.js";
@@ -46,6 +47,8 @@ export interface RemoteApiOptions {
   /** The one-time codes of the dashboard's login links. */
   logins: LoginCodes;
   log: Logger;
+  /** What GET /metrics serves; without it there is no /metrics. */
+  metrics?: MetricsSource;
 }
 
 export interface RemoteApi {
@@ -128,6 +131,12 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
       });
       return;
     }
+    if (path === "/metrics" && options.metrics) {
+      const auth = authenticate(req, options.tokens, options.config().allowedOrigins);
+      return serveMetrics(req, res, options.metrics, auth, (err) =>
+        log.error(`GET /metrics: ${err.message}`),
+      );
+    }
     if (isWebSocketPath(path)) {
       res.setHeader("upgrade", "websocket");
       res.setHeader("connection", "Upgrade");
@@ -143,7 +152,7 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
       sendError(
         res,
         404,
-        `no route ${path}; the API is /health, /sessions, /rpc and /ws, the dashboard /`,
+        `no route ${path}; the API is /health, /sessions, /rpc, /ws and /metrics, the dashboard /`,
       );
       return;
     }

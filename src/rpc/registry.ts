@@ -28,6 +28,16 @@ export interface CallerContext {
   caller: { name: string; scopes: ReadonlySet<Scope> };
 }
 
+/**
+ * Told of each call once it is answered: the method (null when no method has that name), who
+ * called it and how, and the error's code (-32603 when it was no PoolError) or null.
+ */
+export type CallObserver<Context> = (
+  method: string | null,
+  context: Context,
+  errorCode: number | null,
+) => void;
+
 export interface Introspection {
   methods: {
     name: string;
@@ -47,6 +57,7 @@ export class MethodRegistry<Context extends CallerContext> {
   private readonly methods = new Map<string, RegisteredMethod<Context>>();
   private readonly signals = new Map<string, SignalDefinition>();
   private readonly ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+  private readonly observers: CallObserver<Context>[] = [];
 
   method<Params, Result>(
     name: string,
@@ -76,7 +87,24 @@ export class MethodRegistry<Context extends CallerContext> {
     return [...this.signals.keys()];
   }
 
+  observe(observer: CallObserver<Context>): void {
+    this.observers.push(observer);
+  }
+
   async call(name: string, params: unknown, context: Context): Promise<unknown> {
+    const known = this.methods.has(name) ? name : null;
+    try {
+      const result = await this.dispatch(name, params, context);
+      for (const observer of this.observers) observer(known, context, null);
+      return result;
+    } catch (err) {
+      const code = err instanceof PoolError ? err.code : -32603;
+      for (const observer of this.observers) observer(known, context, code);
+      throw err;
+    }
+  }
+
+  private async dispatch(name: string, params: unknown, context: Context): Promise<unknown> {
     const method = this.methods.get(name);
     if (!method) {
       throw new PoolError(

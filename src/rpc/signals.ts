@@ -56,6 +56,11 @@ export class SignalRouter {
     this.peers.add(peer);
   }
 
+  /** The clients connected now, whatever their transport. */
+  connected(): Peer[] {
+    return [...this.peers];
+  }
+
   delete(peer: Peer): void {
     this.hub?.disconnect(peer);
     peer.close();

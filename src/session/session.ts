@@ -29,6 +29,7 @@ import { buildClaudeArgs, takeSettingsArg } from "./claude-args.js";
 import { buildClaudeEnv } from "./claude-env.js";
 import { ClaudeSessionWatcher } from "./claude-state.js";
 import { crashLine } from "./crash-reason.js";
+import { trustBeforeLaunch } from "./folder-trust.js";
 import { accepts, reduce, type LifecycleEvent } from "./lifecycle.js";
 import { preflight } from "./preflight.js";
 import { RestartTracker } from "./restart-policy.js";
@@ -605,6 +606,9 @@ export class Session extends EventEmitter<SessionEvents> {
     }
     const configDir = claudeConfigDir(env);
     const cwd = spec.workingDirectory;
+    if (config.trustWorkingDirectories) {
+      trustBeforeLaunch(env, cwd, this.runtime.log, `session ${this.id} (${this.name})`);
+    }
     // `--resume` of an id with no transcript fails ("No conversation found"): a conversation
     // that never got a message starts fresh instead.
     const transcript = transcriptFile(configDir, cwd, this.rec.claudeSessionId);

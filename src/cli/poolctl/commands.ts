@@ -5,6 +5,7 @@ import type { SessionInfo } from "../../session/session.js";
 import { isResumable } from "../../session/status.js";
 import { version } from "../../version.js";
 import { completionScripts, completionShells, type CompletionShell } from "../completion.js";
+import { doctorCommand } from "../doctor.js";
 import { Failure, UsageError } from "../errors.js";
 import { attach, parseDetachKey } from "./attach.js";
 import { chatInteractive, chatOnce } from "./chat.js";
@@ -635,6 +636,7 @@ export const poolctlCommand = defineCommand({
     monitor,
     introspect,
     token,
+    doctor: doctorCommand(true),
     notify,
     schedule,
     shutdown,
