@@ -71,7 +71,14 @@ export function plan(cron: Cron, cursor: number | null, now: number): Plan {
   if (cursor === null) return { due: null, cursor: now, next: nextAfter(cron, now) };
   const next = nextAfter(cron, cursor);
   if (next === null || next > now) return { due: null, cursor, next };
-  const latest = Math.max(next, cron.previousRuns(1, new Date(now + 1))[0]?.getTime() ?? next);
+  let latest = Math.max(next, cron.previousRuns(1, new Date(now + 1))[0]?.getTime() ?? next);
+  // croner's previous run from a time a fraction of a second past an occurrence can be the one
+  // before it: the occurrences still due are walked to.
+  for (let i = 0; i < missedCountLimit; i++) {
+    const following = nextAfter(cron, latest);
+    if (following === null || following > now) break;
+    latest = following;
+  }
   let missed = 0;
   for (let at = next; at < latest && missed < missedCountLimit; missed++) {
     const following = nextAfter(cron, at);
