@@ -253,7 +253,17 @@ describe("real claude in folders it was never asked to trust", { skip }, () => {
       assert.equal(final.marker, 1);
       assert.equal(final.hasCompletedOnboarding, true);
       assert.deepEqual(final.customApiKeyResponses.approved, [apiKey.slice(-20)]);
-      assert.ok(final.numStartups >= 1, "claude wrote the file after the pool did");
+      // claude counts its start in the file some time after its prompt is up.
+      await waitFor(
+        "claude to write the file after the pool did",
+        () => read(file).numStartups >= 1,
+        20_000,
+      );
+      const rewritten = read(file);
+      assert.equal(rewritten.marker, 1, "claude's own rewrite keeps what was there");
+      for (const folder of [t.workDir, second]) {
+        assert.equal(rewritten.projects[realpathSync(folder)]?.hasTrustDialogAccepted, true);
+      }
     },
   );
 });
