@@ -2,19 +2,23 @@
  * Session hosts (the Host issue), in one run:
  * - the supervisor's CPU time per MiB of output it forwards to an attached client, against the CPU
  *   time of reading the same flood from raw node-pty in-process (the old supervisor's lower bound);
+ * - a 200 MiB flood with a fast and a stalled client: the supervisor's RSS growth (goal ≤ 32 MB)
+ *   and another session's session.list latency throughout (goal p99 ≤ 10 ms);
  * - memory: a host's RSS beside the real claude's RSS (goal ≤ 15 %), and the supervisor's RSS with
  *   BENCH_IDLE_SESSIONS (200) idle sessions of a minimal claude (goal ≤ 100 MB).
  */
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { connect } from "node:net";
 import pty from "node-pty";
 import { connectUnix } from "../src/rpc/client.js";
+import type { SessionInfo } from "../src/session/session.js";
 import { listenUnix } from "../src/rpc/unix-server.js";
 import { RpcServer } from "../src/rpc/server.js";
 import { createControlRegistry } from "../src/rpc/methods.js";
 import { SignalRouter } from "../src/rpc/signals.js";
 import { silentLogger } from "../src/log.js";
-import { fakeClaude, makePool, tempDir, waitFor } from "../test/helpers.js";
+import { fakeClaude, makePool, startFakePool, tempDir, waitFor } from "../test/helpers.js";
 import { realPool, skipReason, waitForIdle } from "../test/real-claude-support.js";
 import { loadAverage } from "./stats.js";
 
@@ -99,6 +103,57 @@ async function supervisorCpuPerMiB(): Promise<number> {
   return ms / mib;
 }
 
+/**
+ * A 200 MiB flood in one session of a pool process, with a fast and a stalled attached client:
+ * the supervisor's RSS growth, and session.list latency (another session's answer) throughout.
+ */
+async function floodWithClients(): Promise<{
+  growth: number;
+  p50: number;
+  p99: number;
+  calls: number;
+}> {
+  const pool = await startFakePool({ maxSessions: 3 });
+  const client = await connectUnix(pool.socket);
+  const flood = await client.call<SessionInfo>("session.spawn", { name: "flood" });
+  await client.call<SessionInfo>("session.spawn", { name: "other" });
+  const logs = async () =>
+    (await client.call<{ lines: string[] }>("session.logs", { id: flood.id })).lines;
+  await waitFor("the prompt", async () => (await logs()).includes("> "));
+  const stalled = connect(pool.socket);
+  await new Promise((resolve) => stalled.once("connect", resolve));
+  stalled.write(
+    JSON.stringify({ jsonrpc: "2.0", id: 1, method: "session.attach", params: { id: flood.id } }) +
+      "\n",
+  );
+  stalled.pause();
+  const fast = await connectUnix(pool.socket);
+  let tail = "";
+  fast.on("notification", (method: string, params: { data?: string }) => {
+    if (method === "session.output") tail = (tail + (params.data ?? "")).slice(-200);
+  });
+  await fast.call("session.attach", { id: flood.id });
+  const pid = pool.child.pid!;
+  const before = rssOf(pid);
+  let peak = before;
+  const latencies: number[] = [];
+  await client.call("session.send", { id: flood.id, text: `/flood ${200 << 20}\r` });
+  while (!tail.includes("flood done")) {
+    const t0 = performance.now();
+    await client.call("session.list");
+    latencies.push(performance.now() - t0);
+    peak = Math.max(peak, rssOf(pid));
+  }
+  stalled.destroy();
+  fast.close();
+  client.close();
+  await pool.stop();
+  latencies.sort((a, b) => a - b);
+  const at = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))];
+  return { growth: peak - before, p50: at(0.5), p99: at(0.99), calls: latencies.length };
+}
+
 /** A host's RSS and its real claude's, idle at the prompt after one turn. */
 async function hostBesideRealClaude(): Promise<{ host: number; claude: number } | null> {
   if (skipReason("the host memory benchmark") !== false) return null;
@@ -144,6 +199,13 @@ console.log(`supervisor CPU per MiB of attached output (${mib} MiB flood, ${load
 console.log(`  raw node-pty read in-process (baseline)  ${raw.toFixed(2)} ms/MiB`);
 console.log(`  supervisor forwarding from the host       ${supervisor.toFixed(2)} ms/MiB`);
 console.log(`  ratio supervisor/raw: ${(supervisor / raw).toFixed(2)}×`);
+
+const flood = await floodWithClients();
+console.log("200 MiB flood, one fast and one stalled client");
+console.log(`  supervisor RSS growth ${format(flood.growth)}   goal ≤ 32 MB`);
+console.log(
+  `  session.list during it: p50 ${flood.p50.toFixed(2)} ms, p99 ${flood.p99.toFixed(2)} ms over ${flood.calls} calls   goal p99 ≤ 10 ms`,
+);
 
 const real = await hostBesideRealClaude();
 if (real) {
