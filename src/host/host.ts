@@ -184,7 +184,9 @@ export class SessionHost {
     // The last output is parsed before the exit is told, so a snapshot after it is complete.
     void this.screen.flushed().then(() => {
       if (this.attached) this.send({ t: "exit", exit: { ...exit, tail: this.tail.text() } });
-      this.linger(this.stopping ? stopLingerMs : (this.spec.lingerMs ?? defaultLingerMs));
+      // Stopped by a supervisor that is gone already: no one is left to take the exit.
+      if (this.stopping && this.peer === null) this.close();
+      else this.linger(this.stopping ? stopLingerMs : (this.spec.lingerMs ?? defaultLingerMs));
     });
   }
 
