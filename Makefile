@@ -69,6 +69,7 @@ bench: build
 	node dist/bench/turn.js
 	node dist/bench/hooks.js
 	node dist/bench/dashboard.js
+	node dist/bench/remotes.js
 	@if [ "$$(id -u)" = 0 ] && [ -e /usr/lib/systemd/user/dbus.socket ]; then \
 		test/systemd-sandbox node dist/bench/systemd.js; \
 	else \
