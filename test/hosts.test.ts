@@ -8,6 +8,8 @@ import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { join } from "node:path";
 import { TimeoutError, openRemote } from "../src/cli/poolctl/client.js";
+import { connectUnix } from "../src/rpc/client.js";
+import { remoteSeconds, type RemoteSessions } from "../src/rpc/remote-methods.js";
 import type { SessionInfo } from "../src/session/session.js";
 import { endProcessesUnder, repoRoot, tempDir } from "./helpers.js";
 import {
@@ -67,6 +69,16 @@ async function ok(args: string[]): Promise<string> {
   return r.stdout;
 }
 
+/** remote.list on h1, over its control socket. */
+async function remoteList(): Promise<RemoteSessions[]> {
+  const client = await connectUnix(join(pools[0].dir, "control.sock"));
+  try {
+    return await client.call<RemoteSessions[]>("remote.list");
+  } finally {
+    client.close();
+  }
+}
+
 // Every namespace goes even when the run is cut short.
 process.on("exit", () => removeNetns(nets));
 
@@ -76,7 +88,14 @@ describe("pools on three hosts", { skip: missing ?? false, timeout: 120_000 }, (
     const ca = makeCa(tempDir(), "claude-pool test CA");
     caCert = ca.cert;
     otherCa = makeCa(tempDir(), "another CA").cert;
-    for (const n of nets) pools.push(new NetnsPool(n, ca));
+    const [h2, h3] = [new NetnsPool(nets[1], ca), new NetnsPool(nets[2], ca)];
+    // h1's dashboard shows h2 and h3 (and h2 once more, with a token h2 does not know)
+    const remotes = [
+      { name: "h2", url: h2.url, tokenFile: h2.tokenFile, ca: ca.cert },
+      { name: "h3", url: h3.url, tokenFile: h3.tokenFile, ca: ca.cert },
+      { name: "h2-wrong-token", url: h2.url, tokenFile: h3.tokenFile, ca: ca.cert },
+    ];
+    pools.push(new NetnsPool(nets[0], ca, { remotes }), h2, h3);
     await Promise.all(pools.map((p) => p.ready()));
     for (const [i, p] of pools.entries()) {
       await ok(["remote", "add", `h${i + 1}`, p.url, "--token-file", p.tokenFile, "--ca", ca.cert]);
@@ -142,6 +161,22 @@ describe("pools on three hosts", { skip: missing ?? false, timeout: 120_000 }, (
       assert.match(r.stdout, /^h3 +unreachable: did not answer within 2 s/m);
       assert.match(r.stdout, /^h1 +claude-pool \| status: ok/m);
       assert.match(r.stdout, /^h2 +claude-pool \| status: ok/m);
+      // h1 asks h3 across the bridge: no ARP answer (EHOSTUNREACH) or no TCP answer, in time
+      const asked = Date.now();
+      const proxied = await remoteList();
+      assert.ok(Date.now() - asked < (remoteSeconds + 2) * 1000);
+      assert.deepEqual(
+        proxied.map((r) => [r.name, r.error === null]),
+        [
+          ["h2", true],
+          ["h3", false],
+          ["h2-wrong-token", false],
+        ],
+      );
+      assert.match(
+        proxied[1].error!,
+        new RegExp(`did not answer within ${remoteSeconds} s|EHOSTUNREACH`),
+      );
       const json = JSON.parse(
         (await run(["list", "--all", "--json", "--timeout", "2"])).stdout,
       ) as {
@@ -173,6 +208,24 @@ describe("pools on three hosts", { skip: missing ?? false, timeout: 120_000 }, (
       setLink(h1, "up");
       client.close();
     }
+  });
+
+  it("remote.list on h1 gives h2's and h3's sessions, fetched with their tokens", async () => {
+    const proxied = await remoteList();
+    assert.deepEqual(
+      proxied.map((r) => [r.name, r.error, r.sessions.map((s) => s.name).sort()]),
+      [
+        [
+          "h2",
+          null,
+          (JSON.parse(await ok(["list", "--remote", "h2", "--json"])) as SessionInfo[])
+            .map((s) => s.name)
+            .sort(),
+        ],
+        ["h3", null, ["w3"]],
+        ["h2-wrong-token", "unknown or revoked token", []],
+      ],
+    );
   });
 
   it("h2 refuses h1's token", async () => {

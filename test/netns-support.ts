@@ -1,6 +1,6 @@
 /**
  * Pools on hosts of their own for the Hosts tests: network namespaces joined to this one by veth
- * pairs, addresses in 10.213.0.0/16 that exist only on those links, and a test CA whose
+ * pairs on a bridge, addresses in 10.213.0.0/16 that exist only on those links, and a test CA whose
  * certificates name each host's address. Needs root and iproute2; netnsMissing() says why not.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -27,30 +27,41 @@ export interface Netns {
   hostLink: string;
   nsLink: string;
   address: string;
+  /** The bridge in this namespace that joins every namespace's link. */
+  bridge: string;
 }
 
-/** Makes namespaces 1..count with a link each to this namespace. */
+/**
+ * Makes namespaces 1..count, each with a veth whose other end is on one bridge here: the bridge
+ * has 10.213.S.1/24 and namespace i 10.213.S.(i+1), so this namespace and theirs reach one
+ * another without any forwarding or route outside that subnet.
+ */
 export function makeNetns(count: number): Netns[] {
   // distinct per run, so a leftover of a killed run does not collide
   const tag = process.pid % 10000;
-  const subnet = 100 + (process.pid % 100);
+  const subnet = `10.213.${100 + (process.pid % 100)}`;
+  const bridge = `cp${tag}br`;
   const made: Netns[] = [];
   try {
+    ip("link", "add", bridge, "type", "bridge");
+    made.push({ ns: "", hostLink: bridge, nsLink: "", address: "", bridge });
+    ip("addr", "add", `${subnet}.1/24`, "dev", bridge);
+    ip("link", "set", bridge, "up");
     for (let i = 1; i <= count; i++) {
       const n: Netns = {
         ns: `cpool${tag}h${i}`,
         hostLink: `cp${tag}h${i}`,
         nsLink: `cp${tag}p${i}`,
-        address: `10.213.${subnet + i}.2`,
+        address: `${subnet}.${i + 1}`,
+        bridge,
       };
-      const hostAddress = `10.213.${subnet + i}.1/30`;
       ip("netns", "add", n.ns);
       made.push(n);
       ip("link", "add", n.hostLink, "type", "veth", "peer", "name", n.nsLink);
       ip("link", "set", n.nsLink, "netns", n.ns);
-      ip("addr", "add", hostAddress, "dev", n.hostLink);
+      ip("link", "set", n.hostLink, "master", bridge);
       ip("link", "set", n.hostLink, "up");
-      ip("-n", n.ns, "addr", "add", `${n.address}/30`, "dev", n.nsLink);
+      ip("-n", n.ns, "addr", "add", `${n.address}/24`, "dev", n.nsLink);
       ip("-n", n.ns, "link", "set", n.nsLink, "up");
       ip("-n", n.ns, "link", "set", "lo", "up");
     }
@@ -58,15 +69,17 @@ export function makeNetns(count: number): Netns[] {
     removeNetns(made);
     throw err;
   }
-  return made;
+  return made.slice(1);
 }
 
-/** Deletes the namespaces and their links; safe to call twice. */
+/** Deletes the namespaces, their links and the bridge; safe to call twice. */
 export function removeNetns(all: Netns[]): void {
   for (const n of all) {
     spawnSync("ip", ["link", "del", n.hostLink], { stdio: "ignore" });
-    spawnSync("ip", ["netns", "del", n.ns], { stdio: "ignore" });
+    if (n.ns) spawnSync("ip", ["netns", "del", n.ns], { stdio: "ignore" });
   }
+  const bridges = new Set(all.map((n) => n.bridge));
+  for (const b of bridges) spawnSync("ip", ["link", "del", b], { stdio: "ignore" });
 }
 
 /** Takes the namespace's end of its link down or up: its packets go nowhere, nothing says so. */
