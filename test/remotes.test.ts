@@ -1,5 +1,6 @@
 /** The remotes file and session references (src/cli/poolctl/remotes.ts), and --all's exit status. */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -20,7 +21,7 @@ import {
   type Remote,
 } from "../src/cli/poolctl/remotes.js";
 import type { SessionInfo } from "../src/session/session.js";
-import { tempDir } from "./helpers.js";
+import { repoRoot, tempDir } from "./helpers.js";
 
 const usage = (f: () => unknown, message: RegExp) =>
   assert.throws(f, (err: unknown) => err instanceof UsageError && message.test(err.message));
@@ -125,6 +126,68 @@ describe("the remotes file", () => {
         parseRemotes('{"remotes":[{"name":"a","url":"ws://a"},{"name":"a","url":"ws://b"}]}', "/f"),
       /names "a" again/,
     );
+  });
+});
+
+describe("claude-poolctl's choice of pool", () => {
+  const home = tempDir();
+  saveRemotes([{ name: "h1", url: "ws://127.0.0.1:1" }], remotesFile({ XDG_CONFIG_HOME: home }));
+  const poolctl = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(
+      process.execPath,
+      [join(repoRoot, "dist", "src", "bin", "claude-poolctl.js"), ...args],
+      {
+        env: {
+          ...process.env,
+          XDG_CONFIG_HOME: home,
+          CLAUDE_POOL_SOCKET: join(home, "none.sock"),
+          ...env,
+        },
+        encoding: "utf8",
+      },
+    );
+  const refused = (args: string[], message: RegExp, env?: Record<string, string>) => {
+    const r = poolctl(args, env);
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  };
+
+  it("refuses two pools named at once, and names an unknown remote's remedy", () => {
+    refused(["list", "--remote", "h1", "--url", "ws://x:1"], /--remote names a pool/);
+    refused(["status", "h1/abc", "--socket", "/x"], /names its host: leave out --url and --socket/);
+    refused(["kill", "h1/abc", "--remote", "h2"], /is on h1, but --remote says h2/);
+    refused(["list", "--remote", "h1", "--token", "t"], /remote "h1" has its own/);
+    refused(["logs", "h9/abc"], /no remote named "h9" \(known: h1\); add it with/);
+    refused(["status", "--all", "h1/abc"], /--all asks every pool/);
+    refused(["remote", "add", "local", "ws://x:1"], /names the local pool/);
+  });
+
+  it("reaches the remote that --remote, HOST/ID or $CLAUDE_POOL_REMOTE names", () => {
+    for (const [args, env] of [
+      [["list", "--remote", "h1"], {}],
+      [["status", "h1/abc"], {}],
+      [["list"], { CLAUDE_POOL_REMOTE: "h1" }],
+    ] as [string[], Record<string, string>][]) {
+      const r = poolctl(args, env);
+      assert.equal(r.status, 3, r.stderr);
+      assert.match(r.stderr, /cannot reach the pool at ws:\/\/127\.0\.0\.1:1\/rpc/);
+    }
+    const local = poolctl(["list", "--remote", "local"], { CLAUDE_POOL_REMOTE: "h1" });
+    assert.equal(local.status, 3);
+    assert.match(local.stderr, /none\.sock/);
+  });
+
+  it("--all with nothing to ask is a usage error; with no host answering, exit 3", () => {
+    const empty = tempDir();
+    refused(["list", "--all"], /no pools to ask/, { XDG_CONFIG_HOME: empty });
+    const r = poolctl(["list", "--all", "--json"]);
+    assert.equal(r.status, 3, r.stderr);
+    const { hosts } = JSON.parse(r.stdout) as { hosts: HostResult[] };
+    assert.deepEqual(
+      hosts.map((h) => [h.host, h.sessions]),
+      [["h1", []]],
+    );
+    assert.match(hosts[0].error!, /ECONNREFUSED/);
   });
 });
 

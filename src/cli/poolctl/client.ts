@@ -152,7 +152,10 @@ export async function openClient(args: CommonArgs): Promise<PoolClient> {
 
 /** A connection to a named remote with its token and CA. */
 export async function openRemote(remote: Remote, seconds: number): Promise<PoolClient> {
-  const connecting = connectWs(remote.url, remoteCredentials(remote));
+  const connecting = connectWs(remote.url, {
+    ...remoteCredentials(remote),
+    handshakeTimeoutMs: seconds * 1000,
+  });
   return new PoolClient(
     await within(connecting, seconds, `the connection to ${remote.name}`),
     seconds,
