@@ -81,6 +81,14 @@ async function remoteList(): Promise<RemoteSessions[]> {
 
 // Every namespace goes even when the run is cut short.
 process.on("exit", () => removeNetns(nets));
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void Promise.all(pools.map((p) => p.stop())).finally(() => {
+      removeNetns(nets);
+      process.kill(process.pid, signal);
+    });
+  });
+}
 
 describe("pools on three hosts", { skip: missing ?? false, timeout: 120_000 }, () => {
   before(async () => {
