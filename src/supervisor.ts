@@ -23,6 +23,7 @@ import { TokenStore } from "./auth/tokens.js";
 import { listenRemote, type RemoteApi } from "./rpc/http-server.js";
 import { createControlRegistry } from "./rpc/methods.js";
 import type { Peer, SnapshotSource } from "./rpc/peer.js";
+import { addRemoteMethods } from "./rpc/remote-methods.js";
 import { RpcServer } from "./rpc/server.js";
 import { SignalRouter } from "./rpc/signals.js";
 import { claimSocketPath, listenUnix } from "./rpc/unix-server.js";
@@ -168,6 +169,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<void> {
   });
   apiUrl = () => remote.url;
   addDashboardMethods(registry, logins, () => remote.url);
+  addRemoteMethods(registry, () => pool.currentConfig());
   const port = Number(new URL(remote.url).port);
   log.info(`claude-pool v${version} | port ${port} | max ${config.maxSessions} sessions`);
   log.info(

@@ -80,6 +80,31 @@ const namedSessionSchema = { ...sessionSchema, required: ["name"] } as const;
 
 const httpUrl = { type: "string", pattern: "^https?://[^\\s/]+" } as const;
 
+/** One entry of `remotes`: another host's pool, reached with its own token. */
+const remoteSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name", "url"],
+  properties: {
+    name: {
+      description: "What the dashboard calls it, e.g. its host name.",
+      type: "string",
+      pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+    },
+    url: {
+      description: "Its remote API, wss://host:3200 (or ws://).",
+      type: "string",
+      pattern: "^wss?://[^\\s/]+",
+    },
+    tokenFile: {
+      description: "A file holding a token of that pool (read scope is enough).",
+      type: "string",
+      minLength: 1,
+    },
+    ca: { description: "A CA certificate (PEM) to trust for its wss://.", type: "string" },
+  },
+} as const;
+
 /** One entry of `notify`: where to POST which events, how. */
 const notifyEndpointSchema = {
   type: "object",
@@ -480,6 +505,14 @@ export const configSchema = {
         "Webhook and ntfy endpoints told of what needs a person (pool.status shows their health).",
       type: "array",
       items: notifyEndpointSchema,
+      default: [],
+    },
+    remotes: {
+      description:
+        "Other hosts' pools the dashboard shows beside this one (remote.list fetches their " +
+        "sessions with their tokens; give it a read-scoped token).",
+      type: "array",
+      items: remoteSchema,
       default: [],
     },
     agentMessaging: {

@@ -100,5 +100,14 @@ export interface PoolConfig {
   pingSeconds: number;
   publicUrl?: string;
   notify: NotifyEndpointConfig[];
+  remotes: RemoteConfig[];
   agentMessaging: "off" | AgentRule[];
+}
+
+/** One of `remotes`: another host's pool that the dashboard shows. */
+export interface RemoteConfig {
+  name: string;
+  url: string;
+  tokenFile?: string;
+  ca?: string;
 }

@@ -141,6 +141,8 @@ export interface WsConnectOptions {
   token?: string;
   /** Extra CA certificate, for a pool with a self-signed certificate. */
   ca?: Buffer;
+  /** Give up on a handshake that takes longer (an unreachable host answers nothing). */
+  handshakeTimeoutMs?: number;
 }
 
 /**
@@ -157,6 +159,7 @@ export async function connectWs(url: string, options: WsConnectOptions = {}): Pr
       headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
       maxPayload: 64 << 20,
       ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.handshakeTimeoutMs ? { handshakeTimeout: options.handshakeTimeoutMs } : {}),
     });
     ws.once("unexpected-response", (_req, res) => {
       let body = "";

@@ -21,3 +21,4 @@ export interface SignIn {
   name: string;
   scopes: string[];
 }
+export type { RemoteSessions } from "../../src/rpc/remote-methods.js";

@@ -2,6 +2,14 @@ import { readFileSync } from "node:fs";
 import { controlSocket } from "../../paths.js";
 import { connectUnix, connectWs, type RpcClient } from "../../rpc/client.js";
 import { UsageError } from "../errors.js";
+import {
+  findRemote,
+  loadRemotes,
+  localHostName,
+  parseReference,
+  remoteCredentials,
+  type Remote,
+} from "./remotes.js";
 
 /** Seconds a call waits for the pool's answer unless --timeout says otherwise. */
 export const defaultTimeoutSeconds = 10;
@@ -30,6 +38,12 @@ export const commonArgs = {
     description: `Seconds to wait for the pool to answer (default ${defaultTimeoutSeconds}); output that attach, monitor and logs -f follow has no time limit`,
     valueHint: "SECONDS",
   },
+  remote: {
+    type: "string",
+    description:
+      'A pool named by "claude-poolctl remote add", or local (default: $CLAUDE_POOL_REMOTE)',
+    valueHint: "NAME",
+  },
 } as const;
 
 export interface CommonArgs {
@@ -38,6 +52,7 @@ export interface CommonArgs {
   url?: string;
   token?: string;
   timeout?: string;
+  remote?: string;
 }
 
 /** The pool did not answer in time: exit status 3, like a pool that is not there. */
@@ -102,6 +117,23 @@ export async function openClient(args: CommonArgs): Promise<PoolClient> {
   if (args.url !== undefined && args.socket !== undefined) {
     throw new UsageError("--socket and --url name two pools: give one of them");
   }
+  if (args.remote !== undefined && (args.url !== undefined || args.socket !== undefined)) {
+    throw new UsageError("--remote names a pool, and so do --url and --socket: give one of them");
+  }
+  const remote =
+    args.remote ??
+    (args.url === undefined && args.socket === undefined
+      ? process.env.CLAUDE_POOL_REMOTE || undefined
+      : undefined);
+  if (remote !== undefined && remote !== localHostName) {
+    if (args.token !== undefined) {
+      throw new UsageError(
+        `--token is for --url: remote "${remote}" has its own (claude-poolctl remote list)`,
+      );
+    }
+    return openRemote(findRemote(loadRemotes(), remote), timeoutSeconds(args.timeout));
+  }
+  if (remote === localHostName) args = { ...args, socket: controlSocket().path };
   const url = args.socket === undefined ? args.url || process.env.CLAUDE_POOL_URL : undefined;
   if (!url && args.token !== undefined) {
     throw new UsageError(
@@ -118,6 +150,18 @@ export async function openClient(args: CommonArgs): Promise<PoolClient> {
   return new PoolClient(await within(connecting, seconds, "the connection"), seconds);
 }
 
+/** A connection to a named remote with its token and CA. */
+export async function openRemote(remote: Remote, seconds: number): Promise<PoolClient> {
+  const connecting = connectWs(remote.url, {
+    ...remoteCredentials(remote),
+    handshakeTimeoutMs: seconds * 1000,
+  });
+  return new PoolClient(
+    await within(connecting, seconds, `the connection to ${remote.name}`),
+    seconds,
+  );
+}
+
 /** Runs `action` with a connection to the pool, closing it afterwards. */
 export async function withClient<T>(
   args: CommonArgs,
@@ -129,6 +173,36 @@ export async function withClient<T>(
   } finally {
     client.close();
   }
+}
+
+/**
+ * Runs `action` on the pool that holds session `ref`: `HOST/ID` names the remote (or local), a
+ * plain id or name is on the pool the options choose.
+ */
+export function withSession<T>(
+  args: CommonArgs,
+  ref: string,
+  action: (client: PoolClient, id: string) => Promise<T>,
+): Promise<T> {
+  const { host, id } = parseReference(ref);
+  return withHost(args, host, ref, (client) => action(client, id));
+}
+
+/** Runs `action` on `host` when a reference named one (`what`), else on the options' pool. */
+export function withHost<T>(
+  args: CommonArgs,
+  host: string | null,
+  what: string,
+  action: (client: PoolClient) => Promise<T>,
+): Promise<T> {
+  if (host === null) return withClient(args, action);
+  if (args.url !== undefined || args.socket !== undefined) {
+    throw new UsageError(`"${what}" names its host: leave out --url and --socket`);
+  }
+  if (args.remote !== undefined && args.remote !== host) {
+    throw new UsageError(`"${what}" is on ${host}, but --remote says ${args.remote}`);
+  }
+  return withClient({ ...args, remote: host }, action);
 }
 
 /**

@@ -16,13 +16,21 @@ import {
   stopAllowance,
   timeoutSeconds,
   withClient,
+  withHost,
+  withSession,
+  type CommonArgs,
   type PoolClient,
 } from "./client.js";
+import { askAll, checkAllArgs, fleetExit } from "./fleet.js";
+import { remote } from "./remote.js";
+import { parseSpawnName } from "./remotes.js";
 import {
   outputWidth,
   sessionDetails,
   sessionLine,
   sessionNotes,
+  fleetTable,
+  hostLines,
   sessionTable,
   statusHeader,
   type PoolStatusResult,
@@ -32,7 +40,19 @@ import { schedule } from "./schedule.js";
 import { transcriptText, type TranscriptResult } from "./transcript.js";
 
 const idArg = {
-  id: { type: "positional", description: "Session id, name, or unique id prefix", required: true },
+  id: {
+    type: "positional",
+    description: "Session id, name, or unique id prefix; HOST/ID or HOST/NAME on a remote",
+    required: true,
+  },
+} as const;
+
+const allArg = {
+  all: {
+    type: "boolean",
+    description:
+      "Ask the local pool and every remote in parallel (each within --timeout, default 5 s); exit 1 when some did not answer, 3 when none did",
+  },
 } as const;
 
 /** The seed's `--port` flag: accepted for compatibility; the local CLI talks over the Unix socket. */
@@ -52,18 +72,22 @@ export const status = defineCommand({
   args: {
     ...commonArgs,
     ...seedPortArg,
+    ...allArg,
     id: {
       type: "positional",
-      description: "Only this session (id, name, or unique id prefix): all it reports",
+      description: "Only this session (id, name, or unique id prefix; HOST/ID): all it reports",
       required: false,
     },
   },
-  run: ({ args }) =>
-    withClient(args, async (client) => {
-      if (args.id !== undefined) {
-        const session = await client.call<SessionInfo>("session.get", { id: args.id });
+  run: async ({ args }) => {
+    if (args.all) return fleet(args, true);
+    if (args.id !== undefined) {
+      return withSession(args, args.id, async (client, id) => {
+        const session = await client.call<SessionInfo>("session.get", { id });
         return args.json ? printJson(session) : console.log(sessionDetails(session, outputWidth()));
-      }
+      });
+    }
+    return withClient(args, async (client) => {
       const [pool, sessions] = await Promise.all([
         client.call<PoolStatusResult>("pool.status"),
         client.call<SessionInfo[]>("session.list"),
@@ -71,22 +95,41 @@ export const status = defineCommand({
       if (args.json) return printJson({ ...pool, sessions });
       const notes = [...sessionNotes(sessions), ...notifyNotes(pool.notify)];
       console.log([statusHeader(pool, sessions), "", sessionTable(sessions), ...notes].join("\n"));
-    }),
+    });
+  },
 });
+
+/** `status --all` and `list --all`. */
+async function fleet(args: CommonArgs & { id?: string }, withStatus: boolean): Promise<void> {
+  checkAllArgs(args);
+  const results = await askAll(args, withStatus);
+  const code = fleetExit(results);
+  if (args.json) printJson({ hosts: results });
+  else if (withStatus) console.log([...hostLines(results), "", ...fleetTable(results)].join("\n"));
+  else {
+    const down = results.filter((r) => r.error !== null);
+    console.log([...fleetTable(results), ...hostLines(down)].join("\n"));
+  }
+  // a host that does not answer may hold its connection open for minutes
+  if (results.some((r) => r.error !== null)) process.exit(code);
+}
 
 export const list = defineCommand({
   meta: { name: "list", description: "The session table" },
   args: {
     ...commonArgs,
     names: { type: "boolean", description: "Only names and ids, one per line (for scripts)" },
+    ...allArg,
   },
   run: ({ args }) =>
-    withClient(args, async (client) => {
-      const sessions = await client.call<SessionInfo[]>("session.list");
-      if (args.json) return printJson(sessions);
-      if (args.names) return console.log(sessions.flatMap((s) => [s.name, s.id]).join("\n"));
-      console.log([sessionTable(sessions), ...sessionNotes(sessions)].join("\n"));
-    }),
+    args.all
+      ? fleet(args, false)
+      : withClient(args, async (client) => {
+          const sessions = await client.call<SessionInfo[]>("session.list");
+          if (args.json) return printJson(sessions);
+          if (args.names) return console.log(sessions.flatMap((s) => [s.name, s.id]).join("\n"));
+          console.log([sessionTable(sessions), ...sessionNotes(sessions)].join("\n"));
+        }),
 });
 
 export const spawn = defineCommand({
@@ -94,7 +137,10 @@ export const spawn = defineCommand({
   args: {
     ...commonArgs,
     ...seedPortArg,
-    name: { type: "string", description: "Session name (default: its id)" },
+    name: {
+      type: "string",
+      description: "Session name (default: its id); HOST/NAME or HOST/ spawns on a remote",
+    },
     cwd: {
       type: "string",
       description: "Working directory (default: the config's)",
@@ -107,11 +153,12 @@ export const spawn = defineCommand({
       description: "claude --dangerously-skip-permissions (refused as root)",
     },
   },
-  run: ({ args }) =>
-    withClient(args, async (client) => {
+  run: ({ args }) => {
+    const { host, name } = parseSpawnName(args.name);
+    return withHost(args, host, args.name ?? "", async (client) => {
       const params = Object.fromEntries(
         Object.entries({
-          name: args.name,
+          name,
           workingDirectory: args.cwd,
           model: args.model,
           keepWarm: args["keep-warm"],
@@ -122,7 +169,8 @@ export const spawn = defineCommand({
       if (args.json) return printJson(session);
       console.log(sessionLine("spawned", session));
       if (session.status === "failed") process.exitCode = 1;
-    }),
+    });
+  },
 });
 
 /** session.kill, given the time the pool may take to stop claude. */
@@ -134,8 +182,8 @@ export const kill = defineCommand({
   meta: { name: "kill", description: "Stop a session" },
   args: { ...commonArgs, ...seedPortArg, ...idArg },
   run: ({ args }) =>
-    withClient(args, async (client) => {
-      const session = await stopSession(client, args.id);
+    withSession(args, args.id, async (client, id) => {
+      const session = await stopSession(client, id);
       if (args.json) return printJson(session);
       console.log(sessionLine("stopped", session));
     }),
@@ -148,8 +196,8 @@ export const resume = defineCommand({
   },
   args: { ...commonArgs, ...seedPortArg, ...idArg },
   run: ({ args }) =>
-    withClient(args, async (client) => {
-      const session = await client.call<SessionInfo>("session.resume", { id: args.id });
+    withSession(args, args.id, async (client, id) => {
+      const session = await client.call<SessionInfo>("session.resume", { id });
       if (args.json) return printJson(session);
       console.log(sessionLine("resumed", session));
     }),
@@ -162,8 +210,8 @@ export const restart = defineCommand({
   },
   args: { ...commonArgs, ...idArg },
   run: ({ args }) =>
-    withClient(args, async (client) => {
-      const stopped = await stopSession(client, args.id);
+    withSession(args, args.id, async (client, id) => {
+      const stopped = await stopSession(client, id);
       const session = await client.call<SessionInfo>("session.resume", { id: stopped.id });
       if (args.json) return printJson(session);
       console.log(sessionLine("restarted", session));
@@ -178,8 +226,8 @@ export const remove = defineCommand({
     force: { type: "boolean", description: "Stop the session first if it runs" },
   },
   run: ({ args }) =>
-    withClient(args, async (client) => {
-      const id = args.force ? (await stopSession(client, args.id)).id : args.id;
+    withSession(args, args.id, async (client, ref) => {
+      const id = args.force ? (await stopSession(client, ref)).id : ref;
       const result = await client.call<{ removed: string }>("session.remove", { id });
       if (args.json) return printJson(result);
       console.log(`removed ${result.removed}`);
@@ -204,10 +252,10 @@ export const send = defineCommand({
     },
   },
   run: ({ args }) =>
-    withClient(args, async (client) => {
+    withSession(args, args.id, async (client, id) => {
       const text = args.text === "-" ? readMessage() : args.text;
       const result = await client.call("session.send", {
-        id: args.id,
+        id,
         text,
         raw: args.raw ?? false,
         submit: args.submit,
@@ -235,8 +283,8 @@ export const attachCommand = defineCommand({
   run: async ({ args }) => {
     const label = args["detach-key"] ?? process.env.CLAUDE_POOLCTL_DETACH_KEY ?? "C-]";
     const detachKey = parseDetachKey(label);
-    const message = await withClient(args, (client) =>
-      attach(client, args.id, {
+    const message = await withSession(args, args.id, (client, id) =>
+      attach(client, id, {
         readOnly: args["read-only"] ?? false,
         detachKey,
         detachKeyLabel: label,
@@ -271,11 +319,11 @@ export const chat = defineCommand({
     },
   },
   run: ({ args }) =>
-    withClient(args, async (client) => {
-      if (args.message === undefined) return chatInteractive(client, args.id);
+    withSession(args, args.id, async (client, id) => {
+      if (args.message === undefined) return chatInteractive(client, id);
       const timeout = timeoutSeconds(args.timeout, replySeconds);
       const text = args.message === "-" ? readMessage() : args.message;
-      const { message, reply } = await chatOnce(client, args.id, text, timeout * 1000);
+      const { message, reply } = await chatOnce(client, id, text, timeout * 1000);
       if (args.json) return printJson({ message, reply });
       if (reply !== null) return console.log(reply);
       throw new Failure(
@@ -304,10 +352,10 @@ export const logs = defineCommand({
     lines: { type: "string", alias: "n", description: "Only the last N lines", valueHint: "N" },
   },
   run: ({ args }) =>
-    withClient(args, async (client) => {
+    withSession(args, args.id, async (client, id) => {
       const count = countArg("lines", args.lines);
       const result = await client.call<{ id: string; lines: string[] }>("session.logs", {
-        id: args.id,
+        id,
         ...(count ? { lines: count } : {}),
       });
       if (args.json && !args.follow) return printJson(result);
@@ -327,10 +375,10 @@ export const transcript = defineCommand({
     limit: { type: "string", alias: "n", description: "Only the last N entries", valueHint: "N" },
   },
   run: ({ args }) =>
-    withClient(args, async (client) => {
+    withSession(args, args.id, async (client, id) => {
       const limit = countArg("limit", args.limit);
       const result = await client.call<TranscriptResult>("session.transcript", {
-        id: args.id,
+        id,
         ...(limit ? { limit } : {}),
       });
       if (args.json) return printJson(result);
@@ -639,6 +687,7 @@ export const poolctlCommand = defineCommand({
     doctor: doctorCommand(true),
     notify,
     schedule,
+    remote,
     shutdown,
     dashboard,
     completion: () => completion,

@@ -1,5 +1,6 @@
 import type { EndpointStatus } from "../../notify/endpoint.js";
 import type { SessionInfo } from "../../session/session.js";
+import type { HostResult } from "./fleet.js";
 
 export interface PoolStatusResult {
   status: string;
@@ -48,10 +49,12 @@ export function activityText(s: SessionInfo): string {
 
 /**
  * The seed's table, `ID Name Status PID Idle Time Keep Warm`, with DESIGN's Activity column
- * after it; then a rule, then a row each.
+ * after it; then a rule, then a row each. With `hosts` (one per session), a HOST column first.
  */
-export function sessionTable(sessions: SessionInfo[]): string {
-  const rows = sessions.map((s) => [
+export function sessionTable(sessions: SessionInfo[], hosts?: string[]): string {
+  const titles = hosts ? ["HOST", ...columns] : columns;
+  const rows = sessions.map((s, i) => [
+    ...(hosts ? [hosts[i]] : []),
     s.id,
     s.name,
     s.status,
@@ -60,26 +63,27 @@ export function sessionTable(sessions: SessionInfo[]): string {
     s.keepWarm ? "yes" : "no",
     activityText(s),
   ]);
-  const widths = columns.map((title, i) =>
+  const widths = titles.map((title, i) =>
     Math.max(title.length, ...rows.map((row) => row[i].length)),
   );
   const line = (cells: readonly string[]) =>
     cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] + 2))).join("");
-  const header = line(columns);
+  const header = line(titles);
   const rule = "-".repeat(Math.max(83, header.length));
   return [header, rule, ...rows.map(line)].join("\n");
 }
 
 /** Lines under the table for sessions that need a person: failed, crashed, waiting at a dialog. */
-export function sessionNotes(sessions: SessionInfo[]): string[] {
+export function sessionNotes(sessions: SessionInfo[], host?: string): string[] {
   const notes: string[] = [];
   for (const s of sessions) {
+    const ref = host === undefined ? s.id : `${host}/${s.id}`;
     if (s.blockedOn) {
       notes.push(
-        `${s.id} (${s.name}) waits at the ${s.blockedOn} dialog: answer it with "claude-poolctl attach ${s.id}"`,
+        `${ref} (${s.name}) waits at the ${s.blockedOn} dialog: answer it with "claude-poolctl attach ${ref}"`,
       );
     } else if ((s.status === "failed" || s.status === "crashed") && s.reason) {
-      notes.push(`${s.id} (${s.name}) ${s.status}: ${s.reason}`);
+      notes.push(`${ref} (${s.name}) ${s.status}: ${s.reason}`);
     }
   }
   return notes;
@@ -153,4 +157,25 @@ function waitingText(waiting: NonNullable<SessionInfo["waitingFor"]>): string {
   const where =
     waiting.answerAt === "terminal" ? " (no client answered: the terminal decides)" : "";
   return `permission for ${waiting.toolName}${where}: ${waiting.inputPreview}`;
+}
+
+/** `--all`: a line per host (its status header, or why it gave none). */
+export function hostLines(results: HostResult[]): string[] {
+  const width = Math.max(...results.map((r) => r.host.length));
+  return results.map(
+    (r) =>
+      `${r.host.padEnd(width)}  ${r.error !== null ? `unreachable: ${r.error}` : r.pool ? statusHeader(r.pool, r.sessions) : `${r.sessions.length} sessions`}`,
+  );
+}
+
+/** `--all`: every host's sessions in one table with a HOST column, then their notes. */
+export function fleetTable(results: HostResult[]): string[] {
+  const rows = results.flatMap((r) => r.sessions.map((s) => ({ host: r.host, s })));
+  return [
+    sessionTable(
+      rows.map((row) => row.s),
+      rows.map((row) => row.host),
+    ),
+    ...results.flatMap((r) => sessionNotes(r.sessions, r.host)),
+  ];
 }

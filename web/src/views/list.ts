@@ -12,6 +12,7 @@ import {
 } from "../model.js";
 import type { Store } from "../store.js";
 import type { SessionInfo } from "../types.js";
+import { remotesSection } from "./remotes.js";
 import { showError } from "./toast.js";
 
 /** Memory and CPU are sampled by the pool, not signalled: reloaded this often while shown. */
@@ -138,6 +139,8 @@ export function listView(store: Store): { el: HTMLElement; dispose: () => void }
     ),
     empty,
   );
+  const remotes = remotesSection(store);
+  el.append(remotes.el);
   const unsubscribe = store.subscribe(render);
   render();
   return {
@@ -146,6 +149,7 @@ export function listView(store: Store): { el: HTMLElement; dispose: () => void }
       unsubscribe();
       window.clearInterval(tick);
       window.clearInterval(stats);
+      remotes.dispose();
     },
   };
 }
