@@ -1,6 +1,4 @@
 import { defineCommand } from "citty";
-import { exitStatus, formatChecks, runChecks } from "../doctor/checks.js";
-import { gatherFacts } from "../doctor/facts.js";
 import { controlSocket } from "../paths.js";
 
 /**
@@ -39,6 +37,9 @@ export function doctorCommand(askPool: boolean) {
       const socket = askPool
         ? ((args.socket as string | undefined) ?? controlSocket().path)
         : undefined;
+      // Loaded here: the other commands, whose start-up time counts, never need them.
+      const { exitStatus, formatChecks, runChecks } = await import("../doctor/checks.js");
+      const { gatherFacts } = await import("../doctor/facts.js");
       const checks = runChecks(await gatherFacts({ configPath: args.config, socket }));
       const status = exitStatus(checks);
       if (args.json) {
