@@ -1,5 +1,6 @@
 import { reconnect } from "../host/adopt.js";
 import { HostConnection } from "../host/host-connection.js";
+import { HostHandle } from "../host/host-handle.js";
 import { HostSpawner } from "../host/spawn-host.js";
 import { silentLogger, type Logger } from "../log.js";
 import { groupAlive } from "../proc.js";
@@ -70,41 +71,22 @@ function plainProcess(
   graceMs: number,
   legacyPid: number | null = null,
 ): LaunchedProcess {
-  let connection: HostConnection | null = null;
-  void started.then(
-    (c) => (connection = c),
-    () => {},
-  );
-  const killHost = () => {
-    try {
-      process.kill(hostPid, "SIGKILL");
-    } catch {
-      // gone already
-    }
-  };
+  const host = new HostHandle(hostPid, started);
   return {
     hostPid,
     unit: null,
     placed: Promise.resolve(),
     started,
     runUnplaced: () => {},
-    abort: killHost,
+    abort: () => host.kill(),
     signal: (signal) => {
-      if (connection) connection.kill(signal);
-      else if (legacyPid !== null) signalGroup(legacyPid, signal);
-      else if (signal === "SIGKILL") killHost();
-      else
-        void started.then(
-          (c) => c.kill(signal),
-          () => {},
-        );
+      if (legacyPid !== null) signalGroup(legacyPid, signal);
+      else host.signal(signal);
     },
     release: async () => {
-      if (connection) await endGroup(connection.pid, graceMs);
-      if (legacyPid !== null) {
-        await endGroup(legacyPid, graceMs);
-        killHost();
-      }
+      const claudePid = host.claudePid ?? legacyPid;
+      if (claudePid !== null) await endGroup(claudePid, graceMs);
+      if (legacyPid !== null) host.kill();
       return null;
     },
     usage: async () => null,

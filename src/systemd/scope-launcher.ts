@@ -1,5 +1,6 @@
 import { reconnect } from "../host/adopt.js";
 import { HostConnection } from "../host/host-connection.js";
+import { HostHandle } from "../host/host-handle.js";
 import { HostSpawner } from "../host/spawn-host.js";
 import type { Logger } from "../log.js";
 import type {
@@ -123,18 +124,7 @@ export class ScopeLauncher implements ProcessLauncher {
       () => (inScope = true),
       () => {},
     );
-    let connection: HostConnection | null = null;
-    started.then(
-      (c) => (connection = c),
-      () => {},
-    );
-    const killHost = () => {
-      try {
-        process.kill(hostPid, "SIGKILL");
-      } catch {
-        // gone already
-      }
-    };
+    const host = new HostHandle(hostPid, started);
     return {
       hostPid,
       get unit() {
@@ -143,18 +133,17 @@ export class ScopeLauncher implements ProcessLauncher {
       placed,
       started,
       runUnplaced,
-      abort: killHost,
+      abort: () => host.kill(),
       signal(signal) {
         if (!inScope) {
-          if (connection) connection.kill(signal);
-          else if (signal === "SIGKILL") killHost();
+          host.signal(signal);
           return;
         }
         manager.killUnit(unit, signal, "all").catch((err: Error) => {
           log.warn(
             `${unit}: KillUnit ${signal} failed (${err.message}); signalling the process group`,
           );
-          connection?.kill(signal);
+          host.signal(signal);
         });
       },
       release: () => {
