@@ -1,4 +1,4 @@
-import { mkdirSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { mkdirSync, openSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { createServer, type Server, type Socket } from "node:net";
 import { stderrIsJournal } from "../log.js";
@@ -91,6 +91,7 @@ export class SessionHost {
       log(`screen model: ${err.message}`),
     );
     this.child = spawnNodePty({ ...spec, ...cleanExec(spec.file, spec.args) });
+    preferForOomKill(this.child.pid);
     this.gate = new PauseGate(
       () => this.child.pause(),
       () => this.child.resume(),
@@ -391,6 +392,19 @@ export class SessionHost {
 
   private send(message: HostMessage): void {
     if (this.peer && !this.peer.destroyed) this.peer.write(encodeMessage(message));
+  }
+}
+
+/**
+ * When the session's scope runs out of memory, the kernel kills its largest process, which can be
+ * the host: claude and what it runs are made the kernel's first choice instead (raising a
+ * child's oom_score_adj needs no privilege), so the host lives to report the kill.
+ */
+function preferForOomKill(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/oom_score_adj`, "500");
+  } catch (err) {
+    log(`oom_score_adj of ${pid}: ${(err as Error).message}`);
   }
 }
 
