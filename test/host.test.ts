@@ -114,6 +114,33 @@ describe("session host", () => {
     await waitFor("host gone", () => !isRunning(hostPid));
   });
 
+  it("types nothing before claude draws text: modes set first, then a dialog, which it refuses", async () => {
+    const dir = tempDir();
+    const dialog = [
+      " Accessing workspace:",
+      "",
+      " Quick safety check: Is this a project you created or one you trust?",
+      "",
+      " ❯ No, exit",
+      "   Yes, I trust this folder",
+    ];
+    const program = `process.stdout.write("\\x1b[?2004h");
+      setTimeout(() => process.stdout.write(${JSON.stringify(dialog.join("\r\n"))}), 400);
+      setInterval(() => {}, 1000);`;
+    const spec = { ...hostSpec(dir), args: ["-e", program] };
+    const hostPid = await startHost(spec);
+    const connection = await HostConnection.open(spec.socketPath);
+    connection.attach();
+    assert.deepEqual(await connection.type("not an answer", true), {
+      typed: false,
+      dialog: "trust-folder",
+    });
+    connection.kill("SIGKILL");
+    await new Promise((resolve) => connection.once("exit", resolve));
+    connection.release();
+    await waitFor("host gone", () => !isRunning(hostPid));
+  });
+
   it("tells the next supervisor how claude exited while none was connected", async () => {
     const dir = tempDir();
     const spec = hostSpec(dir, { FAKE_CLAUDE_EXIT_AFTER_MS: "300", FAKE_CLAUDE_EXIT_CODE: "3" });

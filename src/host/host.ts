@@ -134,10 +134,6 @@ export class SessionHost {
   private onOutput(data: Buffer): void {
     const start = this.offset;
     this.offset += data.length;
-    if (!this.drawn) {
-      this.drawn = true;
-      for (const waiter of this.drawnWaiters.splice(0)) waiter();
-    }
     this.screenFlow.written(data.length);
     this.screen.write(data, () => this.screenFlow.parsed(data.length));
     this.tail.append(data.toString("utf8"));
@@ -168,7 +164,13 @@ export class SessionHost {
   }
 
   private readScreenNow(): void {
-    const reading = readScreen(this.screen.lines());
+    const lines = this.screen.lines();
+    // Modes are set before anything is drawn; a dialog is on the screen only once its text is.
+    if (!this.drawn && lines.some((line) => line.trim() !== "")) {
+      this.drawn = true;
+      for (const waiter of this.drawnWaiters.splice(0)) waiter();
+    }
+    const reading = readScreen(lines);
     if (!reading.channelsRefused && Date.now() - this.startedAt < refusalNoticeMs) {
       reading.channelsRefused = channelRefusals(this.screen.lines(true)) > 0;
     }
@@ -328,8 +330,8 @@ export class SessionHost {
   private answering: Promise<void> = Promise.resolve();
 
   /**
-   * Types one message, in order with other typed messages: once claude has drawn (before that
-   * its terminal may be in cooked mode, where Enter is a newline), pasted when claude enabled
+   * Types one message, in order with other typed messages: once claude has drawn text and its
+   * output settled (before that its terminal may be in cooked mode, where Enter is a newline), pasted when claude enabled
    * bracketed paste, then Enter as a read of its own. Not while a dialog is on the screen, which
    * the keys would answer, nor once claude has exited.
    */

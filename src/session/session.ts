@@ -156,8 +156,6 @@ class Run {
   stopReason: string | null = null;
   /** Why this launch cannot go on; its end then fails the session instead of a restart. */
   launchError: string | null = null;
-  /** Whether claude has written to its terminal. */
-  drawn = false;
   /** Whether claude's permission dialog was on the screen at the last reading. */
   dialogOnScreen = false;
   refusalReported = false;
@@ -687,7 +685,6 @@ export class Session extends EventEmitter<SessionEvents> {
     run.connection = connection;
     const { hello } = connection;
     Object.assign(this.rec, { pid: hello.pid, procStart: hello.procStart });
-    run.drawn = hello.drawn;
     if (run.conversation !== null) {
       this.runtime.log.info(
         `session ${this.id} (${this.name}): started pid ${hello.pid} (host ${hello.hostPid}), ` +
@@ -758,7 +755,6 @@ export class Session extends EventEmitter<SessionEvents> {
 
   private onOutput(run: Run, data: string, offset: number): void {
     if (run.ended) return;
-    run.drawn = true;
     this.activity.touch();
     this.markRunning();
     this.emit("output", data, offset);
