@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { connect } from "node:net";
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { connect, type Socket } from "node:net";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import { HostConnection } from "../src/host/host-connection.js";
 import type { HostSpec } from "../src/host/host.js";
@@ -10,6 +12,7 @@ import { HostSpawner } from "../src/host/spawn-host.js";
 import { isRunning, processState } from "../src/proc.js";
 import { blockedInTtyWrite, fakeClaude, tempDir, waitFor } from "./helpers.js";
 
+const hostMain = fileURLToPath(new URL("../src/host/main.js", import.meta.url));
 const hosts: number[] = [];
 after(() => {
   for (const pid of hosts) {
@@ -139,6 +142,46 @@ describe("session host", () => {
     await new Promise((resolve) => connection.once("exit", resolve));
     connection.release();
     await waitFor("host gone", () => !isRunning(hostPid));
+  });
+
+  it("gives claude no descriptor the host inherited, nor any of its own", async () => {
+    const dir = tempDir();
+    const spec = hostSpec(dir);
+    // fd 3 reaches the host without close-on-exec, as a descriptor of a supervisor's could.
+    const child = spawn(process.execPath, [hostMain], {
+      stdio: ["pipe", "pipe", "ignore", "pipe"],
+      detached: true,
+    });
+    hosts.push(child.pid!);
+    const targets = (pid: number) =>
+      readdirSync(`/proc/${pid}/fd`).map((fd) => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {
+          return "";
+        }
+      });
+    // Read before the spec is sent: the host touches no descriptor until it has its spec.
+    const inherited = readlinkSync(`/proc/${child.pid}/fd/3`);
+    assert.match(inherited, /^socket:/);
+    child.stdin!.end(JSON.stringify(spec));
+    await new Promise((resolve) => child.stdout!.once("data", resolve));
+    const connection = await HostConnection.open(spec.socketPath);
+    const claude = targets(connection.pid);
+    assert.ok(!claude.includes(inherited), `claude holds the inherited ${inherited}`);
+    const own = (t: string) => !t.startsWith("/dev/pts/") && !t.startsWith("anon_inode:");
+    const hostOwn = new Set(targets(child.pid!).filter(own));
+    assert.deepEqual(
+      claude.filter((t) => hostOwn.has(t)),
+      [],
+      "claude holds a descriptor of the host's",
+    );
+    connection.attach();
+    connection.kill("SIGKILL");
+    await new Promise((resolve) => connection.once("exit", resolve));
+    connection.release();
+    (child.stdio[3] as Socket).destroy();
+    await waitFor("host gone", () => !isRunning(child.pid!));
   });
 
   it("tells the next supervisor how claude exited while none was connected", async () => {

@@ -3,8 +3,8 @@ import { dirname } from "node:path";
 import { createServer, type Server, type Socket } from "node:net";
 import { stderrIsJournal } from "../log.js";
 import { procStartTime } from "../proc.js";
-import { cleanExec } from "../pty/clean-exec.js";
 import { FlowControl } from "../pty/flow-control.js";
+import { closeInheritedDescriptors } from "../pty/inherited-fds.js";
 import { spawnNodePty } from "../pty/node-pty.js";
 import type { PtyProcess } from "../pty/pty.js";
 import { ScreenModel } from "../pty/screen.js";
@@ -90,7 +90,7 @@ export class SessionHost {
     this.screen = new ScreenModel(spec.cols, spec.rows, spec.scrollbackBytes, (err) =>
       log(`screen model: ${err.message}`),
     );
-    this.child = spawnNodePty({ ...spec, ...cleanExec(spec.file, spec.args) });
+    this.child = spawnNodePty(spec);
     preferForOomKill(this.child.pid);
     this.gate = new PauseGate(
       () => this.child.pause(),
@@ -439,6 +439,7 @@ export async function runHost(): Promise<void> {
   if (!stderrIsJournal()) {
     logFd = openSync(spec.socketPath.replace(/\.sock$/, ".host.log"), "a", 0o600);
   }
+  closeInheritedDescriptors();
   const host = new SessionHost(spec);
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.on(signal, () => host.terminating());
