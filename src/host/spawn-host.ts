@@ -11,6 +11,8 @@ const nodeFlags = ["--max-semi-space-size=1", "--max-old-space-size=256"];
 /** Variables meant for the supervisor alone. */
 const supervisorOnly = /^(NOTIFY_SOCKET|LISTEN_(FDS|PID|FDNAMES)|WATCHDOG_(USEC|PID))$/;
 const readyTimeoutMs = 30_000;
+/** The next spare starts this long after a launch, not beside the claude that is starting. */
+const spareDelayMs = 1000;
 
 /**
  * A host process that has loaded its code and waits for its session's spec on stdin. It forks
@@ -29,24 +31,32 @@ export interface HostProcess {
  */
 export class HostSpawner {
   private spare: HostProcess | null = null;
+  private spareTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
-  /** A waiting host for a launch; the next one starts at once. */
+  /** A waiting host for a launch; the next one starts a moment later. */
   take(): HostProcess {
     const host = this.spare ?? startHost();
     this.spare = null;
-    this.prepare();
+    if (this.spareTimer === null && !this.closed) {
+      this.spareTimer = setTimeout(() => this.prepare(), spareDelayMs);
+      this.spareTimer.unref();
+    }
     return host;
   }
 
   /** Starts the spare host, if there is none. */
   prepare(): void {
+    if (this.spareTimer !== null) clearTimeout(this.spareTimer);
+    this.spareTimer = null;
     if (this.closed || this.spare !== null) return;
     this.spare = startHost();
   }
 
   close(): void {
     this.closed = true;
+    if (this.spareTimer !== null) clearTimeout(this.spareTimer);
+    this.spareTimer = null;
     this.spare?.kill();
     this.spare = null;
   }
