@@ -8,7 +8,6 @@ import { closeInheritedDescriptors } from "../pty/inherited-fds.js";
 import { spawnNodePty } from "../pty/node-pty.js";
 import type { PtyProcess } from "../pty/pty.js";
 import { ScreenModel } from "../pty/screen.js";
-import { Scrollback } from "../pty/scrollback.js";
 import { channelRefusals, readScreen, type ClaudeScreen } from "../session/screen-reading.js";
 import {
   encodeMessage,
@@ -22,6 +21,7 @@ import {
   type TypeResult,
   type SupervisorMessage,
 } from "./protocol.js";
+import { ByteTail } from "./byte-tail.js";
 import { PauseGate } from "./pause-gate.js";
 
 /** What the supervisor gives a host on its stdin. */
@@ -67,7 +67,7 @@ export class SessionHost {
   private readonly screenFlow: FlowControl;
   /** Output sent to the supervisor and not yet acknowledged; one per attached connection. */
   private peerFlow: FlowControl | null = null;
-  private readonly tail = new Scrollback(tailBytes);
+  private readonly tail = new ByteTail(tailBytes);
   private readonly startedAt = Date.now();
   private peer: Socket | null = null;
   private attached = false;
@@ -75,6 +75,9 @@ export class SessionHost {
   private acked = 0;
   /** Output before the first attach, with its offsets; null once a supervisor attached. */
   private early: { offset: number; data: Buffer }[] | null = [];
+  /** Output of this turn for the supervisor, from `outboxOffset` on. */
+  private outbox: Buffer[] = [];
+  private outboxOffset = 0;
   private earlySize = 0;
   private drawn = false;
   private drawnWaiters: (() => void)[] = [];
@@ -87,10 +90,11 @@ export class SessionHost {
   private input: Promise<void> = Promise.resolve();
 
   constructor(private readonly spec: HostSpec) {
+    // claude first: its start-up is what a launch waits for; its output comes in a later turn.
+    this.child = spawnNodePty(spec);
     this.screen = new ScreenModel(spec.cols, spec.rows, spec.scrollbackBytes, (err) =>
       log(`screen model: ${err.message}`),
     );
-    this.child = spawnNodePty(spec);
     preferForOomKill(this.child.pid);
     this.gate = new PauseGate(
       () => this.child.pause(),
@@ -136,16 +140,35 @@ export class SessionHost {
     this.offset += data.length;
     this.screenFlow.written(data.length);
     this.screen.write(data, () => this.screenFlow.parsed(data.length));
-    this.tail.append(data.toString("utf8"));
+    this.tail.append(data);
     if (this.early !== null && this.earlySize + data.length <= earlyBytes) {
       this.early.push({ offset: start, data });
       this.earlySize += data.length;
     }
     if (this.peer && this.attached) {
-      this.peer.write(encodeOutput(start, data));
+      this.queueOutput(start, data);
       this.peerFlow?.written(data.length);
     }
     this.scheduleScreenCheck();
+  }
+
+  /**
+   * A flood comes in reads of 4 KiB; the reads of one event-loop turn go out as one frame, which
+   * costs the supervisor one decode instead of dozens.
+   */
+  private queueOutput(offset: number, data: Buffer): void {
+    if (this.outbox.length === 0) {
+      this.outboxOffset = offset;
+      setImmediate(() => this.flushOutput());
+    }
+    this.outbox.push(data);
+  }
+
+  private flushOutput(): void {
+    if (this.outbox.length === 0) return;
+    const data = this.outbox.length === 1 ? this.outbox[0] : Buffer.concat(this.outbox);
+    this.outbox = [];
+    if (this.peer && !this.peer.destroyed) this.peer.write(encodeOutput(this.outboxOffset, data));
   }
 
   /** A consumer's say in whether claude's terminal is read. */
@@ -214,6 +237,7 @@ export class SessionHost {
   private onConnection(socket: Socket): void {
     // One supervisor at a time: a new one (after a restart) replaces the old.
     this.peer?.destroy();
+    this.outbox = [];
     this.peer = socket;
     this.attached = false;
     this.peerFlow = null;
@@ -235,6 +259,7 @@ export class SessionHost {
     socket.on("error", () => {});
     socket.on("close", () => {
       if (this.peer !== socket) return;
+      this.outbox = [];
       this.peer = null;
       this.attached = false;
       this.peerFlow = null;
@@ -393,6 +418,7 @@ export class SessionHost {
   }
 
   private send(message: HostMessage): void {
+    this.flushOutput();
     if (this.peer && !this.peer.destroyed) this.peer.write(encodeMessage(message));
   }
 }
@@ -428,6 +454,9 @@ function log(message: string): void {
  * stdout.
  */
 export async function runHost(): Promise<void> {
+  // A first screen model costs milliseconds of compiling, which a waiting spare host can spend
+  // before its claude starts rather than while it does.
+  new ScreenModel(80, 24, 0).dispose();
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   // A spare host the supervisor never used: it went away, or did not need it.

@@ -1,4 +1,4 @@
-import { stripAnsi } from "../pty/scrollback.js";
+import { stripAnsi } from "../pty/strip-ansi.js";
 
 /**
  * Sequences that clear or redraw the screen: erase in display, cursor home or up (how Ink

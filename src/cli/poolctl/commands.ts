@@ -1,5 +1,5 @@
 import { defineCommand, type ArgsDef } from "citty";
-import { stripAnsi } from "../../pty/scrollback.js";
+import { stripAnsi } from "../../pty/strip-ansi.js";
 import type { Introspection } from "../../rpc/registry.js";
 import type { SessionInfo } from "../../session/session.js";
 import { isResumable } from "../../session/status.js";
