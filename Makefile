@@ -71,7 +71,7 @@ bench: build
 	node dist/bench/ledger.js
 	node dist/bench/turn.js
 	node dist/bench/hooks.js
-	node --expose-gc dist/bench/host.js
+	node dist/bench/host.js
 	node dist/bench/dashboard.js
 	node dist/bench/remotes.js
 	@if [ "$$(id -u)" = 0 ] && [ -e /usr/lib/systemd/user/dbus.socket ]; then \

@@ -168,7 +168,10 @@ async function hostBesideRealClaude(): Promise<{ host: number; claude: number } 
   return sizes;
 }
 
-/** The supervisor's RSS with `count` idle sessions of a claude that draws a prompt and sleeps. */
+/**
+ * The RSS of a pool process (the supervisor as users run it) before and with `count` idle
+ * sessions of a claude that draws a prompt and sleeps.
+ */
 async function supervisorWithIdleSessions(
   count: number,
 ): Promise<{ before: number; after: number; host: number }> {
@@ -176,19 +179,23 @@ async function supervisorWithIdleSessions(
   const tiny = join(dir, "tiny-claude");
   writeFileSync(tiny, "#!/bin/sh\nprintf 'tiny claude\\r\\n> '\nexec sleep 100000\n");
   chmodSync(tiny, 0o755);
-  const t = makePool({ claudePath: tiny, maxSessions: count, idleTimeoutMinutes: 0 });
-  const before = process.memoryUsage().rss;
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) ids.push(t.pool.spawn({ name: `idle-${i}` }).id);
-  await waitFor(
+  const pool = await startFakePool({ claudePath: tiny, maxSessions: count, idleTimeoutMinutes: 0 });
+  const client = await connectUnix(pool.socket);
+  const pid = pool.child.pid!;
+  const before = rssOf(pid);
+  for (let i = 0; i < count; i++) await client.call("session.spawn", { name: `idle-${i}` });
+  const sessions = await waitFor(
     `${count} sessions running`,
-    () => ids.every((id) => t.pool.get(id).status === "running"),
+    async () => {
+      const list = await client.call<SessionInfo[]>("session.list");
+      return list.every((s) => s.status === "running") && list;
+    },
     count * 2000,
   );
-  (globalThis as { gc?: () => void }).gc?.();
-  const after = process.memoryUsage().rss;
-  const host = rssOf(t.pool.get(ids[0]).hostPid!);
-  await t.close();
+  const after = rssOf(pid);
+  const host = rssOf(sessions[0].hostPid!);
+  client.close();
+  await pool.stop();
   return { before, after, host };
 }
 
