@@ -75,9 +75,6 @@ export class SessionHost {
   private acked = 0;
   /** Output before the first attach, with its offsets; null once a supervisor attached. */
   private early: { offset: number; data: Buffer }[] | null = [];
-  /** Output of this turn for the supervisor, from `outboxOffset` on. */
-  private outbox: Buffer[] = [];
-  private outboxOffset = 0;
   private earlySize = 0;
   private drawn = false;
   private drawnWaiters: (() => void)[] = [];
@@ -146,29 +143,10 @@ export class SessionHost {
       this.earlySize += data.length;
     }
     if (this.peer && this.attached) {
-      this.queueOutput(start, data);
+      this.peer.write(encodeOutput(start, data));
       this.peerFlow?.written(data.length);
     }
     this.scheduleScreenCheck();
-  }
-
-  /**
-   * A flood comes in reads of 4 KiB; the reads of one event-loop turn go out as one frame, which
-   * costs the supervisor one decode instead of dozens.
-   */
-  private queueOutput(offset: number, data: Buffer): void {
-    if (this.outbox.length === 0) {
-      this.outboxOffset = offset;
-      setImmediate(() => this.flushOutput());
-    }
-    this.outbox.push(data);
-  }
-
-  private flushOutput(): void {
-    if (this.outbox.length === 0) return;
-    const data = this.outbox.length === 1 ? this.outbox[0] : Buffer.concat(this.outbox);
-    this.outbox = [];
-    if (this.peer && !this.peer.destroyed) this.peer.write(encodeOutput(this.outboxOffset, data));
   }
 
   /** A consumer's say in whether claude's terminal is read. */
@@ -237,7 +215,6 @@ export class SessionHost {
   private onConnection(socket: Socket): void {
     // One supervisor at a time: a new one (after a restart) replaces the old.
     this.peer?.destroy();
-    this.outbox = [];
     this.peer = socket;
     this.attached = false;
     this.peerFlow = null;
@@ -259,7 +236,6 @@ export class SessionHost {
     socket.on("error", () => {});
     socket.on("close", () => {
       if (this.peer !== socket) return;
-      this.outbox = [];
       this.peer = null;
       this.attached = false;
       this.peerFlow = null;
@@ -418,7 +394,6 @@ export class SessionHost {
   }
 
   private send(message: HostMessage): void {
-    this.flushOutput();
     if (this.peer && !this.peer.destroyed) this.peer.write(encodeMessage(message));
   }
 }
