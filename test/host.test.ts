@@ -51,7 +51,8 @@ after(() => spawner.close());
 async function startHost(spec: HostSpec): Promise<number> {
   const host = spawner.take();
   hosts.push(host.pid);
-  await host.start(spec);
+  // The tests connect as they need to; each new connection replaces the previous one.
+  (await host.start(spec)).dispose();
   return host.pid;
 }
 

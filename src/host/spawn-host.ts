@@ -2,6 +2,7 @@ import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Readable, Writable } from "node:stream";
 import { stderrIsJournal } from "../log.js";
+import { HostConnection } from "./host-connection.js";
 import type { HostSpec } from "./host.js";
 
 /** The host's entry point, beside this module in the same build. */
@@ -20,8 +21,8 @@ const spareDelayMs = 1000;
  */
 export interface HostProcess {
   readonly pid: number;
-  /** Hands the host its session; resolves once it listens on its socket. */
-  start(spec: HostSpec): Promise<void>;
+  /** Hands the host its session; resolves with the supervisor's connection to it. */
+  start(spec: HostSpec): Promise<HostConnection>;
   kill(): void;
 }
 
@@ -108,6 +109,6 @@ function startHost(): HostProcess {
           if (out.includes("\n")) done();
         });
         child.stdin.end(JSON.stringify(spec));
-      }),
+      }).then(() => HostConnection.open(spec.socketPath)),
   };
 }

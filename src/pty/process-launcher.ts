@@ -23,10 +23,7 @@ export class PlainLauncher implements ProcessLauncher {
 
   launch(request: LaunchRequest): LaunchedProcess {
     const host = this.hosts.take();
-    const started = host
-      .start(request.host)
-      .then(() => HostConnection.open(request.host.socketPath));
-    return plainProcess(host.pid, started, request.stopTimeoutSec * 1000);
+    return plainProcess(host.pid, host.start(request.host), request.stopTimeoutSec * 1000);
   }
 
   prepare(): void {

@@ -57,9 +57,7 @@ export class ScopeLauncher implements ProcessLauncher {
       unplaced = resolve;
       placed.then(resolve, () => {});
     });
-    const started = mayRun
-      .then(() => host.start(request.host))
-      .then(() => HostConnection.open(request.host.socketPath));
+    const started = mayRun.then(() => host.start(request.host));
     return this.scoped(request.sessionId, unit, host.pid, placed, started, unplaced);
   }
 
