@@ -47,7 +47,8 @@ const enterDelayMs = 25;
 const inputStartTimeoutMs = 60_000;
 /** claude says at start that it cannot hear channels; past this the scrollback is not searched. */
 const refusalNoticeMs = 60_000;
-const tailBytes = 4096;
+/** Enough for claude's last lines, box drawing and colours included. */
+const tailBytes = 16_384;
 /** Output kept for the first supervisor, which attaches a moment after claude starts. */
 const earlyBytes = 1 << 20;
 const defaultLingerMs = 60 * 60 * 1000;
@@ -156,11 +157,10 @@ export class SessionHost {
 
   private scheduleScreenCheck(): void {
     if (this.screenTimer) return;
+    // Output during the wait for the parser schedules the next check, so the last is never missed.
     this.screenTimer = setTimeout(() => {
-      void this.screen.flushed().then(() => {
-        this.screenTimer = null;
-        this.readScreenNow();
-      });
+      this.screenTimer = null;
+      void this.screen.flushed().then(() => this.readScreenNow());
     }, screenCheckDelayMs);
   }
 
@@ -332,8 +332,8 @@ export class SessionHost {
 
   /**
    * Types one message, in order with other typed messages: once claude has drawn text and its
-   * output settled (before that its terminal may be in cooked mode, where Enter is a newline), pasted when claude enabled
-   * bracketed paste, then Enter as a read of its own. Not while a dialog is on the screen, which
+   * output settled (before that its terminal may be in cooked mode, where Enter is a newline),
+   * pasted when claude enabled bracketed paste, then Enter as a read of its own. Not while a dialog is on the screen, which
    * the keys would answer, nor once claude has exited.
    */
   private type(text: string, submit: boolean): Promise<TypeResult> {
