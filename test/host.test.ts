@@ -168,6 +168,10 @@ describe("session host", () => {
     child.stdin!.end(JSON.stringify(spec));
     await new Promise((resolve) => child.stdout!.once("data", resolve));
     const connection = await HostConnection.open(spec.socketPath);
+    // Until its exec, the forked child still holds the host's close-on-exec descriptors.
+    await waitFor("claude's exec", () =>
+      readFileSync(`/proc/${connection.pid}/cmdline`, "utf8").includes(fakeClaude),
+    );
     const claude = targets(connection.pid);
     assert.ok(!claude.includes(inherited), `claude holds the inherited ${inherited}`);
     const own = (t: string) => !t.startsWith("/dev/pts/") && !t.startsWith("anon_inode:");

@@ -16,8 +16,10 @@ export class ByteTail {
   /** As text, from the first whole character within the last `capacity` bytes. */
   text(): string {
     const all = Buffer.concat(this.chunks);
-    let start = Math.max(0, all.length - this.capacity);
-    while (start < all.length && (all[start] & 0xc0) === 0x80) start++;
+    const from = Math.max(0, all.length - this.capacity);
+    // A character is at most 4 bytes: past 3 continuation bytes the stream is not UTF-8 there.
+    let start = from;
+    while (start < Math.min(all.length, from + 3) && (all[start] & 0xc0) === 0x80) start++;
     return all.subarray(start).toString("utf8");
   }
 }
