@@ -207,6 +207,23 @@ describe("session host", () => {
     await waitFor("host gone", () => !isRunning(hostPid));
   });
 
+  it("leaves the socket of the next host of its session in place when it goes", async () => {
+    const dir = tempDir();
+    const spec = hostSpec(dir);
+    const oldPid = await startHost(spec);
+    const old = await HostConnection.open(spec.socketPath);
+    old.attach();
+    old.kill("SIGKILL");
+    await new Promise((resolve) => old.once("exit", resolve));
+    // The session is resumed before its old host has gone: a new one listens at the same path.
+    const newPid = await startHost(spec);
+    old.release();
+    await waitFor("old host gone", () => !isRunning(oldPid));
+    const next = await HostConnection.open(spec.socketPath);
+    assert.equal(next.hello.hostPid, newPid);
+    next.dispose();
+  });
+
   it("pauses claude when the supervisor stops acknowledging, holding no more than its watermark", async () => {
     const dir = tempDir();
     const spec = hostSpec(dir);

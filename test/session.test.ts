@@ -178,6 +178,20 @@ describe("session lifecycle", () => {
     assert.equal(running.claudeSessionId, s.claudeSessionId);
   });
 
+  it("kill and an immediate resume, again and again: each run has a host of its own, and the old one is gone", async () => {
+    const t = newPool();
+    const s = t.pool.spawn({ name: "again" });
+    let { hostPid } = await waitForStatus(t.pool, s.id, "running");
+    for (let round = 0; round < 5; round++) {
+      await t.pool.kill(s.id);
+      t.pool.resume(s.id);
+      const running = await waitForStatus(t.pool, s.id, "running");
+      assert.notEqual(running.hostPid, hostPid);
+      assert.ok([null, "Z"].includes(processState(hostPid!)), `round ${round}: the old host runs`);
+      hostPid = running.hostPid;
+    }
+  });
+
   it("a conversation without messages restarts with the same --session-id", async () => {
     const t = newPool();
     const s = t.pool.spawn({ name: "silent" });

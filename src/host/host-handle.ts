@@ -1,12 +1,15 @@
+import { isRunning, processState } from "../proc.js";
 import type { HostConnection } from "./host-connection.js";
 
 /** A launched host as its launcher holds it: its pid, and its connection once it is up. */
 export class HostHandle {
   private connection: HostConnection | null = null;
 
+  /** `readyPid`: claude's pid as the host said it when ready, for a connection that failed. */
   constructor(
     readonly pid: number,
     readonly started: Promise<HostConnection>,
+    private readonly readyPid: () => number | null = () => null,
   ) {
     started.then(
       (c) => (this.connection = c),
@@ -14,9 +17,9 @@ export class HostHandle {
     );
   }
 
-  /** claude's pid, once the host is connected. */
+  /** claude's pid, once the host has started it. */
   get claudePid(): number | null {
-    return this.connection?.pid ?? null;
+    return this.connection?.pid ?? this.readyPid();
   }
 
   /** Signals claude's process group through the host, once it is up (SIGKILL: the host now). */
@@ -28,6 +31,15 @@ export class HostHandle {
         (c) => c.kill(signal),
         () => {},
       );
+  }
+
+  /** Waits for the host to go, up to `ms`, then kills it. */
+  async exited(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (isRunning(this.pid) && processState(this.pid) !== "Z") {
+      if (Date.now() >= deadline) return this.kill();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** Ends the host itself. */

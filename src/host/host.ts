@@ -1,4 +1,4 @@
-import { mkdirSync, openSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { mkdirSync, openSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { createServer, type Server, type Socket } from "node:net";
 import { stderrIsJournal } from "../log.js";
@@ -85,6 +85,8 @@ export class SessionHost {
   private lastScreen = "";
   private reading: ClaudeScreen | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
+  /** The inode of the socket this host listens on, so it never removes another host's. */
+  private socketInode = -1;
   private input: Promise<void> = Promise.resolve();
 
   constructor(private readonly spec: HostSpec) {
@@ -122,6 +124,7 @@ export class SessionHost {
       this.server.listen(this.spec.socketPath, () => {
         process.umask(umask);
         this.server.off("error", reject);
+        this.socketInode = statSync(this.spec.socketPath).ino;
         resolve();
       });
     });
@@ -201,15 +204,20 @@ export class SessionHost {
   }
 
   private close(): void {
-    this.server.close();
+    // Closing the server unlinks whatever its path names by then: the socket of the session's next
+    // host, if the session was resumed while this one lingered. The process's exit closes it too.
+    if (this.ownsSocketPath()) this.server.close();
     this.peer?.end();
-    try {
-      unlinkSync(this.spec.socketPath);
-    } catch {
-      // gone already
-    }
     this.screen.dispose();
     setImmediate(() => process.exit(0));
+  }
+
+  private ownsSocketPath(): boolean {
+    try {
+      return statSync(this.spec.socketPath).ino === this.socketInode;
+    } catch {
+      return false;
+    }
   }
 
   private onConnection(socket: Socket): void {

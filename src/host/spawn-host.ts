@@ -21,6 +21,8 @@ const spareDelayMs = 1000;
  */
 export interface HostProcess {
   readonly pid: number;
+  /** claude's pid, once the host has said it is ready. */
+  readonly claudePid: number | null;
   /** Hands the host its session; resolves with the supervisor's connection to it. */
   start(spec: HostSpec): Promise<HostConnection>;
   kill(): void;
@@ -84,8 +86,9 @@ function startHost(): HostProcess {
     );
   });
   child.once("error", (err) => (exited = err));
-  return {
+  const host: HostProcess & { claudePid: number | null } = {
     pid: child.pid ?? -1,
+    claudePid: null,
     kill: () => child.kill("SIGKILL"),
     start: (spec) =>
       new Promise<void>((resolve, reject) => {
@@ -106,9 +109,12 @@ function startHost(): HostProcess {
         child.on("exit", onExit);
         child.stdout.on("data", (chunk: Buffer) => {
           out += chunk.toString();
-          if (out.includes("\n")) done();
+          if (!out.includes("\n")) return;
+          host.claudePid = Number(/^ready (\d+)/.exec(out)?.[1]) || null;
+          done();
         });
         child.stdin.end(JSON.stringify(spec));
       }).then(() => HostConnection.open(spec.socketPath)),
   };
+  return host;
 }

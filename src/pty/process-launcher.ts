@@ -1,5 +1,4 @@
 import { reconnect } from "../host/adopt.js";
-import { HostConnection } from "../host/host-connection.js";
 import { HostHandle } from "../host/host-handle.js";
 import { HostSpawner } from "../host/spawn-host.js";
 import { silentLogger, type Logger } from "../log.js";
@@ -18,12 +17,30 @@ export class PlainLauncher implements ProcessLauncher {
   readonly kind = "process";
 
   private readonly hosts = new HostSpawner();
+  /** Per session: the end of its previous host, which must not outlive the next one's start. */
+  private readonly releases = new Map<string, Promise<unknown>>();
 
   constructor(private readonly log: Logger = silentLogger) {}
 
   launch(request: LaunchRequest): LaunchedProcess {
+    const { sessionId } = request;
     const host = this.hosts.take();
-    return plainProcess(host.pid, host.start(request.host), request.stopTimeoutSec * 1000);
+    const previous = this.releases.get(sessionId) ?? Promise.resolve();
+    const started = previous.then(() => host.start(request.host));
+    const handle = new HostHandle(host.pid, started, () => host.claudePid);
+    const launched = plainProcess(handle, request.stopTimeoutSec * 1000);
+    return {
+      ...launched,
+      release: () => {
+        const done = launched.release();
+        const settled = done.catch(() => {});
+        this.releases.set(sessionId, settled);
+        void settled.then(() => {
+          if (this.releases.get(sessionId) === settled) this.releases.delete(sessionId);
+        });
+        return done;
+      },
+    };
   }
 
   prepare(): void {
@@ -47,11 +64,16 @@ export class PlainLauncher implements ProcessLauncher {
         if (found === null) others.push(record);
         else if ("connection" in found) {
           const { connection } = found;
-          const launched = plainProcess(connection.hostPid, Promise.resolve(connection), graceMs);
+          const handle = new HostHandle(connection.hostPid, Promise.resolve(connection));
+          const launched = plainProcess(handle, graceMs);
           adopted.set(record.id, { launched, legacy: null });
         } else {
           const { hostPid, pid } = found.legacy;
-          const launched = plainProcess(hostPid, new Promise(() => {}), graceMs, pid);
+          const launched = plainProcess(
+            new HostHandle(hostPid, new Promise(() => {})),
+            graceMs,
+            pid,
+          );
           adopted.set(record.id, { launched, legacy: found.legacy });
         }
       }),
@@ -63,17 +85,15 @@ export class PlainLauncher implements ProcessLauncher {
 
 /** `legacyPid`: claude's pid under a host this pool cannot speak to, signalled directly. */
 function plainProcess(
-  hostPid: number,
-  started: Promise<HostConnection>,
+  host: HostHandle,
   graceMs: number,
   legacyPid: number | null = null,
 ): LaunchedProcess {
-  const host = new HostHandle(hostPid, started);
   return {
-    hostPid,
+    hostPid: host.pid,
     unit: null,
     placed: Promise.resolve(),
-    started,
+    started: host.started,
     runUnplaced: () => {},
     abort: () => host.kill(),
     signal: (signal) => {
@@ -84,11 +104,15 @@ function plainProcess(
       const claudePid = host.claudePid ?? legacyPid;
       if (claudePid !== null) await endGroup(claudePid, graceMs);
       if (legacyPid !== null) host.kill();
+      else await host.exited(hostExitMs);
       return null;
     },
     usage: async () => null,
   };
 }
+
+/** A host goes once the supervisor has taken claude's exit; one that lingers past this is killed. */
+const hostExitMs = 3000;
 
 /**
  * What claude left in its process group (tools, MCP servers that ignore the hangup) gets SIGTERM,

@@ -714,6 +714,8 @@ export class Session extends EventEmitter<SessionEvents> {
   /** The host never came up: the launch did not happen. */
   private hostFailed(run: Run, err: Error): void {
     if (run.ended) return;
+    // It may run claude even so (it listened, but the connection failed): nothing else would end it.
+    run.launched.abort();
     if (run.stopReason !== null) {
       this.ended(run, { exitCode: null, signal: null, tail: "", lost: "its host did not start" });
       return;
