@@ -361,7 +361,7 @@ describe("crashes and restarts", () => {
   });
 
   it("gives up after maxRestarts in the window, keeping the reason, with growing backoff", async () => {
-    const t = newPool({ restart: { maxRestarts: 3, windowMinutes: 5, backoffSeconds: 0.1 } });
+    const t = newPool({ restart: { maxRestarts: 3, windowMinutes: 5, backoffSeconds: 0.2 } });
     const starts: number[] = [];
     const crashes: number[] = [];
     const s = t.pool.spawn({
@@ -379,7 +379,7 @@ describe("crashes and restarts", () => {
     assert.equal(failed.restarts, 3);
     assert.match(failed.reason ?? "", /exited with code 2.*gave up after 3 restarts in 5 min/);
     assert.equal(starts.length, 3);
-    // backoff 100 ms, 200 ms, 400 ms after each crash: each wait from a crash to the next start
+    // backoff 200 ms, 400 ms, 800 ms after each crash: each wait from a crash to the next start
     // exceeds the one before (how long claude takes to start and crash is not part of it)
     const waits = starts.map((t0, i) => t0 - crashes[i]);
     assert.ok(waits[1] > waits[0] + 50, `waits should grow: ${waits.join(", ")}`);

@@ -1,15 +1,16 @@
 import { isRunning, processState } from "../proc.js";
 import type { HostConnection } from "./host-connection.js";
+import type { HostProcess } from "./spawn-host.js";
 
 /** A launched host as its launcher holds it: its pid, and its connection once it is up. */
 export class HostHandle {
   private connection: HostConnection | null = null;
 
-  /** `readyPid`: claude's pid as the host said it when ready, for a connection that failed. */
+  /** `spawned`: the host as this pool started it (not adopted), which knows more of it. */
   constructor(
     readonly pid: number,
     readonly started: Promise<HostConnection>,
-    private readonly readyPid: () => number | null = () => null,
+    private readonly spawned: Pick<HostProcess, "claudePid" | "gone"> | null = null,
   ) {
     started.then(
       (c) => (this.connection = c),
@@ -19,7 +20,8 @@ export class HostHandle {
 
   /** claude's pid, once the host has started it. */
   get claudePid(): number | null {
-    return this.connection?.pid ?? this.readyPid();
+    // As the host said it when ready, for a connection that failed.
+    return this.connection?.pid ?? this.spawned?.claudePid ?? null;
   }
 
   /** Signals claude's process group through the host, once it is up (SIGKILL: the host now). */
@@ -36,6 +38,14 @@ export class HostHandle {
   /** Waits for the host to go, up to `ms`, then kills it. */
   async exited(ms: number): Promise<void> {
     const deadline = Date.now() + ms;
+    if (this.spawned) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, true)));
+      const killed = await Promise.race([this.spawned.gone.then(() => false), late]);
+      clearTimeout(timer);
+      if (killed) this.kill();
+      return;
+    }
     while (isRunning(this.pid) && processState(this.pid) !== "Z") {
       if (Date.now() >= deadline) return this.kill();
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -23,6 +23,8 @@ export interface HostProcess {
   readonly pid: number;
   /** claude's pid, once the host has said it is ready. */
   readonly claudePid: number | null;
+  /** Resolves once the host process has ended. */
+  readonly gone: Promise<void>;
   /** Hands the host its session; resolves with the supervisor's connection to it. */
   start(spec: HostSpec): Promise<HostConnection>;
   kill(): void;
@@ -86,9 +88,14 @@ function startHost(): HostProcess {
     );
   });
   child.once("error", (err) => (exited = err));
+  const gone = new Promise<void>((resolve) => {
+    child.once("exit", () => resolve());
+    child.once("error", () => resolve());
+  });
   const host: HostProcess & { claudePid: number | null } = {
     pid: child.pid ?? -1,
     claudePid: null,
+    gone,
     kill: () => child.kill("SIGKILL"),
     start: (spec) =>
       new Promise<void>((resolve, reject) => {

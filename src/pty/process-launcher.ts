@@ -27,7 +27,7 @@ export class PlainLauncher implements ProcessLauncher {
     const host = this.hosts.take();
     const previous = this.releases.get(sessionId) ?? Promise.resolve();
     const started = previous.then(() => host.start(request.host));
-    const handle = new HostHandle(host.pid, started, () => host.claudePid);
+    const handle = new HostHandle(host.pid, started, host);
     const launched = plainProcess(handle, request.stopTimeoutSec * 1000);
     return {
       ...launched,
