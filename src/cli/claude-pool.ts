@@ -1,5 +1,4 @@
 import { defineCommand } from "citty";
-import { runChannelServer } from "../channel/mcp-server.js";
 import { ConfigError, loadConfig } from "../config/load.js";
 import { redactSecrets } from "../config/redact.js";
 import { controlSocket } from "../paths.js";
@@ -103,6 +102,8 @@ const channel = defineCommand({
       );
       process.exit(2);
     }
+    // The MCP SDK is for the channel server alone: the supervisor does not load it.
+    const { runChannelServer } = await import("../channel/mcp-server.js");
     const server = await runChannelServer({ sessionId, socketPath: controlSocket().path });
     // claude closing our stdin means it is gone; the SDK's transport does not end on that.
     process.stdin.once("end", () => {
