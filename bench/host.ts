@@ -31,6 +31,13 @@ function rssOf(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
 }
 
+/** Memory no other process shares (USS): what one more such process costs. */
+function privateOf(pid: number): number {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(rollup)?.[1] ?? 0);
+  return (kib("Private_Clean") + kib("Private_Dirty")) * 1024;
+}
+
 const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
@@ -155,7 +162,12 @@ async function floodWithClients(): Promise<{
 }
 
 /** A host's RSS and its real claude's, idle at the prompt after one turn. */
-async function hostBesideRealClaude(): Promise<{ host: number; claude: number } | null> {
+async function hostBesideRealClaude(): Promise<{
+  host: number;
+  claude: number;
+  hostPrivate: number;
+  claudePrivate: number;
+} | null> {
   if (skipReason("the host memory benchmark") !== false) return null;
   const t = await realPool();
   const session = t.pool.spawn({ name: "real" });
@@ -163,7 +175,12 @@ async function hostBesideRealClaude(): Promise<{ host: number; claude: number } 
   await t.pool.send(session.id, "hello\r");
   await waitFor("a reply", () => t.pool.get(session.id).lastTurn !== null, 60_000);
   const info = t.pool.get(session.id);
-  const sizes = { host: rssOf(info.hostPid!), claude: rssOf(info.pid!) };
+  const sizes = {
+    host: rssOf(info.hostPid!),
+    claude: rssOf(info.pid!),
+    hostPrivate: privateOf(info.hostPid!),
+    claudePrivate: privateOf(info.pid!),
+  };
   await t.close();
   return sizes;
 }
@@ -174,7 +191,7 @@ async function hostBesideRealClaude(): Promise<{ host: number; claude: number } 
  */
 async function supervisorWithIdleSessions(
   count: number,
-): Promise<{ before: number; after: number; host: number }> {
+): Promise<{ before: number; after: number; host: number; hostPrivate: number }> {
   const dir = tempDir();
   const tiny = join(dir, "tiny-claude");
   writeFileSync(tiny, "#!/bin/sh\nprintf 'tiny claude\\r\\n> '\nexec sleep 100000\n");
@@ -194,9 +211,10 @@ async function supervisorWithIdleSessions(
   );
   const after = rssOf(pid);
   const host = rssOf(sessions[0].hostPid!);
+  const hostPrivate = privateOf(sessions[0].hostPid!);
   client.close();
   await pool.stop();
-  return { before, after, host };
+  return { before, after, host, hostPrivate };
 }
 
 const format = (bytes: number) => `${(bytes / (1 << 20)).toFixed(1)} MiB`;
@@ -219,6 +237,10 @@ if (real) {
   console.log("memory of a session, the real claude idle after one turn");
   console.log(`  claude RSS ${format(real.claude)}, host RSS ${format(real.host)}`);
   console.log(`  host/claude: ${((real.host / real.claude) * 100).toFixed(1)}%   goal ≤ 15%`);
+  console.log(
+    `  unshared (USS, what one more costs): claude ${format(real.claudePrivate)}, ` +
+      `host ${format(real.hostPrivate)}, ${((real.hostPrivate / real.claudePrivate) * 100).toFixed(1)}%`,
+  );
 }
 
 const idle = await supervisorWithIdleSessions(idleSessions);
@@ -226,4 +248,4 @@ console.log(`supervisor with ${idleSessions} idle sessions (a minimal claude)`);
 console.log(
   `  supervisor RSS ${format(idle.before)} before, ${format(idle.after)} with them   goal ≤ 100 MB`,
 );
-console.log(`  one host's RSS ${format(idle.host)}`);
+console.log(`  one host's RSS ${format(idle.host)}, unshared ${format(idle.hostPrivate)}`);
