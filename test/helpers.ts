@@ -290,7 +290,8 @@ export class PoolProcess {
     bin = claudePoolBin,
   ) {
     this.socket = join(dir, "control.sock");
-    this.child = spawn(process.execPath, [bin, "start", ...args], {
+    // Run as users run it: by its #! line, which gives node its flags.
+    this.child = spawn(bin, ["start", ...args], {
       env: {
         ...process.env,
         XDG_STATE_HOME: join(dir, "state"),

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // Only this import comes before the signal handlers: the rest of the program takes a while to load.
 import { holdSignals } from "../startup-signals.js";
 
