@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=30
 // Only this import comes before the signal handlers: the rest of the program takes a while to load.
 import { holdSignals } from "../startup-signals.js";
 
