@@ -5,8 +5,10 @@
  * - a 200 MiB flood with a fast and a stalled client: the supervisor's RSS growth (goal ≤ 32 MB)
  *   and another session's session.list latency throughout (goal p99 ≤ 10 ms);
  * - memory: a host's RSS beside the real claude's RSS (goal ≤ 15 %), and the supervisor's RSS with
- *   BENCH_IDLE_SESSIONS (200) idle sessions of a minimal claude (goal ≤ 100 MB).
+ *   BENCH_IDLE_SESSIONS (200) idle sessions of a minimal claude (goal ≤ 100 MB); beside them, what
+ *   other holders of a terminal take: an empty node process, and a tmux server holding one.
  */
+import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "node:net";
@@ -217,6 +219,38 @@ async function supervisorWithIdleSessions(
   return { before, after, host, hostPrivate };
 }
 
+/**
+ * The memory of other holders of a terminal: an empty node process (what any Node host starts
+ * from), and a tmux server holding one program in a pane (a native holder with a screen model).
+ */
+async function referenceHolders(): Promise<{ node: number; tmux: number; tmuxPrivate: number }> {
+  const empty = spawn(process.execPath, ["-e", "console.log('up'); setInterval(() => {}, 1e6)"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  await new Promise((resolve) => empty.stdout.once("data", resolve));
+  const node = rssOf(empty.pid!);
+  empty.kill("SIGKILL");
+  const server = `claude-pool-bench-${process.pid}`;
+  const tmux = (...args: string[]) =>
+    execFileSync("tmux", ["-L", server, "-f", "/dev/null", ...args], { encoding: "utf8" });
+  tmux(
+    "new-session",
+    "-d",
+    "-x",
+    "100",
+    "-y",
+    "30",
+    "printf 'tiny claude\\n> '; exec sleep 100000",
+  );
+  try {
+    await waitFor("tmux's pane", () => tmux("capture-pane", "-p").includes("tiny claude"));
+    const pid = Number(tmux("display-message", "-p", "#{pid}").trim());
+    return { node, tmux: rssOf(pid), tmuxPrivate: privateOf(pid) };
+  } finally {
+    tmux("kill-server");
+  }
+}
+
 const format = (bytes: number) => `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 const raw = await rawCpuPerMiB();
 const supervisor = await supervisorCpuPerMiB();
@@ -249,3 +283,16 @@ console.log(
   `  supervisor RSS ${format(idle.before)} before, ${format(idle.after)} with them   goal ≤ 100 MB`,
 );
 console.log(`  one host's RSS ${format(idle.host)}, unshared ${format(idle.hostPrivate)}`);
+
+const holders = await referenceHolders();
+console.log("other holders of a terminal, for the host's memory goal");
+console.log(`  an empty node process: RSS ${format(holders.node)}`);
+console.log(
+  `  a tmux server holding one pane: RSS ${format(holders.tmux)}, unshared ${format(holders.tmuxPrivate)}`,
+);
+if (real) {
+  const share = (bytes: number) => `${((bytes / real.claude) * 100).toFixed(1)}%`;
+  console.log(
+    `  of the real claude's RSS: empty node ${share(holders.node)}, tmux ${share(holders.tmux)}`,
+  );
+}
