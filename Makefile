@@ -18,7 +18,7 @@ build: $(NPM_STAMP)
 	node dist/packaging/docs.js dist/docs
 
 run: build
-	node dist/src/bin/claude-pool.js start
+	dist/src/bin/claude-pool.js start
 
 check: $(NPM_STAMP)
 	npx tsc -p tsconfig.json --noEmit
