@@ -218,6 +218,8 @@ describe("claude-pool.service under a user manager", { skip }, () => {
     activatedAt = Date.now();
     mainPid = status.pid;
     assert.equal(status.systemd.scopes, true);
+    // READY=1 goes to systemd beside the first answers, by a datagram it reads when it gets to it.
+    await waitForProps(SERVICE, { ActiveState: "active" });
     const props = show(SERVICE, "ActiveState", "SubState", "MainPID", "NRestarts", "WatchdogUSec");
     assert.deepEqual(props, {
       ActiveState: "active",
