@@ -1,16 +1,17 @@
-import { isRunning, processState } from "../proc.js";
+import { isRunning, isSameProcess, processState } from "../proc.js";
 import type { HostConnection } from "./host-connection.js";
 import type { HostProcess } from "./spawn-host.js";
 
 /** A launched host as its launcher holds it: its pid, and its connection once it is up. */
 export class HostHandle {
   private connection: HostConnection | null = null;
+  private gone: Promise<void> | null = null;
 
   /** `spawned`: the host as this pool started it (not adopted), which knows more of it. */
   constructor(
     readonly pid: number,
     readonly started: Promise<HostConnection>,
-    private readonly spawned: Pick<HostProcess, "claudePid" | "gone"> | null = null,
+    private readonly spawned: Pick<HostProcess, "claudePid" | "gone" | "kill"> | null = null,
   ) {
     started.then(
       (c) => (this.connection = c),
@@ -35,9 +36,13 @@ export class HostHandle {
       );
   }
 
-  /** Waits for the host to go, up to `ms`, then kills it. */
-  async exited(ms: number): Promise<void> {
-    const deadline = Date.now() + ms;
+  /** Resolves once the host has gone; one still there after `ms` (from the first call) is killed. */
+  exited(ms: number): Promise<void> {
+    this.gone ??= this.waitForExit(ms);
+    return this.gone;
+  }
+
+  private async waitForExit(ms: number): Promise<void> {
     if (this.spawned) {
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, true)));
@@ -46,7 +51,8 @@ export class HostHandle {
       if (killed) this.kill();
       return;
     }
-    while (isRunning(this.pid) && processState(this.pid) !== "Z") {
+    const deadline = Date.now() + ms;
+    while (this.pid > 0 && isRunning(this.pid) && processState(this.pid) !== "Z") {
       if (Date.now() >= deadline) return this.kill();
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -54,6 +60,11 @@ export class HostHandle {
 
   /** Ends the host itself. */
   kill(): void {
+    // A spawned host is killed through its ChildProcess, which does nothing once it was reaped.
+    if (this.spawned) return this.spawned.kill();
+    // An adopted one only while its pid is still that host's (a pid of -1 would be every process).
+    const start = this.connection?.hello.hostStart ?? null;
+    if (this.pid <= 0 || (start !== null && !isSameProcess(this.pid, start))) return;
     try {
       process.kill(this.pid, "SIGKILL");
     } catch {

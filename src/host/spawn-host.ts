@@ -80,6 +80,20 @@ function startHost(): HostProcess {
     stdio: ["pipe", "pipe", stderrIsJournal() ? "inherit" : "ignore"],
   }) as ChildProcessByStdio<Writable, Readable, null>;
   child.unref();
+  // Without a pid (or its pipes: EMFILE) it never ran; its "error" event says why.
+  if (child.pid === undefined || !child.stdin || !child.stdout) {
+    const failed = new Promise<Error>((resolve) => {
+      child.once("error", resolve);
+      setTimeout(resolve, 1000, new Error("the session's host did not start")).unref();
+    });
+    return {
+      pid: -1,
+      claudePid: null,
+      gone: Promise.resolve(),
+      kill: () => {},
+      start: () => failed.then((err) => Promise.reject(err)),
+    };
+  }
   child.stdin.on("error", () => {});
   let exited: Error | null = null;
   child.once("exit", (code, signal) => {
@@ -93,7 +107,7 @@ function startHost(): HostProcess {
     child.once("error", () => resolve());
   });
   const host: HostProcess & { claudePid: number | null } = {
-    pid: child.pid ?? -1,
+    pid: child.pid,
     claudePid: null,
     gone,
     kill: () => child.kill("SIGKILL"),
