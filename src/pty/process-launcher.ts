@@ -17,26 +17,40 @@ export class PlainLauncher implements ProcessLauncher {
   readonly kind = "process";
 
   private readonly hosts = new HostSpawner();
-  /** Per session: the end of its previous host, which must not outlive the next one's start. */
-  private readonly releases = new Map<string, Promise<unknown>>();
+  /**
+   * Per session: the exit of its earlier hosts. The next one starts after it, so none of them is
+   * left when it listens on the session's socket path.
+   */
+  private readonly hostsGone = new Map<string, Promise<void>>();
 
   constructor(private readonly log: Logger = silentLogger) {}
 
   launch(request: LaunchRequest): LaunchedProcess {
     const { sessionId } = request;
     const host = this.hosts.take();
-    const previous = this.releases.get(sessionId) ?? Promise.resolve();
+    const previous = this.hostsGone.get(sessionId) ?? Promise.resolve();
     const started = previous.then(() => host.start(request.host));
     const handle = new HostHandle(host.pid, started, host);
-    const launched = plainProcess(handle, request.stopTimeoutSec * 1000);
+    return this.track(sessionId, handle, request.stopTimeoutSec * 1000);
+  }
+
+  /** A run whose release counts as its session's host ending, once the host has gone. */
+  private track(
+    sessionId: string,
+    handle: HostHandle,
+    graceMs: number,
+    legacyPid: number | null = null,
+  ): LaunchedProcess {
+    const launched = plainProcess(handle, graceMs, legacyPid);
     return {
       ...launched,
       release: () => {
         const done = launched.release();
-        const settled = done.catch(() => {});
-        this.releases.set(sessionId, settled);
-        void settled.then(() => {
-          if (this.releases.get(sessionId) === settled) this.releases.delete(sessionId);
+        const previous = this.hostsGone.get(sessionId) ?? Promise.resolve();
+        const gone = Promise.all([previous, handle.exited(hostExitMs)]).then(() => {});
+        this.hostsGone.set(sessionId, gone);
+        void gone.then(() => {
+          if (this.hostsGone.get(sessionId) === gone) this.hostsGone.delete(sessionId);
         });
         return done;
       },
@@ -65,7 +79,7 @@ export class PlainLauncher implements ProcessLauncher {
         else if ("connection" in found) {
           const { connection } = found;
           const handle = new HostHandle(connection.hostPid, Promise.resolve(connection));
-          const launched = plainProcess(handle, graceMs);
+          const launched = this.track(record.id, handle, graceMs);
           adopted.set(record.id, { launched, legacy: null });
         } else {
           const { hostPid, pid } = found.legacy;
@@ -102,23 +116,32 @@ function plainProcess(
     },
     release: async () => {
       const claudePid = host.claudePid ?? legacyPid;
-      if (claudePid !== null) await endGroup(claudePid, graceMs);
-      if (legacyPid !== null) host.kill();
-      else await host.exited(hostExitMs);
+      if (legacyPid !== null) {
+        if (claudePid !== null) await endGroup(claudePid, graceMs);
+        host.kill();
+        return null;
+      }
+      await Promise.all([
+        claudePid === null ? null : endGroup(claudePid, graceMs),
+        host.exited(hostExitMs),
+      ]);
       return null;
     },
     usage: async () => null,
   };
 }
 
-/** A host goes once the supervisor has taken claude's exit; one that lingers past this is killed. */
-const hostExitMs = 3000;
+/**
+ * A host goes once the supervisor has taken claude's exit and its last screen; one that lingers
+ * past this is killed.
+ */
+const hostExitMs = 10_000;
 
 /**
  * What claude left in its process group (tools, MCP servers that ignore the hangup) gets SIGTERM,
  * then SIGKILL after the grace period, as systemd stops a scope.
  */
-async function endGroup(group: number, graceMs: number): Promise<void> {
+export async function endGroup(group: number, graceMs: number): Promise<void> {
   const kill = (signal: NodeJS.Signals) => signalGroup(group, signal);
   if (!groupAlive(group)) return;
   kill("SIGTERM");

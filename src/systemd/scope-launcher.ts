@@ -3,6 +3,7 @@ import { HostConnection } from "../host/host-connection.js";
 import { HostHandle } from "../host/host-handle.js";
 import { HostSpawner } from "../host/spawn-host.js";
 import type { Logger } from "../log.js";
+import { endGroup } from "../pty/process-launcher.js";
 import type {
   Adopted,
   LaunchedProcess,
@@ -14,6 +15,8 @@ import type { SystemdManager } from "./manager.js";
 import { SCOPE_PATTERN, scopeUnitName, sessionIdOfScope, SESSIONS_SLICE } from "./unit-names.js";
 
 const placementTimeoutMs = 5000;
+/** A host outside a scope goes once the supervisor has taken claude's exit (see PlainLauncher). */
+const unplacedHostExitMs = 10_000;
 
 /**
  * Sessions in transient scopes `claude-pool-<id>.scope` under claude-pool-sessions.slice, so
@@ -58,7 +61,10 @@ export class ScopeLauncher implements ProcessLauncher {
       placed.then(resolve, () => {});
     });
     const started = mayRun.then(() => host.start(request.host));
-    return this.scoped(request.sessionId, unit, host.pid, placed, started, unplaced);
+    const handle = new HostHandle(host.pid, started, host);
+    return this.scoped(request.sessionId, unit, handle, placed, started, unplaced, {
+      graceMs: request.stopTimeoutSec * 1000,
+    });
   }
 
   prepare(): void {
@@ -91,7 +97,7 @@ export class ScopeLauncher implements ProcessLauncher {
           const launched = this.scoped(
             record.id,
             name,
-            hostPid,
+            new HostHandle(hostPid, started),
             Promise.resolve(),
             started,
             () => {},
@@ -108,13 +114,15 @@ export class ScopeLauncher implements ProcessLauncher {
     return adopted;
   }
 
+  /** `unplaced`: how a host let run outside a scope is ended, as the plain launcher ends one. */
   private scoped(
     sessionId: string,
     unit: string,
-    hostPid: number,
+    host: HostHandle,
     placed: Promise<void>,
     started: Promise<HostConnection>,
     runUnplaced: () => void,
+    unplaced: { graceMs: number } | null = null,
   ): LaunchedProcess {
     const { manager, log } = this;
     let inScope = false;
@@ -122,15 +130,18 @@ export class ScopeLauncher implements ProcessLauncher {
       () => (inScope = true),
       () => {},
     );
-    const host = new HostHandle(hostPid, started);
+    let ranUnplaced = false;
     return {
-      hostPid,
+      hostPid: host.pid,
       get unit() {
         return inScope ? unit : null;
       },
       placed,
       started,
-      runUnplaced,
+      runUnplaced: () => {
+        ranUnplaced = true;
+        runUnplaced();
+      },
       abort: () => host.kill(),
       signal(signal) {
         if (!inScope) {
@@ -144,8 +155,14 @@ export class ScopeLauncher implements ProcessLauncher {
           host.signal(signal);
         });
       },
-      release: () => {
-        if (!inScope) return Promise.resolve(null);
+      release: async () => {
+        if (!inScope) {
+          if (!ranUnplaced || unplaced === null) return null;
+          const claudePid = host.claudePid;
+          if (claudePid !== null) await endGroup(claudePid, unplaced.graceMs);
+          await host.exited(unplacedHostExitMs);
+          return null;
+        }
         const done = (async () => {
           const result = await manager.unitResult(unit).catch(() => null);
           await manager.stopUnit(unit).catch((err: Error) => log.warn(`${unit}: ${err.message}`));
