@@ -217,6 +217,7 @@ describe("session host", () => {
     await new Promise((resolve) => old.once("exit", resolve));
     // The session is resumed before its old host has gone: a new one listens at the same path.
     const newPid = await startHost(spec);
+    assert.ok(isRunning(oldPid), "the old host went before the new one listened");
     old.release();
     await waitFor("old host gone", () => !isRunning(oldPid));
     const next = await HostConnection.open(spec.socketPath);

@@ -85,8 +85,8 @@ export class SessionHost {
   private lastScreen = "";
   private reading: ClaudeScreen | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
-  /** The inode of the socket this host listens on, so it never removes another host's. */
-  private socketInode = -1;
+  /** The device and inode of the socket this host listens on, so it never removes another host's. */
+  private socketFile = "";
   private input: Promise<void> = Promise.resolve();
 
   constructor(private readonly spec: HostSpec) {
@@ -124,7 +124,12 @@ export class SessionHost {
       this.server.listen(this.spec.socketPath, () => {
         process.umask(umask);
         this.server.off("error", reject);
-        this.socketInode = statSync(this.spec.socketPath).ino;
+        try {
+          const { dev, ino } = statSync(this.spec.socketPath);
+          this.socketFile = `${dev}:${ino}`;
+        } catch {
+          // gone at once: this host never removes the path
+        }
         resolve();
       });
     });
@@ -214,7 +219,8 @@ export class SessionHost {
 
   private ownsSocketPath(): boolean {
     try {
-      return statSync(this.spec.socketPath).ino === this.socketInode;
+      const { dev, ino } = statSync(this.spec.socketPath);
+      return `${dev}:${ino}` === this.socketFile;
     } catch {
       return false;
     }
