@@ -8,7 +8,7 @@
  *   BENCH_IDLE_SESSIONS (200) idle sessions of a minimal claude (goal ≤ 100 MB); beside them, what
  *   other holders of a terminal take: an empty node process, and a tmux server holding one.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "node:net";
@@ -284,15 +284,19 @@ console.log(
 );
 console.log(`  one host's RSS ${format(idle.host)}, unshared ${format(idle.hostPrivate)}`);
 
-const holders = await referenceHolders();
-console.log("other holders of a terminal, for the host's memory goal");
-console.log(`  an empty node process: RSS ${format(holders.node)}`);
-console.log(
-  `  a tmux server holding one pane: RSS ${format(holders.tmux)}, unshared ${format(holders.tmuxPrivate)}`,
-);
-if (real) {
-  const share = (bytes: number) => `${((bytes / real.claude) * 100).toFixed(1)}%`;
+const tmuxThere = spawnSync("tmux", ["-V"]).status === 0;
+const holders = tmuxThere ? await referenceHolders() : null;
+if (!holders) console.log("other holders of a terminal: skipped, tmux is not installed");
+else {
+  console.log("other holders of a terminal, for the host's memory goal");
+  console.log(`  an empty node process: RSS ${format(holders.node)}`);
   console.log(
-    `  of the real claude's RSS: empty node ${share(holders.node)}, tmux ${share(holders.tmux)}`,
+    `  a tmux server holding one pane: RSS ${format(holders.tmux)}, unshared ${format(holders.tmuxPrivate)}`,
   );
+  if (real) {
+    const share = (bytes: number) => `${((bytes / real.claude) * 100).toFixed(1)}%`;
+    console.log(
+      `  of the real claude's RSS: empty node ${share(holders.node)}, tmux ${share(holders.tmux)}`,
+    );
+  }
 }
