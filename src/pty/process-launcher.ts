@@ -83,11 +83,8 @@ export class PlainLauncher implements ProcessLauncher {
           adopted.set(record.id, { launched, legacy: null });
         } else {
           const { hostPid, pid } = found.legacy;
-          const launched = plainProcess(
-            new HostHandle(hostPid, new Promise(() => {})),
-            graceMs,
-            pid,
-          );
+          const handle = new HostHandle(hostPid, new Promise(() => {}));
+          const launched = this.track(record.id, handle, graceMs, pid);
           adopted.set(record.id, { launched, legacy: found.legacy });
         }
       }),
@@ -115,16 +112,12 @@ function plainProcess(
       else host.signal(signal);
     },
     release: async () => {
-      const claudePid = host.claudePid ?? legacyPid;
       if (legacyPid !== null) {
-        if (claudePid !== null) await endGroup(claudePid, graceMs);
+        await endGroup(legacyPid, graceMs);
         host.kill();
         return null;
       }
-      await Promise.all([
-        claudePid === null ? null : endGroup(claudePid, graceMs),
-        host.exited(hostExitMs),
-      ]);
+      await endHost(host, graceMs);
       return null;
     },
     usage: async () => null,
@@ -137,11 +130,20 @@ function plainProcess(
  */
 const hostExitMs = 10_000;
 
+/** Ends a host outside systemd: what claude left in its group, and the host once it lingers. */
+export async function endHost(host: HostHandle, graceMs: number): Promise<void> {
+  const claudePid = host.claudePid;
+  await Promise.all([
+    claudePid === null ? null : endGroup(claudePid, graceMs),
+    host.exited(hostExitMs),
+  ]);
+}
+
 /**
  * What claude left in its process group (tools, MCP servers that ignore the hangup) gets SIGTERM,
  * then SIGKILL after the grace period, as systemd stops a scope.
  */
-export async function endGroup(group: number, graceMs: number): Promise<void> {
+async function endGroup(group: number, graceMs: number): Promise<void> {
   const kill = (signal: NodeJS.Signals) => signalGroup(group, signal);
   if (!groupAlive(group)) return;
   kill("SIGTERM");

@@ -3,7 +3,7 @@ import { HostConnection } from "../host/host-connection.js";
 import { HostHandle } from "../host/host-handle.js";
 import { HostSpawner } from "../host/spawn-host.js";
 import type { Logger } from "../log.js";
-import { endGroup } from "../pty/process-launcher.js";
+import { endHost } from "../pty/process-launcher.js";
 import type {
   Adopted,
   LaunchedProcess,
@@ -15,8 +15,6 @@ import type { SystemdManager } from "./manager.js";
 import { SCOPE_PATTERN, scopeUnitName, sessionIdOfScope, SESSIONS_SLICE } from "./unit-names.js";
 
 const placementTimeoutMs = 5000;
-/** A host outside a scope goes once the supervisor has taken claude's exit (see PlainLauncher). */
-const unplacedHostExitMs = 10_000;
 
 /**
  * Sessions in transient scopes `claude-pool-<id>.scope` under claude-pool-sessions.slice, so
@@ -62,7 +60,7 @@ export class ScopeLauncher implements ProcessLauncher {
     });
     const started = mayRun.then(() => host.start(request.host));
     const handle = new HostHandle(host.pid, started, host);
-    return this.scoped(request.sessionId, unit, handle, placed, started, unplaced, {
+    return this.scoped(request.sessionId, unit, handle, placed, unplaced, {
       graceMs: request.stopTimeoutSec * 1000,
     });
   }
@@ -99,7 +97,6 @@ export class ScopeLauncher implements ProcessLauncher {
             name,
             new HostHandle(hostPid, started),
             Promise.resolve(),
-            started,
             () => {},
           );
           adopted.set(record.id, { launched, legacy });
@@ -120,7 +117,6 @@ export class ScopeLauncher implements ProcessLauncher {
     unit: string,
     host: HostHandle,
     placed: Promise<void>,
-    started: Promise<HostConnection>,
     runUnplaced: () => void,
     unplaced: { graceMs: number } | null = null,
   ): LaunchedProcess {
@@ -137,7 +133,7 @@ export class ScopeLauncher implements ProcessLauncher {
         return inScope ? unit : null;
       },
       placed,
-      started,
+      started: host.started,
       runUnplaced: () => {
         ranUnplaced = true;
         runUnplaced();
@@ -157,10 +153,7 @@ export class ScopeLauncher implements ProcessLauncher {
       },
       release: async () => {
         if (!inScope) {
-          if (!ranUnplaced || unplaced === null) return null;
-          const claudePid = host.claudePid;
-          if (claudePid !== null) await endGroup(claudePid, unplaced.graceMs);
-          await host.exited(unplacedHostExitMs);
+          if (ranUnplaced && unplaced !== null) await endHost(host, unplaced.graceMs);
           return null;
         }
         const done = (async () => {
