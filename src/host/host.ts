@@ -86,7 +86,7 @@ export class SessionHost {
   private reading: ClaudeScreen | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
   /** The device and inode of the socket this host listens on, so it never removes another host's. */
-  private socketFile = "";
+  private socketFile: string | null = null;
   private input: Promise<void> = Promise.resolve();
 
   constructor(private readonly spec: HostSpec) {
@@ -124,12 +124,8 @@ export class SessionHost {
       this.server.listen(this.spec.socketPath, () => {
         process.umask(umask);
         this.server.off("error", reject);
-        try {
-          const { dev, ino } = statSync(this.spec.socketPath);
-          this.socketFile = `${dev}:${ino}`;
-        } catch {
-          // gone at once: this host never removes the path
-        }
+        // Gone at once (null): this host never removes the path.
+        this.socketFile = fileIdentity(this.spec.socketPath);
         resolve();
       });
     });
@@ -218,12 +214,7 @@ export class SessionHost {
   }
 
   private ownsSocketPath(): boolean {
-    try {
-      const { dev, ino } = statSync(this.spec.socketPath);
-      return `${dev}:${ino}` === this.socketFile;
-    } catch {
-      return false;
-    }
+    return this.socketFile !== null && fileIdentity(this.spec.socketPath) === this.socketFile;
   }
 
   private onConnection(socket: Socket): void {
@@ -427,6 +418,16 @@ function preferForOomKill(pid: number): void {
 
 /** Where the host's messages go: the journal, or a file beside its socket (from its spec on). */
 let logFd: number | null = null;
+
+/** The device and inode of the file at `path`, or null if there is none. */
+function fileIdentity(path: string): string | null {
+  try {
+    const { dev, ino } = statSync(path);
+    return `${dev}:${ino}`;
+  } catch {
+    return null;
+  }
+}
 
 function log(message: string): void {
   const line = `claude-pool host ${process.pid}: ${message}\n`;
