@@ -22,6 +22,7 @@ import {
   type SupervisorMessage,
 } from "./protocol.js";
 import { ByteTail } from "./byte-tail.js";
+import { OutputBatch } from "./output-batch.js";
 import { PauseGate } from "./pause-gate.js";
 
 /** What the supervisor gives a host on its stdin. */
@@ -69,6 +70,7 @@ export class SessionHost {
   /** Output sent to the supervisor and not yet acknowledged; one per attached connection. */
   private peerFlow: FlowControl | null = null;
   private readonly tail = new ByteTail(tailBytes);
+  private readonly batch = new OutputBatch((data) => this.onOutput(data));
   private readonly startedAt = Date.now();
   private peer: Socket | null = null;
   private attached = false;
@@ -101,10 +103,11 @@ export class SessionHost {
       () => this.child.resume(),
     );
     this.screenFlow = new FlowControl(this.holder("screen"));
-    this.child.onData((data) => this.onOutput(data));
-    this.child.onExit(({ exitCode, signal }) =>
-      this.onExit({ code: exitCode, signal: signal || null }),
-    );
+    this.child.onData((data) => this.batch.push(data));
+    this.child.onExit(({ exitCode, signal }) => {
+      this.batch.flush();
+      this.onExit({ code: exitCode, signal: signal || null });
+    });
     this.server = createServer((socket) => this.onConnection(socket));
   }
 
@@ -209,6 +212,7 @@ export class SessionHost {
     // host, if the session was resumed while this one lingered. The process's exit closes it too.
     if (this.ownsSocketPath()) this.server.close();
     this.peer?.end();
+    this.batch.dispose();
     this.screen.dispose();
     setImmediate(() => process.exit(0));
   }
@@ -318,6 +322,7 @@ export class SessionHost {
           return { ...snap, offset };
         }
         case "lines":
+          this.batch.flush();
           await this.screen.flushed();
           return this.screen.lines(request.scrollback);
         case "type":
@@ -344,6 +349,7 @@ export class SessionHost {
   private type(text: string, submit: boolean): Promise<TypeResult> {
     const step = async (): Promise<TypeResult> => {
       await this.untilDrawn();
+      this.batch.flush();
       await this.screen.flushed();
       if (this.exit) return { typed: false };
       const { dialog } = readScreen(this.screen.lines());
