@@ -263,7 +263,49 @@ describe("session host", () => {
     process.kill(-claudePid, "SIGKILL");
     await waitFor("claude gone", () => processState(claudePid) === null);
   });
+
+  it("starts the next spare host once the launched claude has drawn, not only after a delay", async () => {
+    const dir = tempDir();
+    const spec = hostSpec(dir);
+    const lazy = new HostSpawner(600_000);
+    try {
+      const host = lazy.take();
+      hosts.push(host.pid);
+      const connection = await host.start(spec);
+      const drawn = new Promise((resolve) => connection.once("data", resolve));
+      connection.attach();
+      await drawn;
+      const running = startedHosts();
+      const next = lazy.take();
+      hosts.push(next.pid);
+      assert.ok(running.includes(next.pid), "the next launch takes a host started already");
+      next.kill();
+      connection.kill("SIGKILL");
+      await new Promise((resolve) => connection.once("exit", resolve));
+      connection.release();
+    } finally {
+      lazy.close();
+    }
+  });
 });
+
+/** Hosts this process started and that still run, by their command line. */
+function startedHosts(): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        return (
+          ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(hostMain)
+        );
+      } catch {
+        return false;
+      }
+    });
+}
 
 function readStatus(pid: number): string {
   try {

@@ -12,8 +12,11 @@ const nodeFlags = ["--max-semi-space-size=1", "--max-old-space-size=256"];
 /** Variables meant for the supervisor alone. */
 const supervisorOnly = /^(NOTIFY_SOCKET|LISTEN_(FDS|PID|FDNAMES)|WATCHDOG_(USEC|PID))$/;
 const readyTimeoutMs = 30_000;
-/** The next spare starts this long after a launch, not beside the claude that is starting. */
-const spareDelayMs = 1000;
+/**
+ * The next spare starts once the launched claude has drawn (its start-up, which the launch waits
+ * for, is then done), or this long after the launch.
+ */
+const defaultSpareDelayMs = 1000;
 
 /**
  * A host process that has loaded its code and waits for its session's spec on stdin. It forks
@@ -39,12 +42,14 @@ export class HostSpawner {
   private spareTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
+  constructor(private readonly spareDelayMs = defaultSpareDelayMs) {}
+
   /** A waiting host for a launch; the next one starts a moment later. */
   take(): HostProcess {
-    const host = this.spare ?? startHost();
+    const host = this.spare ?? this.startHost();
     this.spare = null;
     if (this.spareTimer === null && !this.closed) {
-      this.spareTimer = setTimeout(() => this.prepare(), spareDelayMs);
+      this.spareTimer = setTimeout(() => this.prepare(), this.spareDelayMs);
       this.spareTimer.unref();
     }
     return host;
@@ -55,7 +60,11 @@ export class HostSpawner {
     if (this.spareTimer !== null) clearTimeout(this.spareTimer);
     this.spareTimer = null;
     if (this.closed || this.spare !== null) return;
-    this.spare = startHost();
+    this.spare = this.startHost();
+  }
+
+  private startHost(): HostProcess {
+    return startHost(() => this.prepare());
   }
 
   close(): void {
@@ -67,7 +76,8 @@ export class HostSpawner {
   }
 }
 
-function startHost(): HostProcess {
+/** `drawn`: the host's claude has written its first output. */
+function startHost(drawn: () => void): HostProcess {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !supervisorOnly.test(name)),
   );
@@ -135,7 +145,12 @@ function startHost(): HostProcess {
           done();
         });
         child.stdin.end(JSON.stringify(spec));
-      }).then(() => HostConnection.open(spec.socketPath)),
+      })
+        .then(() => HostConnection.open(spec.socketPath))
+        .then((connection) => {
+          connection.once("data", drawn);
+          return connection;
+        }),
   };
   return host;
 }
