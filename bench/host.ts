@@ -6,7 +6,8 @@
  *   and another session's session.list latency throughout (goal p99 ≤ 10 ms);
  * - memory: a host's RSS beside the real claude's RSS (goal ≤ 15 %), and the supervisor's RSS with
  *   BENCH_IDLE_SESSIONS (200) idle sessions of a minimal claude (goal ≤ 100 MB); beside them, what
- *   other holders of a terminal take: an empty node process, and a tmux server holding one.
+ *   other holders of a terminal take: an empty node process, a worker thread with a screen model
+ *   in one process (the supervisor, were the screen models kept there), and a tmux server.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
@@ -251,6 +252,52 @@ async function referenceHolders(): Promise<{ node: number; tmux: number; tmuxPri
   }
 }
 
+/**
+ * What a worker thread holding one session's screen model adds to a process: the RSS of a process
+ * with `count` of them, less its RSS with none, per worker.
+ */
+async function screenWorker(count: number): Promise<number> {
+  const dir = tempDir();
+  const screen = new URL("../src/pty/screen.js", import.meta.url).href;
+  writeFileSync(
+    join(dir, "worker.mjs"),
+    `import { parentPort } from "node:worker_threads";
+import { ScreenModel } from ${JSON.stringify(screen)};
+const model = new ScreenModel(100, 30, 1 << 20);
+model.write("tiny claude\\r\\n> ");
+await model.flushed();
+parentPort.on("message", () => {});
+parentPort.postMessage("up");
+`,
+  );
+  writeFileSync(
+    join(dir, "holder.mjs"),
+    `import { Worker } from "node:worker_threads";
+const started = Array.from({ length: Number(process.argv[2]) }, () => {
+  const worker = new Worker(new URL("./worker.mjs", import.meta.url), {
+    resourceLimits: { maxYoungGenerationSizeMb: 1 },
+  });
+  return new Promise((resolve) => worker.once("message", resolve));
+});
+await Promise.all(started);
+console.log("up");
+setInterval(() => {}, 1e6);
+`,
+  );
+  const rssWith = async (workers: number) => {
+    const holder = spawn(
+      process.execPath,
+      ["--max-semi-space-size=4", join(dir, "holder.mjs"), String(workers)],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    await new Promise((resolve) => holder.stdout.once("data", resolve));
+    const rss = rssOf(holder.pid!);
+    holder.kill("SIGKILL");
+    return rss;
+  };
+  return ((await rssWith(count)) - (await rssWith(0))) / count;
+}
+
 const format = (bytes: number) => `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 const raw = await rawCpuPerMiB();
 const supervisor = await supervisorCpuPerMiB();
@@ -283,6 +330,13 @@ console.log(
   `  supervisor RSS ${format(idle.before)} before, ${format(idle.after)} with them   goal ≤ 100 MB`,
 );
 console.log(`  one host's RSS ${format(idle.host)}, unshared ${format(idle.hostPrivate)}`);
+
+const workers = 20;
+const perWorker = await screenWorker(workers);
+console.log(
+  `a worker thread with a screen model, in one process (of ${workers}): ${format(perWorker)} each` +
+    (real ? `, ${((perWorker / real.claude) * 100).toFixed(1)}% of the real claude's RSS` : ""),
+);
 
 const tmuxThere = spawnSync("tmux", ["-V"]).status === 0;
 const holders = tmuxThere ? await referenceHolders() : null;
