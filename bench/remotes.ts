@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { saveRemotes, remotesFile, type Remote } from "../src/cli/poolctl/remotes.js";
 import { connectWs } from "../src/rpc/client.js";
 import { PoolProcess, repoRoot, tempDir, writeFakeConfig } from "../test/helpers.js";
-import { issueCert, makeCa } from "../test/netns-support.js";
+import { issueCert, makeCa } from "../test/test-ca.js";
 import { loadAverage, percentile, summarize } from "./stats.js";
 
 const sessions = Number(process.env.BENCH_REMOTES_SESSIONS ?? 10);

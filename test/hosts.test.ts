@@ -13,7 +13,6 @@ import { remoteSeconds, type RemoteSessions } from "../src/rpc/remote-methods.js
 import type { SessionInfo } from "../src/session/session.js";
 import { endProcessesUnder, repoRoot, tempDir } from "./helpers.js";
 import {
-  makeCa,
   makeNetns,
   netnsMissing,
   NetnsPool,
@@ -21,6 +20,7 @@ import {
   setLink,
   type Netns,
 } from "./netns-support.js";
+import { makeCa } from "./test-ca.js";
 
 const poolctl = join(repoRoot, "dist", "src", "bin", "claude-poolctl.js");
 const missing = netnsMissing();

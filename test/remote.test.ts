@@ -1,6 +1,6 @@
 /** The remote API on loopback: WebSocket JSON-RPC, tokens and scopes, REST, /ws, TLS. */
 import assert from "node:assert/strict";
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
@@ -18,6 +18,7 @@ import {
   waitFor,
   writeFakeConfig,
 } from "./helpers.js";
+import { issueCert, makeCa } from "./test-ca.js";
 
 const poolctl = join(repoRoot, "dist", "src", "bin", "claude-poolctl.js");
 let pool: PoolProcess;
@@ -521,38 +522,16 @@ it("refuses a non-loopback address without TLS, and says why", async () => {
 
 it("serves wss:// with a certificate made here", { timeout: 60_000 }, async () => {
   const dir = tempDir();
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-    ],
-    { stdio: "ignore" },
-  );
-  const secure = await startFakePool(
-    { tls: { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") } },
-    dir,
-  );
+  const ca = makeCa(dir, "claude-pool test CA");
+  const tls = issueCert(ca, dir, "127.0.0.1");
+  const secure = await startFakePool({ tls }, dir);
   try {
     const wss = /remote API: (wss:\/\/[^/\s]+)\/rpc/.exec(secure.stderr)![1];
     const token = readFileSync(join(dir, "state", "claude-pool", "token"), "utf8").trim();
-    const c = await connectWs(wss, { token, ca: readFileSync(join(dir, "cert.pem")) });
+    const c = await connectWs(wss, { token, ca: readFileSync(ca.cert) });
     assert.equal((await c.call<{ status: string }>("pool.status")).status, "ok");
     c.close();
-    await assert.rejects(connectWs(wss, { token }), /self-signed certificate/);
+    await assert.rejects(connectWs(wss, { token }), /unable to verify the first certificate/);
   } finally {
     await secure.stop();
   }
