@@ -7,6 +7,7 @@ import {
   FrameDecoder,
   FrameKind,
   protocolVersion,
+  unackedLowBytes,
   type Frame,
   type HostExit,
   type HostHello,
@@ -16,8 +17,12 @@ import {
   type TypeResult,
 } from "./protocol.js";
 
-/** Output is acknowledged in steps of this many bytes, or when the stream pauses. */
-const ackStepBytes = 16 * 1024;
+/**
+ * Output is acknowledged in steps of this many bytes (well below the host's low mark, so a paused
+ * host reads again at once), or this long after it stops coming.
+ */
+const ackStepBytes = unackedLowBytes / 2;
+const ackDelayMs = 5;
 
 interface HostEvents {
   /** Output as text, with the byte offset of its first byte. */
@@ -192,10 +197,10 @@ export class HostConnection extends EventEmitter<HostEvents> {
     if (this.received - this.ackedTo >= ackStepBytes) this.ack();
     else if (!this.ackScheduled) {
       this.ackScheduled = true;
-      setImmediate(() => {
+      setTimeout(() => {
         this.ackScheduled = false;
         this.ack();
-      });
+      }, ackDelayMs);
     }
   }
 

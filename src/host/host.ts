@@ -20,6 +20,8 @@ import {
   type Request,
   type TypeResult,
   type SupervisorMessage,
+  unackedHighBytes,
+  unackedLowBytes,
 } from "./protocol.js";
 import { ByteTail } from "./byte-tail.js";
 import { OutputBatch } from "./output-batch.js";
@@ -271,7 +273,7 @@ export class SessionHost {
     switch (message.t) {
       case "attach":
         this.attached = true;
-        this.peerFlow = new FlowControl(this.holder("peer"));
+        this.peerFlow = new FlowControl(this.holder("peer"), unackedHighBytes, unackedLowBytes);
         this.acked = this.sendEarly();
         if (this.reading) this.send({ t: "screen", reading: this.reading });
         if (this.exit) {

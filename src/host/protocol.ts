@@ -16,6 +16,14 @@ export const enum FrameKind {
   Output = 2,
 }
 
+/**
+ * Output sent to the supervisor and not yet acknowledged at which the host stops reading claude's
+ * terminal, and below which it reads again. Larger than the screen model's marks: each
+ * acknowledgement wakes the host, and the bytes in flight wait in the supervisor, not here.
+ */
+export const unackedHighBytes = 1 << 20;
+export const unackedLowBytes = 256 * 1024;
+
 const headerBytes = 5;
 const offsetBytes = 8;
 /** A snapshot of a large scrollback is the largest message. */
