@@ -5,7 +5,7 @@
  * the host holds it. Only inside test/systemd-sandbox, and only where the real claude is installed.
  */
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ScreenModel } from "../src/pty/screen.js";
@@ -13,7 +13,7 @@ import { connectUnix, type RpcClient } from "../src/rpc/client.js";
 import type { EndedTurn } from "../src/session/evidence.js";
 import type { SessionInfo } from "../src/session/session.js";
 import { FakeAnthropic } from "./fake-anthropic.js";
-import { claudePoolBin, repoRoot, tempDir, waitFor } from "./helpers.js";
+import { claudePoolBin, tempDir, waitFor } from "./helpers.js";
 import {
   claudeEnv,
   realClaude,
@@ -21,28 +21,21 @@ import {
   skipReason,
   startupMs,
 } from "./real-claude-support.js";
-import { gone, inSandbox, scopeUnits, show, systemctl } from "./systemd-support.js";
+import {
+  call,
+  controlSocket,
+  gone,
+  inSandbox,
+  installUnits,
+  scopeUnits,
+  SERVICE,
+  show,
+  systemctl,
+} from "./systemd-support.js";
 
 const skip = !inSandbox
   ? "not inside test/systemd-sandbox (run test/run-systemd-tests)"
   : skipReason("the restart of a pool with a real claude mid-turn");
-const unitDir = join(process.env.XDG_CONFIG_HOME ?? "/nonexistent", "systemd", "user");
-const socketPath = join(
-  process.env.XDG_RUNTIME_DIR ?? "/nonexistent",
-  "claude-pool",
-  "control.sock",
-);
-const SERVICE = "claude-pool.service";
-
-async function call<T>(method: string, params?: object): Promise<T> {
-  const client = await connectUnix(socketPath);
-  try {
-    return await client.call<T>(method, params);
-  } finally {
-    client.close();
-  }
-}
-
 async function until(id: string, test: (s: SessionInfo) => boolean, timeoutMs = 15_000) {
   let last: SessionInfo | null = null;
   return waitFor(
@@ -57,8 +50,8 @@ async function until(id: string, test: (s: SessionInfo) => boolean, timeoutMs = 
 
 describe("a real claude across a restart of the service", { skip }, () => {
   const dir = skip ? "/nonexistent" : tempDir("claude-pool-host-");
-  const unitFiles = skip ? [] : readdirSync(join(repoRoot, "units"));
   let api: FakeAnthropic;
+  let uninstall = () => {};
 
   before(async () => {
     api = await FakeAnthropic.start();
@@ -77,20 +70,12 @@ describe("a real claude across a restart of the service", { skip }, () => {
         defaults: { workingDirectory: work, env: claudeEnv(api, claudeDir, join(dir, "home")) },
       }),
     );
-    for (const file of unitFiles) copyFileSync(join(repoRoot, "units", file), join(unitDir, file));
-    mkdirSync(join(unitDir, `${SERVICE}.d`), { recursive: true });
-    writeFileSync(
-      join(unitDir, `${SERVICE}.d`, "50-test.conf"),
-      [
-        "[Service]",
-        "ExecStart=",
-        `ExecStart=${process.execPath} ${claudePoolBin} start --config ${join(dir, "pool.json")}`,
-        `Environment=XDG_STATE_HOME=${dir}/state`,
-        `Environment=PATH=${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
-        "",
-      ].join("\n"),
-    );
-    systemctl("daemon-reload");
+    uninstall = installUnits([
+      "ExecStart=",
+      `ExecStart=${process.execPath} ${claudePoolBin} start --config ${join(dir, "pool.json")}`,
+      `Environment=XDG_STATE_HOME=${dir}/state`,
+      `Environment=PATH=${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
+    ]);
     systemctl("start", SERVICE);
   });
 
@@ -98,9 +83,7 @@ describe("a real claude across a restart of the service", { skip }, () => {
     try {
       systemctl("stop", SERVICE);
     } finally {
-      rmSync(join(unitDir, `${SERVICE}.d`), { recursive: true, force: true });
-      for (const file of unitFiles) rmSync(join(unitDir, file), { force: true });
-      systemctl("daemon-reload");
+      uninstall();
       await api?.close();
       rmSync(dir, { recursive: true, force: true });
     }
@@ -118,7 +101,7 @@ describe("a real claude across a restart of the service", { skip }, () => {
 
       systemctl("restart", SERVICE);
       assert.notEqual(show(SERVICE, "MainPID").MainPID, oldMain, "a new supervisor");
-      const client: RpcClient = await connectUnix(socketPath);
+      const client: RpcClient = await connectUnix(controlSocket);
       try {
         const ended = new Promise<EndedTurn>((resolve) =>
           client.on("notification", (method: string, params: { id?: string; turn?: EndedTurn }) => {

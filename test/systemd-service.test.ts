@@ -7,36 +7,30 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { connectUnix } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
-import { claudePoolBin, fakeClaude, repoRoot, tempDir, waitFor } from "./helpers.js";
-import { gone, inSandbox, scopeUnits, show, systemctl } from "./systemd-support.js";
+import { claudePoolBin, fakeClaude, tempDir, waitFor } from "./helpers.js";
+import {
+  call,
+  controlSocket,
+  gone,
+  inSandbox,
+  installUnits,
+  scopeUnits,
+  SERVICE,
+  show,
+  SOCKET,
+  systemctl,
+} from "./systemd-support.js";
 
 const skip = inSandbox ? false : "not inside test/systemd-sandbox (run test/run-systemd-tests)";
 const noJournal =
   process.env.SANDBOX_JOURNALD === "1"
     ? false
     : "no private journald: SANDBOX_JOURNALD is not 1 (test/run-systemd-tests sets it)";
-const unitDir = join(process.env.XDG_CONFIG_HOME ?? "/nonexistent", "systemd", "user");
-const socketPath = join(
-  process.env.XDG_RUNTIME_DIR ?? "/nonexistent",
-  "claude-pool",
-  "control.sock",
-);
-const SERVICE = "claude-pool.service";
-const SOCKET = "claude-pool.socket";
 const WATCHDOG_SEC = 2;
 /** What the sessions' claude must not inherit from the service. */
 const SERVICE_VARIABLES = [
@@ -59,16 +53,6 @@ async function waitForProps(unit: string, want: Record<string, string>): Promise
       return Object.entries(want).every(([k, v]) => last[k] === v);
     },
   );
-}
-
-/** One call over a fresh connection to the control socket (which activates the service). */
-async function call<T>(method: string, params?: object): Promise<T> {
-  const client = await connectUnix(socketPath);
-  try {
-    return await client.call<T>(method, params);
-  } finally {
-    client.close();
-  }
 }
 
 /** Polls session.list until every session named in `names` runs in its scope. */
@@ -109,7 +93,7 @@ function poolJournal(...args: string[]): { MESSAGE: string; PRIORITY: string }[]
 describe("claude-pool.service under a user manager", { skip }, () => {
   const dir = inSandbox ? tempDir("claude-pool-service-") : "/nonexistent";
   const configFile = join(dir, "pool.json");
-  const unitFiles = inSandbox ? readdirSync(join(repoRoot, "units")) : [];
+  let uninstall = () => {};
   const writeConfig = (overrides: Record<string, unknown> = {}) =>
     writeFileSync(
       configFile,
@@ -133,30 +117,20 @@ describe("claude-pool.service under a user manager", { skip }, () => {
   before(() => {
     for (const sub of ["work", "state", "claude"]) mkdirSync(join(dir, sub));
     writeConfig();
-    for (const file of unitFiles) copyFileSync(join(repoRoot, "units", file), join(unitDir, file));
-    mkdirSync(join(unitDir, `${SERVICE}.d`), { recursive: true });
-    writeFileSync(
-      join(unitDir, `${SERVICE}.d`, "50-test.conf"),
-      [
-        "[Service]",
-        "ExecStart=",
-        `ExecStart=${process.execPath} ${claudePoolBin} start --config ${configFile}`,
-        `Environment=XDG_STATE_HOME=${dir}/state CLAUDE_CONFIG_DIR=${dir}/claude`,
-        `Environment=PATH=${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
-        `WatchdogSec=${WATCHDOG_SEC}`,
-        "",
-      ].join("\n"),
-    );
-    systemctl("daemon-reload");
+    uninstall = installUnits([
+      "ExecStart=",
+      `ExecStart=${process.execPath} ${claudePoolBin} start --config ${configFile}`,
+      `Environment=XDG_STATE_HOME=${dir}/state CLAUDE_CONFIG_DIR=${dir}/claude`,
+      `Environment=PATH=${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
+      `WatchdogSec=${WATCHDOG_SEC}`,
+    ]);
   });
 
   after(() => {
     try {
       systemctl("disable", "--now", SOCKET, SERVICE);
     } finally {
-      rmSync(join(unitDir, `${SERVICE}.d`), { recursive: true, force: true });
-      for (const file of unitFiles) rmSync(join(unitDir, file), { force: true });
-      systemctl("daemon-reload");
+      uninstall();
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -205,13 +179,13 @@ describe("claude-pool.service under a user manager", { skip }, () => {
     systemctl("enable", "--now", SOCKET);
     assert.equal(show(SOCKET, "ActiveState").ActiveState, "active");
     assert.equal(show(SERVICE, "ActiveState").ActiveState, "inactive");
-    assert.ok(statSync(socketPath).isSocket());
-    assert.equal(statSync(socketPath).mode & 0o777, 0o600);
-    assert.equal(statSync(dirname(socketPath)).mode & 0o777, 0o700);
+    assert.ok(statSync(controlSocket).isSocket());
+    assert.equal(statSync(controlSocket).mode & 0o777, 0o600);
+    assert.equal(statSync(dirname(controlSocket)).mode & 0o777, 0o700);
   });
 
   it("the first client starts the service; pool.status answers on the activated socket", async () => {
-    const client = await connectUnix(socketPath);
+    const client = await connectUnix(controlSocket);
     const status = await client
       .call<{ pid: number; systemd: { scopes: boolean } }>("pool.status")
       .finally(() => client.close());
@@ -355,7 +329,7 @@ describe("claude-pool.service under a user manager", { skip }, () => {
       "the same claude processes",
     );
     for (const s of sessions) assert.equal(s.restarts, 0, s.name);
-    const client = await connectUnix(socketPath);
+    const client = await connectUnix(controlSocket);
     try {
       const screen = await client.call<{ data: string }>("session.attach", { id: "primary" });
       assert.ok(
@@ -431,7 +405,7 @@ describe("claude-pool.service under a user manager", { skip }, () => {
 
   it("stopping socket and service removes the socket file and every scope", () => {
     systemctl("stop", SOCKET, SERVICE);
-    assert.equal(existsSync(socketPath), false);
+    assert.equal(existsSync(controlSocket), false);
     assert.deepEqual(scopeUnits(), []);
     assert.equal(show(SERVICE, "ActiveState").ActiveState, "inactive");
   });

@@ -1,7 +1,18 @@
 /** What the tests that run beside a systemd user manager share. */
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
 import { processState } from "../src/proc.js";
+import { connectUnix } from "../src/rpc/client.js";
+import { repoRoot } from "./helpers.js";
 
 export const inSandbox = process.env.SANDBOX_MANAGER_PID !== undefined;
 
@@ -52,4 +63,48 @@ export function cgroupFile(controlGroup: string, v1: [string, string], v2: strin
   return readFileSync(existsSync(v1Path) ? v1Path : `/sys/fs/cgroup${controlGroup}/${v2}`, "utf8")
     .trim()
     .replace(/\s+/g, " ");
+}
+
+export const SERVICE = "claude-pool.service";
+export const SOCKET = "claude-pool.socket";
+/** The shipped service's control socket, under the sandbox's runtime directory. */
+export const controlSocket = join(
+  process.env.XDG_RUNTIME_DIR ?? "/nonexistent",
+  "claude-pool",
+  "control.sock",
+);
+const unitDir = join(process.env.XDG_CONFIG_HOME ?? "/nonexistent", "systemd", "user");
+
+/** One call over a fresh connection to the control socket (which activates the service). */
+export async function call<T>(method: string, params?: object): Promise<T> {
+  const client = await connectUnix(controlSocket);
+  try {
+    return await client.call<T>(method, params);
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Installs the shipped units into the user manager's config, with a drop-in that adds `lines` to
+ * the service's [Service] section; returns what stops them and takes them out again. The socket
+ * is stopped too: starting the service starts it (Wants=), and a socket left listening with its
+ * unit file gone would take the next test's connections for a service it no longer knows.
+ */
+export function installUnits(lines: string[]): () => void {
+  const files = readdirSync(join(repoRoot, "units"));
+  const dropIn = join(unitDir, `${SERVICE}.d`);
+  for (const file of files) copyFileSync(join(repoRoot, "units", file), join(unitDir, file));
+  mkdirSync(dropIn, { recursive: true });
+  writeFileSync(join(dropIn, "50-test.conf"), ["[Service]", ...lines, ""].join("\n"));
+  systemctl("daemon-reload");
+  return () => {
+    try {
+      systemctl("stop", SOCKET, SERVICE);
+    } finally {
+      rmSync(dropIn, { recursive: true, force: true });
+      for (const file of files) rmSync(join(unitDir, file), { force: true });
+      systemctl("daemon-reload");
+    }
+  };
 }
