@@ -304,7 +304,11 @@ describe("claude-pool start with systemd required", { skip: noSandbox }, () => {
       const crashed = seen.filter((s) => s.status === "crashed");
       assert.ok(
         crashed.some((s) => s.reason === "oom" && s.signal === "SIGKILL"),
-        `crashed states: ${JSON.stringify(crashed.map((s) => [s.reason, s.signal]))}`,
+        `crashed states: ${JSON.stringify(crashed.map((s) => [s.reason, s.signal]))}; the pool ` +
+          `said: ${pool.stderr
+            .split("\n")
+            .filter((line) => line.includes(hog.id))
+            .join("\n")}`,
       );
       assert.ok(gone(hog.pid!), "the hog is gone");
       assert.equal(
