@@ -44,7 +44,7 @@ export class HostSpawner {
 
   constructor(private readonly spareDelayMs = defaultSpareDelayMs) {}
 
-  /** A waiting host for a launch; the next one starts a moment later. */
+  /** A waiting host for a launch; the next one starts once its claude has drawn. */
   take(): HostProcess {
     const host = this.spare ?? this.startHost();
     this.spare = null;
