@@ -225,12 +225,7 @@ async function supervisorWithIdleSessions(
  * from), and a tmux server holding one program in a pane (a native holder with a screen model).
  */
 async function referenceHolders(): Promise<{ node: number; tmux: number; tmuxPrivate: number }> {
-  const empty = spawn(process.execPath, ["-e", "console.log('up'); setInterval(() => {}, 1e6)"], {
-    stdio: ["ignore", "pipe", "ignore"],
-  });
-  await new Promise((resolve) => empty.stdout.once("data", resolve));
-  const node = rssOf(empty.pid!);
-  empty.kill("SIGKILL");
+  const node = await nodeRss(["-e", "console.log('up'); setInterval(() => {}, 1e6)"]);
   const server = `claude-pool-bench-${process.pid}`;
   const tmux = (...args: string[]) =>
     execFileSync("tmux", ["-L", server, "-f", "/dev/null", ...args], { encoding: "utf8" });
@@ -284,18 +279,20 @@ console.log("up");
 setInterval(() => {}, 1e6);
 `,
   );
-  const rssWith = async (workers: number) => {
-    const holder = spawn(
-      process.execPath,
-      ["--max-semi-space-size=4", join(dir, "holder.mjs"), String(workers)],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
-    await new Promise((resolve) => holder.stdout.once("data", resolve));
-    const rss = rssOf(holder.pid!);
-    holder.kill("SIGKILL");
-    return rss;
-  };
+  const rssWith = (workers: number) =>
+    nodeRss(["--max-semi-space-size=4", join(dir, "holder.mjs"), String(workers)]);
   return ((await rssWith(count)) - (await rssWith(0))) / count;
+}
+
+/** The RSS of a node process run with `args`, once it has written its first output. */
+async function nodeRss(args: string[]): Promise<number> {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    await new Promise((resolve) => child.stdout.once("data", resolve));
+    return rssOf(child.pid!);
+  } finally {
+    child.kill("SIGKILL");
+  }
 }
 
 const format = (bytes: number) => `${(bytes / (1 << 20)).toFixed(1)} MiB`;
