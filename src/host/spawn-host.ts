@@ -46,7 +46,7 @@ export class HostSpawner {
 
   /** A waiting host for a launch; the next one starts once its claude has drawn. */
   take(): HostProcess {
-    const host = this.spare ?? this.startHost();
+    const host = this.spare ?? this.newHost();
     this.spare = null;
     if (this.spareTimer === null && !this.closed) {
       this.spareTimer = setTimeout(() => this.prepare(), this.spareDelayMs);
@@ -60,10 +60,11 @@ export class HostSpawner {
     if (this.spareTimer !== null) clearTimeout(this.spareTimer);
     this.spareTimer = null;
     if (this.closed || this.spare !== null) return;
-    this.spare = this.startHost();
+    this.spare = this.newHost();
   }
 
-  private startHost(): HostProcess {
+  /** A host whose claude's first output is the cue for the next spare. */
+  private newHost(): HostProcess {
     return startHost(() => this.prepare());
   }
 
