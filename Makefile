@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.install-stamp
 TESTS ?= dist/test/*.test.js
+# The host protocol's version, as src/host/protocol.ts says it.
+HOST_PROTOCOL := $(shell sed -n 's/^export const protocolVersion = \([0-9]*\);/\1/p' src/host/protocol.ts)
 
 .PHONY: all build run test test-systemd check bench install-user deb rpm test-packages test-container clean
 
@@ -11,7 +13,16 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-build: $(NPM_STAMP)
+# The session host: C, with libvterm and jansson linked in (Debian: libvterm-dev libjansson-dev).
+HOST_SOURCES := $(addprefix native/,host.c vterm-screen.c spec.c pty.c log.c buf.c utf8.c)
+HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+HOST_LDFLAGS := -pie -Wl,-z,relro,-z,now
+dist/native/claude-pool-host: $(HOST_SOURCES) $(wildcard native/*.h)
+	@mkdir -p dist/native
+	$(CC) $(HOST_CFLAGS) $(CFLAGS) -DPROTOCOL_VERSION=$(HOST_PROTOCOL) -o $@ $(HOST_SOURCES) \
+		$(HOST_LDFLAGS) $(LDFLAGS) -Wl,-Bstatic -lvterm -ljansson -Wl,-Bdynamic
+
+build: $(NPM_STAMP) dist/native/claude-pool-host
 	npx tsc -p tsconfig.json
 	npx vite build --config web/vite.config.ts
 	chmod +x dist/src/bin/*.js dist/test/fake-claude.js

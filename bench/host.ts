@@ -247,43 +247,6 @@ async function referenceHolders(): Promise<{ node: number; tmux: number; tmuxPri
   }
 }
 
-/**
- * What a worker thread holding one session's screen model adds to a process: the RSS of a process
- * with `count` of them, less its RSS with none, per worker.
- */
-async function screenWorker(count: number): Promise<number> {
-  const dir = tempDir();
-  const screen = new URL("../src/pty/screen.js", import.meta.url).href;
-  writeFileSync(
-    join(dir, "worker.mjs"),
-    `import { parentPort } from "node:worker_threads";
-import { ScreenModel } from ${JSON.stringify(screen)};
-const model = new ScreenModel(100, 30, 1 << 20);
-model.write("tiny claude\\r\\n> ");
-await model.flushed();
-parentPort.on("message", () => {});
-parentPort.postMessage("up");
-`,
-  );
-  writeFileSync(
-    join(dir, "holder.mjs"),
-    `import { Worker } from "node:worker_threads";
-const started = Array.from({ length: Number(process.argv[2]) }, () => {
-  const worker = new Worker(new URL("./worker.mjs", import.meta.url), {
-    resourceLimits: { maxYoungGenerationSizeMb: 1 },
-  });
-  return new Promise((resolve) => worker.once("message", resolve));
-});
-await Promise.all(started);
-console.log("up");
-setInterval(() => {}, 1e6);
-`,
-  );
-  const rssWith = (workers: number) =>
-    nodeRss(["--max-semi-space-size=4", join(dir, "holder.mjs"), String(workers)]);
-  return ((await rssWith(count)) - (await rssWith(0))) / count;
-}
-
 /** The RSS of a node process run with `args`, once it has written its first output. */
 async function nodeRss(args: string[]): Promise<number> {
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
@@ -327,13 +290,6 @@ console.log(
   `  supervisor RSS ${format(idle.before)} before, ${format(idle.after)} with them   goal ≤ 100 MB`,
 );
 console.log(`  one host's RSS ${format(idle.host)}, unshared ${format(idle.hostPrivate)}`);
-
-const workers = 20;
-const perWorker = await screenWorker(workers);
-console.log(
-  `a worker thread with a screen model, in one process (of ${workers}): ${format(perWorker)} each` +
-    (real ? `, ${((perWorker / real.claude) * 100).toFixed(1)}% of the real claude's RSS` : ""),
-);
 
 const tmuxThere = spawnSync("tmux", ["-V"]).status === 0;
 const holders = tmuxThere ? await referenceHolders() : null;

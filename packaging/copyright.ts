@@ -64,7 +64,37 @@ const paragraphs: string[] = [
   ].join("\n"),
   ["Files: *", `Copyright: ${years} the claude-pool authors`, "License: Apache-2.0"].join("\n"),
 ];
-const used = new Set<string>(["Apache-2.0"]);
+const used = new Set<string>(["Apache-2.0", "MIT"]);
+/** libvterm's and jansson's license, linked into the host, where no package's file carries it. */
+const mitText = [
+  "Permission is hereby granted, free of charge, to any person obtaining a copy",
+  'of this software and associated documentation files (the "Software"), to deal',
+  "in the Software without restriction, including without limitation the rights",
+  "to use, copy, modify, merge, publish, distribute, sublicense, and/or sell",
+  "copies of the Software, and to permit persons to whom the Software is",
+  "furnished to do so, subject to the following conditions:",
+  ".",
+  "The above copyright notice and this permission notice shall be included in",
+  "all copies or substantial portions of the Software.",
+  ".",
+  'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR',
+  "IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,",
+  "FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE",
+  "AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER",
+  "LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,",
+  "OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN",
+  "THE SOFTWARE.",
+].join("\n ");
+paragraphs.push(
+  [
+    `Files: ${join(installedDir, "dist", "native").replace(/^\//, "")}/*`,
+    `Copyright: ${years} the claude-pool authors`,
+    " 2008 Paul Evans (libvterm)",
+    " 2009-2020 Petri Lehtinen (jansson)",
+    "License: Apache-2.0 and MIT",
+    "Comment: the session host, which links libvterm and jansson, both under the MIT license.",
+  ].join("\n"),
+);
 const bundleLicenses = join(libDir, "dist", "dashboard", "licenses.md");
 if (existsSync(bundleLicenses)) {
   // "## @xterm/xterm - 6.0.0 (MIT)", then the package's license text with its Copyright lines
@@ -100,7 +130,9 @@ for (const license of [...used].sort()) {
   const text =
     license === "Apache-2.0"
       ? `On Debian systems, the full text of the Apache License, Version 2.0 is in\n /usr/share/common-licenses/Apache-2.0.`
-      : `The full text is in the license file of each package under this license,\n in ${installedDir}/node_modules or ${installedDir}/dist/dashboard/licenses.md.`;
+      : license === "MIT"
+        ? mitText
+        : `The full text is in the license file of each package under this license,\n in ${installedDir}/node_modules or ${installedDir}/dist/dashboard/licenses.md.`;
   paragraphs.push(`License: ${license}\n ${text}`);
 }
 process.stdout.write(paragraphs.join("\n\n") + "\n");

@@ -5,7 +5,7 @@ import { connect, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Ajv } from "ajv";
-import { ScreenModel } from "../src/pty/screen.js";
+import { ScreenModel } from "./xterm-screen.js";
 import { connectUnix, type RpcClient } from "../src/rpc/client.js";
 import type { Introspection } from "../src/rpc/registry.js";
 import type { SessionInfo } from "../src/session/session.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { ScreenModel } from "../src/pty/screen.js";
+import { ScreenModel } from "./xterm-screen.js";
 import { connectUnix, type RpcClient } from "../src/rpc/client.js";
 import type { SessionInfo } from "../src/session/session.js";
 import {

@@ -8,7 +8,6 @@ import {
   FrameKind,
   type Frame,
 } from "../src/host/protocol.js";
-import { PauseGate } from "../src/host/pause-gate.js";
 
 type Sent =
   | { kind: "message"; value: { t: "input"; data: string } }
@@ -77,36 +76,5 @@ describe("host protocol frames", () => {
     assert.throws(() => new FrameDecoder().push(notJson), /not JSON/);
     const noOffset = Buffer.from([FrameKind.Output, 0, 0, 0, 2, 1, 2]);
     assert.throws(() => new FrameDecoder().push(noOffset), /no offset/);
-  });
-});
-
-describe("PauseGate", () => {
-  it("pauses while any holder holds and resumes once none does, calling each once per change", () => {
-    fc.assert(
-      fc.property(
-        fc.array(fc.tuple(fc.constantFrom("screen", "peer"), fc.boolean()), { maxLength: 40 }),
-        (steps) => {
-          const calls: string[] = [];
-          const gate = new PauseGate(
-            () => calls.push("pause"),
-            () => calls.push("resume"),
-          );
-          const held = new Set<string>();
-          let paused = false;
-          const expected: string[] = [];
-          for (const [holder, on] of steps) {
-            if (on) held.add(holder);
-            else held.delete(holder);
-            if (held.size > 0 !== paused) {
-              paused = !paused;
-              expected.push(paused ? "pause" : "resume");
-            }
-            gate.hold(holder, on);
-            assert.equal(gate.paused, paused);
-          }
-          assert.deepEqual(calls, expected);
-        },
-      ),
-    );
   });
 });

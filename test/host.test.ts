@@ -3,16 +3,19 @@ import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import { HostConnection } from "../src/host/host-connection.js";
-import type { HostSpec } from "../src/host/host.js";
-import { encodeMessage, FrameDecoder, FrameKind, protocolVersion } from "../src/host/protocol.js";
-import { HostSpawner } from "../src/host/spawn-host.js";
+import {
+  encodeMessage,
+  FrameDecoder,
+  FrameKind,
+  protocolVersion,
+  type HostSpec,
+} from "../src/host/protocol.js";
+import { HostSpawner, hostProgram } from "../src/host/spawn-host.js";
 import { isRunning, processState } from "../src/proc.js";
 import { blockedInTtyWrite, fakeClaude, tempDir, waitFor } from "./helpers.js";
 
-const hostMain = fileURLToPath(new URL("../src/host/main.js", import.meta.url));
 const hosts: number[] = [];
 after(() => {
   for (const pid of hosts) {
@@ -149,7 +152,7 @@ describe("session host", () => {
     const dir = tempDir();
     const spec = hostSpec(dir);
     // fd 3 reaches the host without close-on-exec, as a descriptor of a supervisor's could.
-    const child = spawn(process.execPath, [hostMain], {
+    const child = spawn(hostProgram, [], {
       stdio: ["pipe", "pipe", "ignore", "pipe"],
       detached: true,
     });
@@ -299,7 +302,8 @@ function startedHosts(): number[] {
         const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
         const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
         return (
-          ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(hostMain)
+          ppid === process.pid &&
+          readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("claude-pool host")
         );
       } catch {
         return false;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { spawnNodePty } from "../src/pty/node-pty.js";
-import type { PtyExit, PtyProcess } from "../src/pty/pty.js";
+import { spawnNodePty } from "./node-pty.js";
+import type { PtyExit, PtyProcess } from "./pty-process.js";
 import { blockedInTtyWrite, waitFor } from "./helpers.js";
 
 /** `node -e script` in a PTY, its output collected. */

@@ -5,7 +5,6 @@ import { describe, it } from "node:test";
 import { ErrorCode, PoolError } from "../src/errors.js";
 import { Pool } from "../src/pool.js";
 import { processState } from "../src/proc.js";
-import { ScreenModel } from "../src/pty/screen.js";
 import { PlainLauncher } from "../src/pty/process-launcher.js";
 import type { ProcessLauncher } from "../src/session/launcher.js";
 import type { SessionRecord } from "../src/session/session.js";
@@ -558,21 +557,6 @@ describe("crash reasons and screens", () => {
     const screen = await t.pool.find(s.id).text();
     assert.match(screen[0], /^Claude Code \(fake\)/, screen.join("\n"));
     assert.ok(!screen.some((l) => l.includes("FIRST_PROCESS")), screen.join("\n"));
-  });
-
-  it("ScreenModel.reset gives a blank screen with default modes, the old lines in the scrollback", async () => {
-    const screen = new ScreenModel(20, 5, 64 * 1024);
-    screen.write("\x1b[?2004hone\r\ntwo\r\n\x1b[?1049hin the alternate screen");
-    screen.reset();
-    screen.write("new");
-    await screen.flushed();
-    assert.equal(screen.bracketedPaste, false);
-    assert.deepEqual(screen.lines(), ["new", "", "", "", ""]);
-    assert.deepEqual(
-      screen.lines(true).filter((l) => l !== ""),
-      ["one", "two", "new"],
-    );
-    screen.dispose();
   });
 });
 

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   closeSync,
   cpSync,
   fstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -31,7 +32,8 @@ import {
 
 /**
  * This build with the host protocol's version one lower: what the previous release's hosts say.
- * Its copy of dist/src sits as deep in the checkout, so it finds package.json and node_modules.
+ * Its copy of dist/src sits as deep in the checkout, so it finds package.json and node_modules,
+ * and its host is compiled beside it, where the copy looks for one.
  */
 function legacyBuild(): string {
   const root = join(repoRoot, ".legacy-host");
@@ -45,6 +47,21 @@ function legacyBuild(): string {
   );
   assert.notEqual(patched, text, "the protocol version is where the test expects it");
   writeFileSync(protocol, patched);
+  const sources = readdirSync(join(repoRoot, "native"))
+    .filter((name) => name.endsWith(".c"))
+    .map((name) => join(repoRoot, "native", name));
+  mkdirSync(join(root, "native"));
+  execFileSync("gcc", [
+    "-O2",
+    `-DPROTOCOL_VERSION=${protocolVersion - 1}`,
+    "-o",
+    join(root, "native", "claude-pool-host"),
+    ...sources,
+    "-Wl,-Bstatic",
+    "-lvterm",
+    "-ljansson",
+    "-Wl,-Bdynamic",
+  ]);
   return join(root, "src", "bin", "claude-pool.js");
 }
 

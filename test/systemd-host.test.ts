@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ScreenModel } from "../src/pty/screen.js";
+import { ScreenModel } from "./xterm-screen.js";
 import { connectUnix, type RpcClient } from "../src/rpc/client.js";
 import type { EndedTurn } from "../src/session/evidence.js";
 import type { SessionInfo } from "../src/session/session.js";

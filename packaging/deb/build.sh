@@ -25,12 +25,12 @@ printf 'claude-pool (%s) unstable; urgency=medium\n\n  * claude-pool %s.\n\n -- 
   "$deb_version" "$version" "$maintainer" "$date" | gzip -9n >"$doc/changelog.Debian.gz"
 install -D -m 644 packaging/deb/lintian-overrides "$root/usr/share/lintian/overrides/claude-pool"
 
-# Dependencies of the native addons (libc6, libstdc++6, ...), as dpkg-shlibdeps reads them.
+# Dependencies of the session host and the native addon (libc6, ...), as dpkg-shlibdeps reads them.
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 mkdir "$scratch/debian"
 printf 'Source: claude-pool\n\nPackage: claude-pool\nArchitecture: any\n' >"$scratch/debian/control"
-mapfile -t addons < <(find "$PWD/$root" -name '*.node')
+mapfile -t addons < <(find "$PWD/$root" -name '*.node' -o -name claude-pool-host)
 shlibs=$(cd "$scratch" && dpkg-shlibdeps -O --warnings=0 "${addons[@]/#/-e}" 2>/dev/null |
   sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || { echo "deb/build.sh: dpkg-shlibdeps found no dependencies" >&2; exit 1; }

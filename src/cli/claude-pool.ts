@@ -126,8 +126,14 @@ const host = defineCommand({
       );
       process.exit(2);
     }
-    const { runHost } = await import("../host/host.js");
-    await runHost();
+    const { hostProgram } = await import("../host/spawn-host.js");
+    const { spawnSync } = await import("node:child_process");
+    const run = spawnSync(hostProgram, [], { argv0: "claude-pool host", stdio: "inherit" });
+    if (run.error) {
+      process.stderr.write(`claude-pool host: ${run.error.message}\n`);
+      process.exit(1);
+    }
+    process.exit(run.status ?? 1);
   },
 });
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { connect, type Socket } from "node:net";
 import { StringDecoder } from "node:string_decoder";
-import type { ClaudeScreen } from "../session/screen-reading.js";
+import { channelRefusals, readScreen, type ClaudeScreen } from "../session/screen-reading.js";
 import {
   encodeMessage,
   FrameDecoder,
@@ -23,6 +23,8 @@ import {
  */
 const ackStepBytes = unackedLowBytes / 2;
 const ackDelayMs = 5;
+/** Typing for a claude that has drawn nothing yet waits at most this long. */
+const drawnTimeoutMs = 60_000;
 
 interface HostEvents {
   /** Output as text, with the byte offset of its first byte. */
@@ -46,6 +48,10 @@ export class HostConnection extends EventEmitter<HostEvents> {
   private ackScheduled = false;
   private exited = false;
   private closed = false;
+  /** Whether claude has drawn text: before that its terminal may be in cooked mode. */
+  private drawn: boolean;
+  private drawnWaiters: (() => void)[] = [];
+  private typing: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly socket: Socket,
@@ -55,6 +61,7 @@ export class HostConnection extends EventEmitter<HostEvents> {
     super();
     this.received = hello.offset;
     this.ackedTo = hello.offset;
+    this.drawn = hello.drawn;
     socket.on("data", (chunk) => this.onData(chunk));
     socket.on("close", () => this.onClose());
   }
@@ -121,7 +128,7 @@ export class HostConnection extends EventEmitter<HostEvents> {
   }
 
   write(data: string): void {
-    this.send({ t: "input", data });
+    this.send({ t: "input", data: wellFormed(data) });
   }
 
   resize(cols: number, rows: number): void {
@@ -146,9 +153,41 @@ export class HostConnection extends EventEmitter<HostEvents> {
     return this.request({ t: "lines", req: 0, scrollback }) as Promise<string[]>;
   }
 
-  /** Types a message by the host's typing rules. */
+  /**
+   * Types one message, in order with other typed messages: once claude has drawn, and not while a
+   * dialog is on the screen, which the keys would answer. The host pastes it and presses Enter.
+   */
   type(text: string, submit: boolean): Promise<TypeResult> {
-    return this.request({ t: "type", req: 0, text, submit }) as Promise<TypeResult>;
+    const step = async (): Promise<TypeResult> => {
+      await this.untilDrawn();
+      if (this.exited) return { typed: false };
+      const { dialog } = readScreen(await this.lines(false));
+      if (dialog !== null) return { typed: false, dialog };
+      return (await this.request({
+        t: "type",
+        req: 0,
+        text: wellFormed(text),
+        submit,
+      })) as TypeResult;
+    };
+    const next = this.typing.then(step);
+    this.typing = next.catch(() => {});
+    return next;
+  }
+
+  private untilDrawn(): Promise<void> {
+    if (this.drawn || this.exited || this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, drawnTimeoutMs);
+      this.drawnWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private wakeTypists(): void {
+    for (const waiter of this.drawnWaiters.splice(0)) waiter();
   }
 
   /** Closes the connection; the host and claude run on. */
@@ -212,9 +251,19 @@ export class HostConnection extends EventEmitter<HostEvents> {
 
   private onMessage(message: HostMessage): void {
     switch (message.t) {
-      case "screen":
-        this.emit("screen", message.reading);
+      case "screen": {
+        const reading = readScreen(message.lines);
+        if (!reading.channelsRefused && message.all) {
+          reading.channelsRefused = channelRefusals(message.all) > 0;
+        }
+        // Modes are set before anything is drawn; a dialog is on the screen only once its text is.
+        if (!this.drawn && message.lines.some((line) => line.trim() !== "")) {
+          this.drawn = true;
+          this.wakeTypists();
+        }
+        this.emit("screen", reading);
         return;
+      }
       case "reply": {
         const waiter = this.pending.get(message.req);
         if (!waiter) return;
@@ -226,6 +275,7 @@ export class HostConnection extends EventEmitter<HostEvents> {
       case "exit":
         if (this.exited) return;
         this.exited = true;
+        this.wakeTypists();
         this.emit("exit", message.exit);
         return;
       default:
@@ -238,8 +288,14 @@ export class HostConnection extends EventEmitter<HostEvents> {
       waiter.reject(new Error("the session's host went away"));
     }
     this.pending.clear();
+    this.wakeTypists();
     if (!this.exited && !this.closed) this.emit("lost", "its host went away");
   }
+}
+
+/** Text the host can take as UTF-8: a lone surrogate (from a client's JSON) becomes U+FFFD. */
+function wellFormed(text: string): string {
+  return text.replace(/\p{Cs}/gu, "\uFFFD");
 }
 
 /** A host that speaks another version of the protocol. */

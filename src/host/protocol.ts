@@ -1,5 +1,4 @@
 import type { Dialog } from "../session/dialogs.js";
-import type { ClaudeScreen } from "../session/screen-reading.js";
 
 /**
  * The session host's protocol, spoken over `<runtime>/sessions/<id>.sock`. Frames are
@@ -9,7 +8,7 @@ import type { ClaudeScreen } from "../session/screen-reading.js";
  * The host speaks first with `hello`; its shape and the frame layout never change, so a
  * supervisor can always tell which version a host speaks, and stop it with `signal`.
  */
-export const protocolVersion = 2;
+export const protocolVersion = 3;
 
 export const enum FrameKind {
   Message = 1,
@@ -28,6 +27,21 @@ const headerBytes = 5;
 const offsetBytes = 8;
 /** A snapshot of a large scrollback is the largest message. */
 export const maxFrameBytes = 64 * 1024 * 1024;
+
+/** What the supervisor gives a host (`native/claude-pool-host`) on its stdin. */
+export interface HostSpec {
+  sessionId: string;
+  socketPath: string;
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  cols: number;
+  rows: number;
+  scrollbackBytes: number;
+  /** How long a host whose claude exited waits for a supervisor to collect the exit. */
+  lingerMs?: number;
+}
 
 export interface HostExit {
   code: number;
@@ -54,10 +68,12 @@ export interface HostHello {
   exit: HostExit | null;
 }
 
-/** What the host reads off the screen once output settles, sent whenever it changes. */
+/** The screen's lines once output settles, sent whenever they change. */
 export interface HostScreen {
   t: "screen";
-  reading: ClaudeScreen;
+  lines: string[];
+  /** In claude's first minute: the scrollback's lines too, then the screen's. */
+  all?: string[];
 }
 
 export type Reply =
@@ -74,13 +90,13 @@ export interface SnapshotResult {
   offset: number;
 }
 
-/** How a `type` request went: typed, or not, because claude exited or a dialog is shown. */
+/** How typing went: typed, or not, because claude exited or a dialog is shown. */
 export type TypeResult = { typed: true } | { typed: false; dialog?: Dialog };
 
 export type Request =
   | { t: "snapshot"; req: number; scrollback: boolean }
   | { t: "lines"; req: number; scrollback: boolean }
-  /** Types a message by the typing rules. */
+  /** Types a message: pasted when claude asked for it, then Enter as a read of its own. */
   | { t: "type"; req: number; text: string; submit: boolean };
 
 export type SupervisorMessage =

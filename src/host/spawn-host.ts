@@ -3,12 +3,10 @@ import { fileURLToPath } from "node:url";
 import type { Readable, Writable } from "node:stream";
 import { stderrIsJournal } from "../log.js";
 import { HostConnection } from "./host-connection.js";
-import type { HostSpec } from "./host.js";
+import type { HostSpec } from "./protocol.js";
 
-/** The host's entry point, beside this module in the same build. */
-const hostMain = fileURLToPath(new URL("./main.js", import.meta.url));
-/** A host is mostly idle: a small young generation keeps its memory down. */
-const nodeFlags = ["--max-semi-space-size=1", "--max-old-space-size=256"];
+/** The host program (native/), built into dist/native beside dist/src. */
+export const hostProgram = fileURLToPath(new URL("../../native/claude-pool-host", import.meta.url));
 /** Variables meant for the supervisor alone. */
 const supervisorOnly = /^(NOTIFY_SOCKET|LISTEN_(FDS|PID|FDNAMES)|WATCHDOG_(USEC|PID))$/;
 const readyTimeoutMs = 30_000;
@@ -35,7 +33,7 @@ export interface HostProcess {
 
 /**
  * Starts hosts in sessions of their own, so they outlive the supervisor, and keeps one started
- * ahead: a launch then costs no Node start-up, only claude's.
+ * ahead, so a launch costs only claude's start-up.
  */
 export class HostSpawner {
   private spare: HostProcess | null = null;
@@ -84,7 +82,8 @@ function startHost(drawn: () => void): HostProcess {
   );
   // The journal outlives the supervisor; a terminal or a test's pipe must not be held open by a
   // host, which otherwise writes to a file beside its socket.
-  const child = spawn(process.execPath, [...nodeFlags, hostMain], {
+  const child = spawn(hostProgram, [], {
+    argv0: "claude-pool host",
     cwd: "/",
     env,
     detached: true,

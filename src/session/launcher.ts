@@ -1,6 +1,6 @@
 import type { Limits } from "../config/types.js";
 import type { HostConnection } from "../host/host-connection.js";
-import type { HostSpec } from "../host/host.js";
+import type { HostSpec } from "../host/protocol.js";
 import type { HostHello } from "../host/protocol.js";
 import type { SessionRecord } from "./session.js";
 

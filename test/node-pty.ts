@@ -1,6 +1,6 @@
 import pty from "node-pty";
-import { isRunning } from "../proc.js";
-import type { PtyProcess, PtySpawner } from "./pty.js";
+import { isRunning } from "../src/proc.js";
+import type { PtyProcess, PtySpawner } from "./pty-process.js";
 
 /** How often a paused terminal checks that its process still runs. */
 const exitCheckMs = 50;

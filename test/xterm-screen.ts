@@ -83,14 +83,6 @@ export class ScreenModel {
   }
 
   /**
-   * A fresh screen for a new program, in order with the output so far: the main screen with
-   * default modes (no bracketed paste, no mouse), its old lines moved into the scrollback.
-   */
-  reset(): void {
-    this.terminal.write("\x1b[?1049l\x1b[!p\x1b[?1000;1002;1003;1006l\x1b[2J\x1b[H");
-  }
-
-  /**
    * Resolves once every write so far is parsed, so the snapshot matches the output up to now.
    * `withScrollback: false` redraws the visible screen only.
    */

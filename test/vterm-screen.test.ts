@@ -1,0 +1,187 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { ScreenModel } from "./xterm-screen.js";
+import { repoRoot, tempDir } from "./helpers.js";
+
+/** The host's screen model alone (native/vterm-screen.c), compiled with a probe that drives it. */
+const probe = join(tempDir(), "vterm-screen-probe");
+execFileSync("gcc", [
+  "-O2",
+  "-o",
+  probe,
+  ...["vterm-screen.c", "buf.c", "utf8.c", "test/vterm-screen-probe.c"].map((f) =>
+    join(repoRoot, "native", f),
+  ),
+  "-Wl,-Bstatic",
+  "-lvterm",
+  "-ljansson",
+  "-Wl,-Bdynamic",
+]);
+
+interface Dump {
+  lines: string[];
+  all: string[];
+  snapshot: string;
+  bracketedPaste: boolean;
+}
+
+type Step = { feed: string } | { resize: [number, number] };
+
+function record(op: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(5);
+  head.writeUInt8(op, 0);
+  head.writeUInt32BE(payload.length, 1);
+  return Buffer.concat([head, payload]);
+}
+
+/** What the model shows after `steps` (bytes as latin1 strings), at `cols` × `rows`. */
+function model(cols: number, rows: number, steps: Step[]): Dump {
+  const input = Buffer.concat([
+    ...steps.map((step) =>
+      "feed" in step
+        ? record(1, Buffer.from(step.feed, "latin1"))
+        : record(2, Buffer.from(`${step.resize[0]}x${step.resize[1]}`)),
+    ),
+    record(3, Buffer.alloc(0)),
+  ]);
+  const out = execFileSync(probe, [String(cols), String(rows), String(1 << 20)], { input });
+  return JSON.parse(out.toString("utf8")) as Dump;
+}
+
+/** Bytes cut into feeds at `cuts`. */
+function cut(bytes: string, cuts: number[]): Step[] {
+  const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const steps: Step[] = [];
+  let from = 0;
+  for (const to of [...at, bytes.length]) {
+    steps.push({ feed: bytes.slice(from, to) });
+    from = to;
+  }
+  return steps;
+}
+
+const utf8 = (text: string) => Buffer.from(text, "utf8").toString("latin1");
+
+/** Every line xterm (the supervisor's model before the native host) keeps. */
+async function xterm(cols: number, rows: number, bytes: string): Promise<string[]> {
+  const screen = new ScreenModel(cols, rows, 1 << 22);
+  screen.write(Buffer.from(bytes, "latin1"));
+  await screen.flushed();
+  const lines = screen.lines(true);
+  screen.dispose();
+  return lines;
+}
+
+/** Without the blank lines at the end, which only a taller buffer has. */
+const trimmed = (lines: string[]) => {
+  const out = [...lines];
+  while (out.length > 0 && out[out.length - 1] === "") out.pop();
+  return out;
+};
+
+const claudeLike = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom("hello", "Claude", "日本語", "✻ Thinking…", "e\u0301", "│ box │", "> "),
+      fc.constantFrom(
+        "\r\n",
+        "\r",
+        "\x1b[K",
+        "\x1b[2K",
+        "\x1b[J",
+        "\x1b[1m",
+        "\x1b[0m",
+        "\x1b[38;5;208m",
+        "\x1b[48;2;10;20;30m",
+        "\x1b[31;1;4m",
+        "\x1b[7m",
+        "\x1b[s",
+        "\x1b[u",
+        "\x1b[A",
+        "\x1b[2C",
+        "\x1b[?25l",
+        "\x1b[?2004h",
+      ),
+      fc
+        .tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 40 }))
+        .map(([r, c]) => `\x1b[${r};${c}H`),
+    ),
+    { maxLength: 60 },
+  )
+  .map((parts) => utf8(parts.join("")));
+
+describe("the host's screen model (native/vterm-screen.c)", () => {
+  it("shows the same however the output is cut into reads", () => {
+    fc.assert(
+      fc.property(
+        claudeLike,
+        fc.array(fc.nat(), { maxLength: 12 }),
+        fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 40 }),
+        (text, cuts, noise) => {
+          const bytes = text + String.fromCharCode(...noise);
+          assert.deepEqual(model(40, 12, [{ feed: bytes }]), model(40, 12, cut(bytes, cuts)));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it("reads claude-like output as xterm does, scrollback included", async () => {
+    await fc.assert(
+      fc.asyncProperty(claudeLike, async (bytes) => {
+        const dump = model(40, 12, [{ feed: bytes }]);
+        assert.deepEqual(trimmed(dump.all), trimmed(await xterm(40, 12, bytes)));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("snapshots what xterm and the model itself redraw the same, scrollback included", async () => {
+    await fc.assert(
+      fc.asyncProperty(claudeLike, async (bytes) => {
+        const dump = model(40, 12, [{ feed: bytes }]);
+        assert.deepEqual(trimmed(await xterm(40, 12, utf8(dump.snapshot))), trimmed(dump.all));
+        assert.deepEqual(model(40, 12, [{ feed: utf8(dump.snapshot) }]).all, dump.all);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("keeps an erased screen in the scrollback (ED 2) and clears the scrollback (ED 3)", () => {
+    const erased = model(20, 3, [{ feed: "one\r\ntwo\x1b[2J\x1b[Hthree" }]);
+    assert.deepEqual(erased.all, ["one", "two", "three", "", ""]);
+    const cleared = model(20, 3, [{ feed: "a\r\nb\r\nc\r\nd\r\ne\x1b[3J" }]);
+    assert.deepEqual(cleared.all, cleared.lines);
+  });
+
+  it("saves and restores the cursor with CSI s and CSI u, as xterm does", () => {
+    const dump = model(20, 3, [{ feed: "\x1b[2;5Hab\x1b[s\x1b[1;1Hx\x1b[ucd" }]);
+    assert.deepEqual(dump.lines, ["x", "    abcd", ""]);
+  });
+
+  it("puts back together a character cut between two reads", () => {
+    assert.deepEqual(model(20, 2, cut(utf8("日本"), [1, 4])).lines, ["日本", ""]);
+  });
+
+  it("survives what crashes or hangs libvterm 0.1: 16+ parameters, REP, a region below a shrunk screen", () => {
+    const many = `\x1b[${Array.from({ length: 40 }, (_, i) => i).join(";")}mafter`;
+    assert.deepEqual(model(20, 2, [{ feed: many }]).lines, ["after", ""]);
+    assert.equal(model(20, 2, [{ feed: utf8("\u0301\x1b[99999b.") }]).lines[0].at(-1), ".");
+    const region = model(20, 10, [
+      { feed: "\x1b[5;10r\x1b[10;1H" },
+      { resize: [20, 4] },
+      { feed: "\n\n\nend" },
+    ]);
+    assert.equal(region.lines.at(-1), "end");
+  });
+
+  it("tells bracketed paste on and off, and the snapshot keeps it", () => {
+    const on = model(20, 2, [{ feed: "\x1b[?2004h" }]);
+    assert.equal(on.bracketedPaste, true);
+    assert.equal(model(20, 2, [{ feed: utf8(on.snapshot) }]).bracketedPaste, true);
+    assert.equal(model(20, 2, [{ feed: "\x1b[?2004h\x1b[?2004l" }]).bracketedPaste, false);
+  });
+});
