@@ -31,7 +31,9 @@ install -D -m 644 -t "$root/$zsh_dir" dist/docs/zsh/*
 install -D -m 644 -t "$root/usr/share/fish/vendor_completions.d" dist/docs/fish/*
 install -D -m 644 pool.config.example.json "$root/usr/share/doc/claude-pool/examples/config.json"
 
-# Plain permissions: directories and scripts (files that start with #!) 755, the rest 644.
+# Plain permissions: directories, scripts (files that start with #!) and the session host 755, the
+# rest 644.
 find "$root" -type d -exec chmod 755 {} +
 find "$root" -type f -exec chmod 644 {} +
 find "$root" -type f -size +1c -exec sh -c 'for f; do [ "$(head -c2 "$f")" = "#!" ] && chmod 755 "$f"; done; true' sh {} +
+chmod 755 "$root/usr/lib/claude-pool/dist/native/claude-pool-host"
