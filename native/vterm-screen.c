@@ -1,6 +1,11 @@
 /*
  * The screen model: a scanner in front of libvterm (UTF-8 repair, hardening, the sequences where
- * libvterm 0.1 and xterm differ), libvterm's screen, and a scrollback kept as escape sequences.
+ * libvterm 0.1 and xterm differ), libvterm's state layer (the parser and the cursor, pen, modes
+ * and margins), a grid of our own and a scrollback kept as escape sequences.
+ *
+ * The grid is not libvterm's screen layer because that one moves every cell of the screen at each
+ * line fed at the bottom: a flood of short lines spent most of its time there. Here a row is a
+ * pointer, and a scroll of whole rows turns the row pointers.
  */
 #include "vterm-screen.h"
 
@@ -16,25 +21,39 @@
 /* A CSI longer than this, or with this many parameters, is dropped (libvterm 0.1 overruns). */
 #define MAX_SEQUENCE 256
 #define MAX_PARAMS 15
+/* The second column of a wide character, as libvterm marks it. */
 #define CONTINUATION ((uint32_t)-1)
+#define LEGACY_VTERM (VTERM_VERSION_MAJOR == 0 && VTERM_VERSION_MINOR < 2)
 
 typedef struct {
-  char *plain;
-  size_t plain_len;
+  uint32_t chars[VTERM_MAX_CHARS_PER_CELL];
+  VTermScreenCellAttrs attrs;
+  VTermColor fg, bg;
+  bool protected_cell;
+} cell;
+
+/* A scrollback line, as escape sequences that draw it. */
+typedef struct {
   char *sgr;
-  size_t sgr_len;
+  size_t len;
 } line;
 
 enum { GROUND, ESCAPE, CSI };
+enum { PRIMARY, ALTERNATE };
 
 struct screen {
   VTerm *vt;
-  VTermScreen *vs;
+  VTermState *vs;
   int cols, rows;
+  /* The main and the alternate screen, each `rows` pointers to `cols` cells; `grid` is shown. */
+  cell **buffers[2];
+  cell **grid;
+  /* What putglyph writes and erase leaves (its colours). */
+  cell pen;
   /* The scrollback, a ring of lines within `sb_cap` bytes. */
   line *sb;
   size_t sb_alloc, sb_head, sb_count, sb_bytes, sb_cap;
-  bool alt, cursor_visible, app_cursor, sgr_mouse, bracketed;
+  bool alt, cursor_visible, app_cursor, sgr_mouse, bracketed, reverse;
   /* While a DL or SU is fed: libvterm keeps the lines they take off the top, xterm does not. */
   bool keep_none;
   int mouse;
@@ -81,14 +100,14 @@ static bool color_equal(const VTermColor *a, const VTermColor *b) {
   return a->rgb.red == b->rgb.red && a->rgb.green == b->rgb.green && a->rgb.blue == b->rgb.blue;
 }
 
-static bool pen_equal(const VTermScreenCell *a, const VTermScreenCell *b) {
+static bool pen_equal(const cell *a, const cell *b) {
   return a->attrs.bold == b->attrs.bold && a->attrs.underline == b->attrs.underline &&
          a->attrs.italic == b->attrs.italic && a->attrs.blink == b->attrs.blink &&
          a->attrs.reverse == b->attrs.reverse && a->attrs.strike == b->attrs.strike &&
          color_equal(&a->fg, &b->fg) && color_equal(&a->bg, &b->bg);
 }
 
-static bool pen_default(const VTermScreenCell *c) {
+static bool pen_default(const cell *c) {
   return !c->attrs.bold && !c->attrs.underline && !c->attrs.italic && !c->attrs.blink &&
          !c->attrs.reverse && !c->attrs.strike && VTERM_COLOR_IS_DEFAULT_FG(&c->fg) &&
          VTERM_COLOR_IS_DEFAULT_BG(&c->bg);
@@ -109,7 +128,7 @@ static void sgr_color(const VTermColor *c, bool bg, buf *out) {
   buf_adds(out, code);
 }
 
-static void sgr_pen(const VTermScreenCell *c, buf *out) {
+static void sgr_pen(const cell *c, buf *out) {
   buf_adds(out, "\x1b[0");
   if (c->attrs.bold) buf_adds(out, ";1");
   if (c->attrs.italic) buf_adds(out, ";3");
@@ -122,66 +141,72 @@ static void sgr_pen(const VTermScreenCell *c, buf *out) {
   buf_addc(out, 'm');
 }
 
-static void cell_text(const VTermScreenCell *c, buf *out) {
-  if (c->chars[0] == 0) {
+/* A cell's text; the second column of a wide character, shown by itself, is a blank. */
+static void cell_text(const cell *c, buf *out) {
+  if (c->chars[0] == 0 || c->chars[0] == CONTINUATION) {
     buf_addc(out, ' ');
-    return;
+  } else if (c->chars[0] < 0x80 && (VTERM_MAX_CHARS_PER_CELL == 1 || c->chars[1] == 0)) {
+    buf_addc(out, (char)c->chars[0]);
+  } else {
+    for (int i = 0; i < VTERM_MAX_CHARS_PER_CELL && c->chars[i]; i++) encode(c->chars[i], out);
   }
-  for (int i = 0; i < VTERM_MAX_CHARS_PER_CELL && c->chars[i]; i++) encode(c->chars[i], out);
 }
 
-/* The second half of a wide character whose first half was written over shows as a blank. */
-static bool hidden(const VTermScreenCell *cells, int i) {
-  return cells[i].chars[0] == CONTINUATION && i > 0 && cells[i - 1].width == 2;
-}
-
-static void cell_at(const VTermScreenCell *cells, int i, buf *out) {
-  if (cells[i].chars[0] == CONTINUATION) buf_addc(out, ' ');
-  else cell_text(&cells[i], out);
-}
-
-/* A row as plain text (without the unwritten cells at its end), as escape sequences, or both. */
-static void serialize(const VTermScreenCell *cells, int cols, buf *plain, buf *sgr) {
+/*
+ * A row as plain text (without the unwritten cells at its end), or as escape sequences. The
+ * continuation of a wide character is skipped: the character before it covers it.
+ */
+static void serialize(const cell *cells, int cols, bool styled, buf *out) {
   int end = 0;
   for (int i = 0; i < cols; i++) {
     if (cells[i].chars[0] != 0) end = i + 1;
   }
-  if (plain) {
-    for (int i = 0; i < end; i++) {
-      if (!hidden(cells, i)) cell_at(cells, i, plain);
+  const cell *pen = NULL;
+  for (int i = 0; i < end; i++) {
+    if (i > 0 && cells[i].chars[0] == CONTINUATION) continue;
+    if (styled && (pen ? !pen_equal(pen, &cells[i]) : !pen_default(&cells[i]))) {
+      sgr_pen(&cells[i], out);
     }
+    pen = &cells[i];
+    cell_text(&cells[i], out);
   }
-  if (sgr) {
-    const VTermScreenCell *pen = NULL;
-    for (int i = 0; i < end; i++) {
-      if (hidden(cells, i)) continue;
-      if (pen ? !pen_equal(pen, &cells[i]) : !pen_default(&cells[i])) sgr_pen(&cells[i], sgr);
-      pen = &cells[i];
-      cell_at(cells, i, sgr);
+  if (!styled) return;
+  /* Erased cells after the text keep their background: an erase in that colour redraws them. */
+  if (end < cols && !VTERM_COLOR_IS_DEFAULT_BG(&cells[end].bg)) {
+    cell bg = {.fg = cells[end].fg, .bg = cells[end].bg};
+    sgr_pen(&bg, out);
+    buf_adds(out, "\x1b[K");
+    pen = &cells[end];
+  }
+  if (pen && !pen_default(pen)) buf_adds(out, "\x1b[0m");
+}
+
+/* A scrollback line's text: its escape sequences (only SGR and EL, see serialize) left out. */
+static void strip(const char *sgr, size_t len, buf *out) {
+  size_t i = 0;
+  while (i < len) {
+    if (sgr[i] == 0x1b) {
+      i += 2;
+      while (i < len && !((unsigned char)sgr[i] >= 0x40 && (unsigned char)sgr[i] <= 0x7e)) i++;
+      i++;
+      continue;
     }
-    /* Erased cells after the text keep their background: an erase in that colour redraws them. */
-    if (end < cols && !VTERM_COLOR_IS_DEFAULT_BG(&cells[end].bg)) {
-      VTermScreenCell bg = cells[end];
-      memset(&bg.attrs, 0, sizeof bg.attrs);
-      bg.fg = cells[end].fg;
-      sgr_pen(&bg, sgr);
-      buf_adds(sgr, "\x1b[K");
-      pen = &cells[end];
-    }
-    if (pen && !pen_default(pen)) buf_adds(sgr, "\x1b[0m");
+    size_t j = i;
+    while (j < len && sgr[j] != 0x1b) j++;
+    buf_add(out, sgr + i, j - i);
+    i = j;
   }
 }
 
 static void sb_drop_oldest(screen *s) {
   line *l = &s->sb[s->sb_head];
-  s->sb_bytes -= l->plain_len + l->sgr_len;
-  free(l->plain);
+  s->sb_bytes -= l->len;
   free(l->sgr);
   s->sb_head = (s->sb_head + 1) % s->sb_alloc;
   s->sb_count--;
 }
 
-static void sb_push(screen *s, const VTermScreenCell *cells, int cols) {
+static void sb_push(screen *s, const cell *cells) {
   if (s->sb_cap == 0) return;
   if (s->sb_count == s->sb_alloc) {
     size_t alloc = s->sb_alloc ? s->sb_alloc * 2 : 64;
@@ -193,11 +218,11 @@ static void sb_push(screen *s, const VTermScreenCell *cells, int cols) {
     s->sb_alloc = alloc;
     s->sb_head = 0;
   }
-  buf plain = {0}, sgr = {0};
-  serialize(cells, cols, &plain, &sgr);
+  buf sgr = {0};
+  serialize(cells, s->cols, true, &sgr);
   line *l = &s->sb[(s->sb_head + s->sb_count++) % s->sb_alloc];
-  *l = (line){plain.data, plain.len, sgr.data, sgr.len};
-  s->sb_bytes += plain.len + sgr.len;
+  *l = (line){sgr.data, sgr.len};
+  s->sb_bytes += sgr.len;
   while (s->sb_count > 0 && s->sb_bytes > s->sb_cap) sb_drop_oldest(s);
 }
 
@@ -205,23 +230,212 @@ static void sb_clear(screen *s) {
   while (s->sb_count > 0) sb_drop_oldest(s);
 }
 
-static int on_pushline(int cols, const VTermScreenCell *cells, void *user) {
+/* What an erase leaves: a blank in the pen's colours (xterm's erase keeps the background). */
+static void blank(const screen *s, cell *c) {
+  *c = (cell){.fg = s->pen.fg, .bg = s->pen.bg};
+}
+
+static cell **grid_new(const screen *s, int cols, int rows) {
+  cell **grid = calloc(rows, sizeof *grid);
+  if (!grid) abort();
+  for (int row = 0; row < rows; row++) {
+    grid[row] = malloc(cols * sizeof **grid);
+    if (!grid[row]) abort();
+    for (int col = 0; col < cols; col++) blank(s, &grid[row][col]);
+  }
+  return grid;
+}
+
+static void grid_free(cell **grid, int rows) {
+  if (!grid) return;
+  for (int row = 0; row < rows; row++) free(grid[row]);
+  free(grid);
+}
+
+/* The old grid's cells in the top left corner of one of the new size, as libvterm 0.1 resizes. */
+static cell **grid_resized(const screen *s, cell **old, int cols, int rows) {
+  cell **grid = grid_new(s, cols, rows);
+  int keep_cols = cols < s->cols ? cols : s->cols;
+  for (int row = 0; row < rows && row < s->rows; row++) {
+    memcpy(grid[row], old[row], keep_cols * sizeof **grid);
+  }
+  grid_free(old, s->rows);
+  return grid;
+}
+
+static void reverse_rows(cell **rows, int from, int to) {
+  for (to--; from < to; from++, to--) {
+    cell *row = rows[from];
+    rows[from] = rows[to];
+    rows[to] = row;
+  }
+}
+
+static void erase_rect(screen *s, VTermRect rect, bool selective) {
+  int end_row = rect.end_row < s->rows ? rect.end_row : s->rows;
+  int end_col = rect.end_col < s->cols ? rect.end_col : s->cols;
+  for (int row = rect.start_row < 0 ? 0 : rect.start_row; row < end_row; row++) {
+    for (int col = rect.start_col < 0 ? 0 : rect.start_col; col < end_col; col++) {
+      cell *c = &s->grid[row][col];
+      if (!(selective && c->protected_cell)) blank(s, c);
+    }
+  }
+}
+
+static int on_erase(VTermRect rect, int selective, void *user) {
+  erase_rect(user, rect, selective);
+  return 1;
+}
+
+static int on_moverect(VTermRect dest, VTermRect src, void *user) {
   screen *s = user;
-  if (!s->keep_none) sb_push(s, cells, cols);
+  int cols = src.end_col - src.start_col;
+  int downward = src.start_row - dest.start_row;
+  int from = downward < 0 ? dest.end_row - 1 : dest.start_row;
+  int to = downward < 0 ? dest.start_row - 1 : dest.end_row;
+  int step = downward < 0 ? -1 : 1;
+  for (int row = from; row != to; row += step) {
+    memmove(&s->grid[row][dest.start_col], &s->grid[row + downward][src.start_col],
+            cols * sizeof(cell));
+  }
+  return 1;
+}
+
+static int on_scrollrect(VTermRect rect, int downward, int rightward, void *user) {
+  screen *s = user;
+  int height = rect.end_row - rect.start_row;
+  bool whole_rows = rect.start_col == 0 && rect.end_col == s->cols && rightward == 0;
+  if (!whole_rows || abs(downward) >= height) {
+    vterm_scroll_rect(rect, downward, rightward, on_moverect, on_erase, s);
+    return 1;
+  }
+  /* Lines scrolled off the top of the main screen go to the scrollback, as in libvterm. */
+  if (downward > 0 && rect.start_row == 0 && s->grid == s->buffers[PRIMARY] && !s->keep_none) {
+    for (int row = 0; row < downward; row++) sb_push(s, s->grid[row]);
+  }
+  /* A rotation by `downward` rows: three reversals. */
+  int by = downward > 0 ? downward : height + downward;
+  reverse_rows(s->grid, rect.start_row, rect.start_row + by);
+  reverse_rows(s->grid, rect.start_row + by, rect.end_row);
+  reverse_rows(s->grid, rect.start_row, rect.end_row);
+  VTermRect exposed = rect;
+  if (downward > 0) exposed.start_row = rect.end_row - downward;
+  else exposed.end_row = rect.start_row - downward;
+  erase_rect(s, exposed, false);
+  return 1;
+}
+
+static int on_putglyph(VTermGlyphInfo *info, VTermPos pos, void *user) {
+  screen *s = user;
+  if (pos.row < 0 || pos.row >= s->rows || pos.col < 0 || pos.col >= s->cols) return 0;
+  cell *c = &s->grid[pos.row][pos.col];
+  c->attrs = s->pen.attrs;
+  c->fg = s->pen.fg;
+  c->bg = s->pen.bg;
+  c->protected_cell = info->protected_cell;
+  int i = 0;
+  for (; i < VTERM_MAX_CHARS_PER_CELL && info->chars[i]; i++) c->chars[i] = info->chars[i];
+  if (i < VTERM_MAX_CHARS_PER_CELL) c->chars[i] = 0;
+  for (int col = pos.col + 1; col < pos.col + info->width && col < s->cols; col++) {
+    s->grid[pos.row][col].chars[0] = CONTINUATION;
+  }
+  return 1;
+}
+
+static int on_setpenattr(VTermAttr attr, VTermValue *value, void *user) {
+  screen *s = user;
+  VTermScreenCellAttrs *a = &s->pen.attrs;
+  switch (attr) {
+  case VTERM_ATTR_BOLD: a->bold = value->boolean; break;
+  case VTERM_ATTR_UNDERLINE: a->underline = value->number; break;
+  case VTERM_ATTR_ITALIC: a->italic = value->boolean; break;
+  case VTERM_ATTR_BLINK: a->blink = value->boolean; break;
+  case VTERM_ATTR_REVERSE: a->reverse = value->boolean; break;
+  case VTERM_ATTR_STRIKE: a->strike = value->boolean; break;
+  case VTERM_ATTR_FOREGROUND: s->pen.fg = value->color; break;
+  case VTERM_ATTR_BACKGROUND: s->pen.bg = value->color; break;
+  default: break;
+  }
   return 1;
 }
 
 static int on_termprop(VTermProp prop, VTermValue *value, void *user) {
   screen *s = user;
-  if (prop == VTERM_PROP_ALTSCREEN) s->alt = value->boolean;
-  else if (prop == VTERM_PROP_CURSORVISIBLE) s->cursor_visible = value->boolean;
-  else if (prop == VTERM_PROP_MOUSE) s->mouse = value->number;
+  if (prop == VTERM_PROP_ALTSCREEN) {
+    s->alt = value->boolean;
+    s->grid = s->buffers[s->alt ? ALTERNATE : PRIMARY];
+  } else if (prop == VTERM_PROP_CURSORVISIBLE) {
+    s->cursor_visible = value->boolean;
+  } else if (prop == VTERM_PROP_MOUSE) {
+    s->mouse = value->number;
+  } else if (prop == VTERM_PROP_REVERSE) {
+    s->reverse = value->boolean;
+  }
   return 1;
 }
 
-static const VTermScreenCallbacks callbacks = {
+/* A line made double width (DECDWL) loses its right half, as in libvterm's screen. */
+static int on_setlineinfo(int row, const VTermLineInfo *now, const VTermLineInfo *was, void *user) {
+  screen *s = user;
+  if (now->doublewidth && !was->doublewidth) {
+    erase_rect(s, (VTermRect){.start_row = row, .end_row = row + 1, .start_col = s->cols / 2,
+                              .end_col = s->cols},
+               false);
+  }
+  return 1;
+}
+
+static bool row_blank(const cell *cells, int cols) {
+  for (int col = 0; col < cols; col++) {
+    if (cells[col].chars[0] != 0) return false;
+  }
+  return true;
+}
+
+/*
+ * As libvterm 0.1's screen: a main screen that loses rows first scrolls the rows below the
+ * cursor's that hold text into the scrollback; the cursor moves up with them (`*cursor_row`).
+ */
+static void resize_grid(screen *s, int cols, int rows, int *cursor_row) {
+  if (!s->alt && rows < s->rows) {
+    VTermPos cursor;
+    vterm_state_get_cursorpos(s->vs, &cursor);
+    int row = s->rows - 1;
+    while (row >= rows && row_blank(s->grid[row], s->cols) && row != cursor.row) row--;
+    int scrolled = row + 1 - rows;
+    if (scrolled > 0) {
+      on_scrollrect((VTermRect){.start_row = 0, .end_row = s->rows, .end_col = s->cols}, scrolled,
+                    0, s);
+      *cursor_row -= scrolled;
+    }
+  }
+  for (int b = PRIMARY; b <= ALTERNATE; b++) s->buffers[b] = grid_resized(s, s->buffers[b], cols, rows);
+  s->grid = s->buffers[s->alt ? ALTERNATE : PRIMARY];
+  s->cols = cols;
+  s->rows = rows;
+}
+
+#if LEGACY_VTERM
+static int on_resize(int rows, int cols, VTermPos *delta, void *user) {
+  resize_grid(user, cols, rows, &delta->row);
+  return 1;
+}
+#else
+static int on_resize(int rows, int cols, VTermStateFields *fields, void *user) {
+  resize_grid(user, cols, rows, &fields->pos.row);
+  return 1;
+}
+#endif
+
+static const VTermStateCallbacks callbacks = {
+    .putglyph = on_putglyph,
+    .scrollrect = on_scrollrect,
+    .moverect = on_moverect,
+    .erase = on_erase,
+    .setpenattr = on_setpenattr,
     .settermprop = on_termprop,
-    .sb_pushline = on_pushline,
+    .resize = on_resize,
+    .setlineinfo = on_setlineinfo,
 };
 
 screen *screen_new(int cols, int rows, size_t scrollback_bytes) {
@@ -231,12 +445,14 @@ screen *screen_new(int cols, int rows, size_t scrollback_bytes) {
   s->rows = rows;
   s->sb_cap = scrollback_bytes;
   s->cursor_visible = true;
+  s->buffers[PRIMARY] = grid_new(s, cols, rows);
+  s->buffers[ALTERNATE] = grid_new(s, cols, rows);
+  s->grid = s->buffers[PRIMARY];
   s->vt = vterm_new(rows, cols);
   vterm_set_utf8(s->vt, 1);
-  s->vs = vterm_obtain_screen(s->vt);
-  vterm_screen_enable_altscreen(s->vs, 1);
-  vterm_screen_set_callbacks(s->vs, &callbacks, s);
-  vterm_screen_reset(s->vs, 1);
+  s->vs = vterm_obtain_state(s->vt);
+  vterm_state_set_callbacks(s->vs, &callbacks, s);
+  vterm_state_reset(s->vs, 1);
   /* A restore with nothing saved goes home with the default pen, as in xterm. */
   vterm_input_write(s->vt, "\x1b" "7", 2);
   return s;
@@ -247,6 +463,8 @@ void screen_free(screen *s) {
   free(s->sb);
   buf_free(&s->out);
   vterm_free(s->vt);
+  grid_free(s->buffers[PRIMARY], s->rows);
+  grid_free(s->buffers[ALTERNATE], s->rows);
   free(s);
 }
 
@@ -256,27 +474,11 @@ static void flush_out(screen *s) {
   s->out.len = 0;
 }
 
-static void row_cells(const screen *s, int row, VTermScreenCell *cells) {
-  for (int col = 0; col < s->cols; col++) {
-    vterm_screen_get_cell(s->vs, (VTermPos){.row = row, .col = col}, &cells[col]);
-  }
-}
-
 /* ED 2 on the main screen keeps what it erases in the scrollback, as xterm does. */
 static void push_screen(screen *s) {
-  VTermScreenCell *cells = calloc(s->cols, sizeof *cells);
-  int last = -1;
-  for (int row = 0; row < s->rows; row++) {
-    row_cells(s, row, cells);
-    for (int col = 0; col < s->cols; col++) {
-      if (cells[col].chars[0] != 0) last = row;
-    }
-  }
-  for (int row = 0; row <= last; row++) {
-    row_cells(s, row, cells);
-    sb_push(s, cells, s->cols);
-  }
-  free(cells);
+  int last = s->rows - 1;
+  while (last >= 0 && row_blank(s->grid[last], s->cols)) last--;
+  for (int row = 0; row <= last; row++) sb_push(s, s->grid[row]);
 }
 
 static void private_modes(screen *s, const char *params, size_t len, bool set) {
@@ -426,11 +628,9 @@ void screen_feed(screen *s, const char *bytes, size_t len) {
 void screen_resize(screen *s, int cols, int rows) {
   flush_out(s);
   vterm_set_size(s->vt, rows, cols);
-  s->cols = cols;
-  s->rows = rows;
   /* xterm resets the scroll region at a resize; libvterm 0.1 may keep one below the screen. */
   VTermPos pos;
-  vterm_state_get_cursorpos(vterm_obtain_state(s->vt), &pos);
+  vterm_state_get_cursorpos(s->vs, &pos);
   if (pos.row >= rows) pos.row = rows - 1;
   if (pos.col >= cols) pos.col = cols - 1;
   char reset[48];
@@ -446,22 +646,21 @@ bool screen_bracketed_paste(const screen *s) { return s->bracketed; }
 
 void screen_lines(const screen *s, bool scrollback,
                   void (*each)(void *ctx, const char *text, size_t len), void *ctx) {
+  buf text = {0};
   if (scrollback) {
     for (size_t i = 0; i < s->sb_count; i++) {
       const line *l = &s->sb[(s->sb_head + i) % s->sb_alloc];
-      each(ctx, l->plain ? l->plain : "", l->plain_len);
+      text.len = 0;
+      strip(l->sgr, l->len, &text);
+      each(ctx, text.data ? text.data : "", text.len);
     }
   }
-  VTermScreenCell *cells = calloc(s->cols, sizeof *cells);
-  buf text = {0};
   for (int row = 0; row < s->rows; row++) {
-    row_cells(s, row, cells);
     text.len = 0;
-    serialize(cells, s->cols, &text, NULL);
+    serialize(s->grid[row], s->cols, false, &text);
     each(ctx, text.data ? text.data : "", text.len);
   }
   buf_free(&text);
-  free(cells);
 }
 
 char *screen_snapshot(const screen *s, bool scrollback, size_t *len) {
@@ -470,24 +669,22 @@ char *screen_snapshot(const screen *s, bool scrollback, size_t *len) {
   if (scrollback && !s->alt) {
     for (size_t i = 0; i < s->sb_count; i++) {
       const line *l = &s->sb[(s->sb_head + i) % s->sb_alloc];
-      buf_add(&out, l->sgr, l->sgr_len);
+      buf_add(&out, l->sgr, l->len);
       buf_adds(&out, "\r\n");
     }
   }
   if (s->alt) buf_adds(&out, "\x1b[?1049h\x1b[H\x1b[2J");
-  VTermScreenCell *cells = calloc(s->cols, sizeof *cells);
   for (int row = 0; row < s->rows; row++) {
-    row_cells(s, row, cells);
-    serialize(cells, s->cols, NULL, &out);
+    serialize(s->grid[row], s->cols, true, &out);
     if (row < s->rows - 1) buf_adds(&out, "\r\n");
   }
-  free(cells);
   VTermPos pos;
-  vterm_state_get_cursorpos(vterm_obtain_state(s->vt), &pos);
+  vterm_state_get_cursorpos(s->vs, &pos);
   char tail[64];
   snprintf(tail, sizeof tail, "\x1b[0m\x1b[%d;%dH", pos.row + 1, pos.col + 1);
   buf_adds(&out, tail);
   if (!s->cursor_visible) buf_adds(&out, "\x1b[?25l");
+  if (s->reverse) buf_adds(&out, "\x1b[?5h");
   if (s->app_cursor) buf_adds(&out, "\x1b[?1h");
   if (s->mouse == VTERM_PROP_MOUSE_CLICK) buf_adds(&out, "\x1b[?1000h");
   if (s->mouse == VTERM_PROP_MOUSE_DRAG) buf_adds(&out, "\x1b[?1002h");

@@ -1,4 +1,4 @@
-/* A session's headless screen model: libvterm's screen, with a scrollback and a snapshot. */
+/* A session's headless screen model: libvterm's parser and state, a grid and a scrollback. */
 #ifndef CLAUDE_POOL_VTERM_SCREEN_H
 #define CLAUDE_POOL_VTERM_SCREEN_H
 #include <stdbool.h>
