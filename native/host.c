@@ -107,6 +107,8 @@ static struct {
 
   int64_t screen_due;
   char *last_screen;
+  /* The scrollback's lines the last screen message covered (screen_scrolled). */
+  unsigned long long scrolled_seen;
   int64_t linger_due;
 
   type_job *jobs, *jobs_last;
@@ -160,6 +162,15 @@ static void frame_header(buf *out, int kind, uint32_t length) {
   buf_add(out, head, sizeof head);
 }
 
+/* Sends a message, already JSON, to the supervisor. */
+static void send_text(const char *text) {
+  if (h.peer < 0) return;
+  size_t len = strlen(text);
+  frame_header(&h.peer_out, FRAME_MESSAGE, (uint32_t)len);
+  buf_add(&h.peer_out, text, len);
+  flush_fd(h.peer, &h.peer_out);
+}
+
 /* Sends a message to the supervisor; takes the reference. */
 static void send_message(json_t *message) {
   if (h.peer < 0) {
@@ -169,11 +180,8 @@ static void send_message(json_t *message) {
   char *text = json_dumps(message, JSON_COMPACT);
   json_decref(message);
   if (!text) return;
-  size_t len = strlen(text);
-  frame_header(&h.peer_out, FRAME_MESSAGE, (uint32_t)len);
-  buf_add(&h.peer_out, text, len);
+  send_text(text);
   free(text);
-  flush_fd(h.peer, &h.peer_out);
 }
 
 static void send_output(uint64_t offset, const char *data, size_t len) {
@@ -266,31 +274,43 @@ static void add_lines(void *ctx, const char *text, size_t len) {
   buf_free(&valid);
 }
 
-static json_t *lines_json(bool scrollback) {
+static json_t *lines_json(unsigned long long since) {
   json_t *lines = json_array();
-  screen_lines(h.screen, scrollback, add_lines, lines);
+  screen_lines_since(h.screen, since, add_lines, lines);
   return lines;
+}
+
+/*
+ * The screen message: the screen's lines and, in claude's first minute, the lines that went into
+ * the scrollback after the first `since` of them too (a resumed conversation pushes claude's
+ * notices about channels there). Each check sends only the lines scrolled since the last, so a
+ * flood costs no more than its own size.
+ */
+static char *screen_message(unsigned long long since) {
+  json_t *message = json_object();
+  json_object_set_new(message, "t", json_string("screen"));
+  json_object_set_new(message, "lines", lines_json(screen_scrolled(h.screen)));
+  if (now_us() - h.started < REFUSAL_NOTICE_US) {
+    json_object_set_new(message, "all", lines_json(since));
+  }
+  char *text = json_dumps(message, JSON_COMPACT);
+  json_decref(message);
+  return text;
 }
 
 static void check_screen(void) {
   h.screen_due = NEVER;
-  json_t *lines = lines_json(false);
   if (!h.drawn) {
+    json_t *lines = lines_json(screen_scrolled(h.screen));
     size_t i;
     json_t *line;
     json_array_foreach(lines, i, line) {
       if (strspn(json_string_value(line), " ") != json_string_length(line)) h.drawn = true;
     }
+    json_decref(lines);
   }
-  json_t *message = json_object();
-  json_object_set_new(message, "t", json_string("screen"));
-  json_object_set_new(message, "lines", lines);
-  /* A resumed conversation pushes claude's notices about channels into the scrollback. */
-  if (now_us() - h.started < REFUSAL_NOTICE_US) {
-    json_object_set_new(message, "all", lines_json(true));
-  }
-  char *text = json_dumps(message, JSON_COMPACT);
-  json_decref(message);
+  char *text = screen_message(h.scrolled_seen);
+  h.scrolled_seen = screen_scrolled(h.screen);
   if (!text) return;
   if (h.last_screen && strcmp(text, h.last_screen) == 0) {
     free(text);
@@ -298,7 +318,7 @@ static void check_screen(void) {
   }
   free(h.last_screen);
   h.last_screen = text;
-  if (h.peer >= 0 && h.attached) send_message(json_loads(text, 0, NULL));
+  if (h.peer >= 0 && h.attached) send_text(text);
 }
 
 static void reply_ok(json_int_t req, json_t *result) {
@@ -438,7 +458,12 @@ static void on_attach(void) {
   h.early_open = false;
   buf_free(&h.early);
   update_pause();
-  if (h.last_screen) send_message(json_loads(h.last_screen, 0, NULL));
+  /* A new supervisor is told of the whole scrollback's notices, not only of the latest lines. */
+  if (h.last_screen) {
+    char *text = screen_message(0);
+    if (text) send_text(text);
+    free(text);
+  }
   if (h.exited) send_exit();
 }
 
@@ -474,7 +499,7 @@ static void on_request(const char *t, json_t *m) {
     reply_ok(req, result);
   } else if (strcmp(t, "lines") == 0) {
     deliver();
-    reply_ok(req, lines_json(scrollback));
+    reply_ok(req, lines_json(scrollback ? 0 : screen_scrolled(h.screen)));
   } else {
     json_t *text = json_object_get(m, "text");
     type_job *job = calloc(1, sizeof *job);

@@ -72,7 +72,10 @@ export interface HostHello {
 export interface HostScreen {
   t: "screen";
   lines: string[];
-  /** In claude's first minute: the scrollback's lines too, then the screen's. */
+  /**
+   * In claude's first minute: the lines that went into the scrollback since the last screen
+   * message (at an attach, all it keeps), then the screen's.
+   */
   all?: string[];
 }
 
