@@ -53,6 +53,7 @@ struct screen {
   /* The scrollback, a ring of lines within `sb_cap` bytes. */
   line *sb;
   size_t sb_alloc, sb_head, sb_count, sb_bytes, sb_cap;
+  unsigned long long sb_pushed;
   bool alt, cursor_visible, app_cursor, sgr_mouse, bracketed, reverse;
   /* While a DL or SU is fed: libvterm keeps the lines they take off the top, xterm does not. */
   bool keep_none;
@@ -223,6 +224,7 @@ static void sb_push(screen *s, const cell *cells) {
   line *l = &s->sb[(s->sb_head + s->sb_count++) % s->sb_alloc];
   *l = (line){sgr.data, sgr.len};
   s->sb_bytes += sgr.len;
+  s->sb_pushed++;
   while (s->sb_count > 0 && s->sb_bytes > s->sb_cap) sb_drop_oldest(s);
 }
 
@@ -328,7 +330,12 @@ static int on_scrollrect(VTermRect rect, int downward, int rightward, void *user
 static int on_putglyph(VTermGlyphInfo *info, VTermPos pos, void *user) {
   screen *s = user;
   if (pos.row < 0 || pos.row >= s->rows || pos.col < 0 || pos.col >= s->cols) return 0;
-  cell *c = &s->grid[pos.row][pos.col];
+  cell *row = s->grid[pos.row];
+  /* Half a wide character written over leaves a blank in its other half, as in xterm. */
+  if (pos.col > 0 && row[pos.col].chars[0] == CONTINUATION) row[pos.col - 1].chars[0] = 0;
+  int after = pos.col + info->width;
+  if (after < s->cols && row[after].chars[0] == CONTINUATION) row[after].chars[0] = 0;
+  cell *c = &row[pos.col];
   c->attrs = s->pen.attrs;
   c->fg = s->pen.fg;
   c->bg = s->pen.bg;
@@ -336,9 +343,7 @@ static int on_putglyph(VTermGlyphInfo *info, VTermPos pos, void *user) {
   int i = 0;
   for (; i < VTERM_MAX_CHARS_PER_CELL && info->chars[i]; i++) c->chars[i] = info->chars[i];
   if (i < VTERM_MAX_CHARS_PER_CELL) c->chars[i] = 0;
-  for (int col = pos.col + 1; col < pos.col + info->width && col < s->cols; col++) {
-    s->grid[pos.row][col].chars[0] = CONTINUATION;
-  }
+  for (int col = pos.col + 1; col < after && col < s->cols; col++) row[col].chars[0] = CONTINUATION;
   return 1;
 }
 
@@ -644,16 +649,18 @@ int screen_rows(const screen *s) { return s->rows; }
 
 bool screen_bracketed_paste(const screen *s) { return s->bracketed; }
 
-void screen_lines(const screen *s, bool scrollback,
-                  void (*each)(void *ctx, const char *text, size_t len), void *ctx) {
+unsigned long long screen_scrolled(const screen *s) { return s->sb_pushed; }
+
+void screen_lines_since(const screen *s, unsigned long long since,
+                        void (*each)(void *ctx, const char *text, size_t len), void *ctx) {
   buf text = {0};
-  if (scrollback) {
-    for (size_t i = 0; i < s->sb_count; i++) {
-      const line *l = &s->sb[(s->sb_head + i) % s->sb_alloc];
-      text.len = 0;
-      strip(l->sgr, l->len, &text);
-      each(ctx, text.data ? text.data : "", text.len);
-    }
+  unsigned long long fresh = s->sb_pushed - since;
+  size_t from = fresh < s->sb_count ? s->sb_count - (size_t)fresh : 0;
+  for (size_t i = from; i < s->sb_count; i++) {
+    const line *l = &s->sb[(s->sb_head + i) % s->sb_alloc];
+    text.len = 0;
+    strip(l->sgr, l->len, &text);
+    each(ctx, text.data ? text.data : "", text.len);
   }
   for (int row = 0; row < s->rows; row++) {
     text.len = 0;
@@ -661,6 +668,11 @@ void screen_lines(const screen *s, bool scrollback,
     each(ctx, text.data ? text.data : "", text.len);
   }
   buf_free(&text);
+}
+
+void screen_lines(const screen *s, bool scrollback,
+                  void (*each)(void *ctx, const char *text, size_t len), void *ctx) {
+  screen_lines_since(s, scrollback ? 0 : s->sb_pushed, each, ctx);
 }
 
 char *screen_snapshot(const screen *s, bool scrollback, size_t *len) {

@@ -157,6 +157,25 @@ describe("the host's screen model (native/vterm-screen.c)", () => {
     assert.deepEqual(cleared.all, cleared.lines);
   });
 
+  it("scrolls as xterm does: regions, reverse index, SU and SD, inserts and deletes, wide characters", async () => {
+    const cases = [
+      "1\r\n2\r\n3\r\n4\r\n5\x1b[2;4r\x1b[4;1H\n\nX\x1b[r\x1b[6;1Hend",
+      "a\r\nb\r\nc\x1b[1;1H\x1bM\x1bMtop",
+      "1\r\n2\r\n3\r\n4\r\n5\r\n6\r\n7\x1b[2S\x1b[1T",
+      "abcdef\x1b[1;3H\x1b[2@\x1b[1;1H\x1b[1P\x1b[1;5H\x1b[2X",
+      utf8("日本語\x1b[1;2Hx\x1b[1;5Hy"),
+      utf8("   日本語\r\nClaude\x1bMhello"),
+      Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\r\n"),
+    ];
+    for (const bytes of cases) {
+      assert.deepEqual(
+        trimmed(model(20, 6, [{ feed: bytes }]).all),
+        trimmed(await xterm(20, 6, bytes)),
+        JSON.stringify(bytes),
+      );
+    }
+  });
+
   it("saves and restores the cursor with CSI s and CSI u, as xterm does", () => {
     const dump = model(20, 3, [{ feed: "\x1b[2;5Hab\x1b[s\x1b[1;1Hx\x1b[ucd" }]);
     assert.deepEqual(dump.lines, ["x", "    abcd", ""]);
