@@ -21,6 +21,14 @@ bool screen_bracketed_paste(const screen *s);
  */
 void screen_lines(const screen *s, bool scrollback,
                   void (*each)(void *ctx, const char *text, size_t len), void *ctx);
+/* How many lines have gone into the scrollback so far, those dropped or cleared since included. */
+unsigned long long screen_scrolled(const screen *s);
+/*
+ * Each line that went into the scrollback after the first `since` of them, as text, oldest first
+ * (those the scrollback still keeps), and then the visible rows.
+ */
+void screen_lines_since(const screen *s, unsigned long long since,
+                        void (*each)(void *ctx, const char *text, size_t len), void *ctx);
 /*
  * Escape sequences that redraw the screen (and with `scrollback`, the scrollback before it), its
  * colours and attributes, the cursor and the modes in a fresh terminal of the same size; malloc'd.
