@@ -37,6 +37,8 @@
 enum { FRAME_MESSAGE = 1, FRAME_OUTPUT = 2 };
 #define HEADER_BYTES 5
 #define MAX_FRAME_BYTES (64u * 1024 * 1024)
+/* A snapshot's scrollback, whose escapes JSON may make six times longer, stays within a frame. */
+#define SNAPSHOT_SCROLLBACK_BYTES (MAX_FRAME_BYTES / 8)
 /* Unacknowledged output at which claude's terminal is no longer read, and below which it is. */
 #define UNACKED_HIGH (1u << 20)
 #define UNACKED_LOW (256u * 1024)
@@ -163,25 +165,28 @@ static void frame_header(buf *out, int kind, uint32_t length) {
 }
 
 /* Sends a message, already JSON, to the supervisor. */
-static void send_text(const char *text) {
-  if (h.peer < 0) return;
+static bool send_text(const char *text) {
+  if (h.peer < 0) return true;
   size_t len = strlen(text);
+  if (len > MAX_FRAME_BYTES) return false;
   frame_header(&h.peer_out, FRAME_MESSAGE, (uint32_t)len);
   buf_add(&h.peer_out, text, len);
   flush_fd(h.peer, &h.peer_out);
+  return true;
 }
 
-/* Sends a message to the supervisor; takes the reference. */
-static void send_message(json_t *message) {
+/* Sends a message to the supervisor, false if it is larger than a frame; takes the reference. */
+static bool send_message(json_t *message) {
   if (h.peer < 0) {
     json_decref(message);
-    return;
+    return true;
   }
   char *text = json_dumps(message, JSON_COMPACT);
   json_decref(message);
-  if (!text) return;
-  send_text(text);
+  if (!text) return false;
+  bool sent = send_text(text);
   free(text);
+  return sent;
 }
 
 static void send_output(uint64_t offset, const char *data, size_t len) {
@@ -327,6 +332,12 @@ static void reply_ok(json_int_t req, json_t *result) {
   json_object_set_new(message, "req", json_integer(req));
   json_object_set_new(message, "ok", json_true());
   json_object_set_new(message, "result", result);
+  if (send_message(message)) return;
+  message = json_object();
+  json_object_set_new(message, "t", json_string("reply"));
+  json_object_set_new(message, "req", json_integer(req));
+  json_object_set_new(message, "ok", json_false());
+  json_object_set_new(message, "error", json_string("the reply is larger than a frame (64 MiB)"));
   send_message(message);
 }
 
@@ -486,7 +497,7 @@ static void on_request(const char *t, json_t *m) {
   bool scrollback = json_is_true(json_object_get(m, "scrollback"));
   if (strcmp(t, "snapshot") == 0) {
     size_t len;
-    char *data = screen_snapshot(h.screen, scrollback, &len);
+    char *data = screen_snapshot(h.screen, scrollback, SNAPSHOT_SCROLLBACK_BYTES, &len);
     buf text = {0};
     utf8_sanitize(data, len, &text);
     free(data);

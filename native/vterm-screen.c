@@ -675,11 +675,18 @@ void screen_lines(const screen *s, bool scrollback,
   screen_lines_since(s, scrollback ? 0 : s->sb_pushed, each, ctx);
 }
 
-char *screen_snapshot(const screen *s, bool scrollback, size_t *len) {
+char *screen_snapshot(const screen *s, bool scrollback, size_t max_scrollback, size_t *len) {
   buf out = {0};
   buf_adds(&out, "\x1b[0m");
   if (scrollback && !s->alt) {
-    for (size_t i = 0; i < s->sb_count; i++) {
+    size_t from = s->sb_count, bytes = 0;
+    while (from > 0) {
+      const line *l = &s->sb[(s->sb_head + from - 1) % s->sb_alloc];
+      if (bytes + l->len + 2 > max_scrollback) break;
+      bytes += l->len + 2;
+      from--;
+    }
+    for (size_t i = from; i < s->sb_count; i++) {
       const line *l = &s->sb[(s->sb_head + i) % s->sb_alloc];
       buf_add(&out, l->sgr, l->len);
       buf_adds(&out, "\r\n");

@@ -32,6 +32,7 @@ void screen_lines_since(const screen *s, unsigned long long since,
 /*
  * Escape sequences that redraw the screen (and with `scrollback`, the scrollback before it), its
  * colours and attributes, the cursor and the modes in a fresh terminal of the same size; malloc'd.
+ * Of the scrollback, the newest lines within `max_scrollback` bytes.
  */
-char *screen_snapshot(const screen *s, bool scrollback, size_t *len);
+char *screen_snapshot(const screen *s, bool scrollback, size_t max_scrollback, size_t *len);
 #endif

@@ -121,6 +121,32 @@ describe("session host", () => {
     await waitFor("host gone", () => !isRunning(hostPid));
   });
 
+  it("snapshots the newest 8 MiB of a larger scrollback, so its reply fits a frame", async () => {
+    const dir = tempDir();
+    const spec = { ...hostSpec(dir), scrollbackBytes: 32 << 20 };
+    const hostPid = await startHost(spec);
+    const connection = await HostConnection.open(spec.socketPath);
+    let tail = "";
+    connection.on("data", (data) => (tail = (tail + data).slice(-64)));
+    connection.attach();
+    await connection.type(`/flood ${12 << 20}`, true);
+    await waitFor("the flood", () => tail.includes("flood done"), 60_000);
+    const kept = (await connection.lines(true)).join("\n").length;
+    assert.ok(kept > 11 << 20, `the scrollback keeps the flood (${kept} bytes)`);
+    const { data } = await connection.snapshot(true);
+    // 8 MiB of scrollback, and the screen after it.
+    assert.ok(
+      data.length <= (8 << 20) + 65536,
+      `the snapshot is within 8 MiB (${data.length} bytes)`,
+    );
+    assert.ok(data.length > 7 << 20, `and fills it (${data.length} bytes)`);
+    assert.match(data.slice(-4096), /flood done/);
+    connection.kill("SIGKILL");
+    await new Promise((resolve) => connection.once("exit", resolve));
+    connection.release();
+    await waitFor("host gone", () => !isRunning(hostPid));
+  });
+
   it("types nothing before claude draws text: modes set first, then a dialog, which it refuses", async () => {
     const dir = tempDir();
     const dialog = [

@@ -4,6 +4,7 @@
  * "COLSxROWS", 3 prints {"lines","all","snapshot","bracketedPaste"} as a line of JSON.
  */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -37,7 +38,7 @@ int main(int argc, char **argv) {
       if (sscanf(payload, "%dx%d", &cols, &rows) == 2) screen_resize(s, cols, rows);
     } else if (head[0] == 3) {
       size_t n;
-      char *snap = screen_snapshot(s, true, &n);
+      char *snap = screen_snapshot(s, true, SIZE_MAX, &n);
       buf valid = {0};
       utf8_sanitize(snap, n, &valid);
       free(snap);
