@@ -1,12 +1,14 @@
-/* A growable byte buffer. */
+/* A growable byte buffer; consuming from its front moves nothing until the space is needed. */
 #ifndef CLAUDE_POOL_BUF_H
 #define CLAUDE_POOL_BUF_H
 #include <stddef.h>
 
 typedef struct {
+  /* The bytes, `len` of them, `skip` bytes into an allocation of `cap`. */
   char *data;
   size_t len;
   size_t cap;
+  size_t skip;
 } buf;
 
 void buf_add(buf *b, const void *data, size_t len);
