@@ -1,3 +1,5 @@
+import type { HostSpec } from "../src/host/protocol.js";
+
 /** A terminal as a session's host drives it: the bytes claude writes, unparsed. */
 export interface Disposable {
   dispose(): void;
@@ -23,13 +25,7 @@ export interface PtyProcess {
   resume(): void;
 }
 
-export interface PtySpawnOptions {
-  file: string;
-  args: string[];
-  cwd: string;
-  env: Record<string, string>;
-  cols: number;
-  rows: number;
-}
+/** What starts a program in a terminal: the part of a host's spec that says so. */
+export type PtySpawnOptions = Pick<HostSpec, "file" | "args" | "cwd" | "env" | "cols" | "rows">;
 
 export type PtySpawner = (options: PtySpawnOptions) => PtyProcess;
