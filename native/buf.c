@@ -30,8 +30,6 @@ void buf_add(buf *b, const void *data, size_t len) {
   b->len += len;
 }
 
-void buf_addc(buf *b, char c) { buf_add(b, &c, 1); }
-
 void buf_adds(buf *b, const char *s) { buf_add(b, s, strlen(s)); }
 
 void buf_consume(buf *b, size_t len) {

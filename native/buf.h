@@ -12,7 +12,11 @@ typedef struct {
 } buf;
 
 void buf_add(buf *b, const void *data, size_t len);
-void buf_addc(buf *b, char c);
+/* One byte: inline, since a screen's text goes a byte at a time. */
+static inline void buf_addc(buf *b, char c) {
+  if (b->skip + b->len < b->cap) b->data[b->len++] = c;
+  else buf_add(b, &c, 1);
+}
 void buf_adds(buf *b, const char *s);
 /* Drops the first `len` bytes. */
 void buf_consume(buf *b, size_t len);

@@ -9,6 +9,7 @@
  */
 #include "vterm-screen.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,8 @@ struct screen {
   /* The main and the alternate screen, each `rows` pointers to `cols` cells; `grid` is shown. */
   cell **buffers[2];
   cell **grid;
+  /* A row of what erase leaves (see erase_rect). */
+  cell *blanks;
   /* What putglyph writes and erase leaves (its colours). */
   cell pen;
   /* The scrollback, a ring of lines within `sb_cap` bytes. */
@@ -66,6 +69,8 @@ struct screen {
   unsigned char utf8[4];
   size_t utf8_len, utf8_need;
   buf out;
+  /* Where a scrollback line is drawn before it is stored at its size. */
+  buf scratch;
 };
 
 static void encode(uint32_t c, buf *out) {
@@ -102,6 +107,9 @@ static bool color_equal(const VTermColor *a, const VTermColor *b) {
 }
 
 static bool pen_equal(const cell *a, const cell *b) {
+  /* Cells written with one pen are alike bit for bit; others are compared as colours. */
+  const size_t from = offsetof(cell, attrs), to = offsetof(cell, protected_cell);
+  if (memcmp((const char *)a + from, (const char *)b + from, to - from) == 0) return true;
   return a->attrs.bold == b->attrs.bold && a->attrs.underline == b->attrs.underline &&
          a->attrs.italic == b->attrs.italic && a->attrs.blink == b->attrs.blink &&
          a->attrs.reverse == b->attrs.reverse && a->attrs.strike == b->attrs.strike &&
@@ -219,11 +227,14 @@ static void sb_push(screen *s, const cell *cells) {
     s->sb_alloc = alloc;
     s->sb_head = 0;
   }
-  buf sgr = {0};
-  serialize(cells, s->cols, true, &sgr);
+  s->scratch.len = 0;
+  serialize(cells, s->cols, true, &s->scratch);
+  char *sgr = s->scratch.len ? malloc(s->scratch.len) : NULL;
+  if (s->scratch.len && !sgr) abort();
+  if (sgr) memcpy(sgr, s->scratch.data, s->scratch.len);
   line *l = &s->sb[(s->sb_head + s->sb_count++) % s->sb_alloc];
-  *l = (line){sgr.data, sgr.len};
-  s->sb_bytes += sgr.len;
+  *l = (line){sgr, s->scratch.len};
+  s->sb_bytes += s->scratch.len;
   s->sb_pushed++;
   while (s->sb_count > 0 && s->sb_bytes > s->sb_cap) sb_drop_oldest(s);
 }
@@ -235,6 +246,13 @@ static void sb_clear(screen *s) {
 /* What an erase leaves: a blank in the pen's colours (xterm's erase keeps the background). */
 static void blank(const screen *s, cell *c) {
   *c = (cell){.fg = s->pen.fg, .bg = s->pen.bg};
+}
+
+static void blanks_new(screen *s) {
+  free(s->blanks);
+  s->blanks = malloc(s->cols * sizeof *s->blanks);
+  if (!s->blanks) abort();
+  for (int col = 0; col < s->cols; col++) blank(s, &s->blanks[col]);
 }
 
 static cell **grid_new(const screen *s, int cols, int rows) {
@@ -276,10 +294,21 @@ static void reverse_rows(cell **rows, int from, int to) {
 static void erase_rect(screen *s, VTermRect rect, bool selective) {
   int end_row = rect.end_row < s->rows ? rect.end_row : s->rows;
   int end_col = rect.end_col < s->cols ? rect.end_col : s->cols;
+  int start_col = rect.start_col < 0 ? 0 : rect.start_col;
+  if (start_col >= end_col) return;
+  /* A row of blanks in the pen's colours, copied into each row erased. */
+  cell *blanks = s->blanks;
+  if (!selective && !pen_equal(&blanks[0], &(cell){.fg = s->pen.fg, .bg = s->pen.bg})) {
+    for (int col = 0; col < s->cols; col++) blank(s, &blanks[col]);
+  }
   for (int row = rect.start_row < 0 ? 0 : rect.start_row; row < end_row; row++) {
-    for (int col = rect.start_col < 0 ? 0 : rect.start_col; col < end_col; col++) {
+    if (!selective) {
+      memcpy(&s->grid[row][start_col], blanks, (end_col - start_col) * sizeof *blanks);
+      continue;
+    }
+    for (int col = start_col; col < end_col; col++) {
       cell *c = &s->grid[row][col];
-      if (!(selective && c->protected_cell)) blank(s, c);
+      if (!c->protected_cell) blank(s, c);
     }
   }
 }
@@ -418,6 +447,7 @@ static void resize_grid(screen *s, int cols, int rows, int *cursor_row) {
   s->grid = s->buffers[s->alt ? ALTERNATE : PRIMARY];
   s->cols = cols;
   s->rows = rows;
+  blanks_new(s);
 }
 
 #if LEGACY_VTERM
@@ -453,6 +483,7 @@ screen *screen_new(int cols, int rows, size_t scrollback_bytes) {
   s->buffers[PRIMARY] = grid_new(s, cols, rows);
   s->buffers[ALTERNATE] = grid_new(s, cols, rows);
   s->grid = s->buffers[PRIMARY];
+  blanks_new(s);
   s->vt = vterm_new(rows, cols);
   vterm_set_utf8(s->vt, 1);
   s->vs = vterm_obtain_state(s->vt);
@@ -467,9 +498,11 @@ void screen_free(screen *s) {
   sb_clear(s);
   free(s->sb);
   buf_free(&s->out);
+  buf_free(&s->scratch);
   vterm_free(s->vt);
   grid_free(s->buffers[PRIMARY], s->rows);
   grid_free(s->buffers[ALTERNATE], s->rows);
+  free(s->blanks);
   free(s);
 }
 
