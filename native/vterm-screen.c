@@ -25,6 +25,11 @@
 /* The second column of a wide character, as libvterm marks it. */
 #define CONTINUATION ((uint32_t)-1)
 #define LEGACY_VTERM (VTERM_VERSION_MAJOR == 0 && VTERM_VERSION_MINOR < 2)
+/* Text held back at the end of a feed (see screen_feed) is at most this long. */
+#define MAX_HELD 64
+
+/* Not in vterm.h, but libvterm's own, so a mark is what libvterm takes for one. */
+int vterm_unicode_is_combining(uint32_t codepoint);
 
 typedef struct {
   uint32_t chars[VTERM_MAX_CHARS_PER_CELL];
@@ -69,6 +74,8 @@ struct screen {
   unsigned char utf8[4];
   size_t utf8_len, utf8_need;
   buf out;
+  /* Where in `out` text's last character (with the marks after it) begins and ends. */
+  size_t text_start, text_end;
   /* Where a scrollback line is drawn before it is stored at its size. */
   buf scratch;
 };
@@ -506,11 +513,16 @@ void screen_free(screen *s) {
   free(s);
 }
 
-static void flush_out(screen *s) {
-  if (s->out.len == 0) return;
-  vterm_input_write(s->vt, s->out.data, s->out.len);
-  s->out.len = 0;
+/* Feeds libvterm what the scanner let through, but for the last `keep` bytes. */
+static void flush_but(screen *s, size_t keep) {
+  if (s->out.len > keep) vterm_input_write(s->vt, s->out.data, s->out.len - keep);
+  if (keep > 0) memmove(s->out.data, s->out.data + s->out.len - keep, keep);
+  s->out.len = keep;
+  s->text_start = 0;
+  s->text_end = keep;
 }
+
+static void flush_out(screen *s) { flush_but(s, 0); }
 
 /* ED 2 on the main screen keeps what it erases in the scrollback, as xterm does. */
 static void push_screen(screen *s) {
@@ -577,8 +589,17 @@ static void on_csi(screen *s) {
 static void emit_char(screen *s) {
   const unsigned char *u = s->utf8;
   bool c1 = s->utf8_len == 2 && u[0] == 0xc2 && u[1] < 0xa0;
-  if (utf8_char(u, s->utf8_len) == s->utf8_len && !c1) buf_add(&s->out, u, s->utf8_len);
+  bool valid = utf8_char(u, s->utf8_len) == s->utf8_len && !c1;
+  uint32_t c = 0xfffd;
+  if (valid) {
+    c = u[0] & (0x7f >> s->utf8_len);
+    for (size_t i = 1; i < s->utf8_len; i++) c = c << 6 | (u[i] & 0x3f);
+  }
+  bool mark = s->text_end == s->out.len && vterm_unicode_is_combining(c);
+  if (!mark) s->text_start = s->out.len;
+  if (valid) buf_add(&s->out, u, s->utf8_len);
   else buf_add(&s->out, "\xef\xbf\xbd", 3);
+  s->text_end = s->out.len;
   s->utf8_len = 0;
 }
 
@@ -655,12 +676,22 @@ void screen_feed(screen *s, const char *bytes, size_t len) {
       size_t j = i + 1;
       while (j < len && (unsigned char)bytes[j] >= 0x20 && (unsigned char)bytes[j] < 0x7f) j++;
       buf_add(&s->out, bytes + i, j - i);
+      s->text_start = s->out.len - 1;
+      s->text_end = s->out.len;
       i = j - 1;
       continue;
     }
     scan(s, b);
   }
-  flush_out(s);
+  /*
+   * A combining mark joins the character before it; libvterm 0.1 misses that across two writes
+   * when that character filled the line. So text's last character waits in `out` for what comes
+   * next, or for the screen to be read.
+   */
+  size_t held = s->out.len - s->text_start;
+  bool text_last = s->state == GROUND && s->text_end > 0 && s->text_end == s->out.len &&
+                   held <= MAX_HELD;
+  flush_but(s, text_last ? held : 0);
 }
 
 void screen_resize(screen *s, int cols, int rows) {
@@ -682,10 +713,14 @@ int screen_rows(const screen *s) { return s->rows; }
 
 bool screen_bracketed_paste(const screen *s) { return s->bracketed; }
 
-unsigned long long screen_scrolled(const screen *s) { return s->sb_pushed; }
+unsigned long long screen_scrolled(screen *s) {
+  flush_out(s);
+  return s->sb_pushed;
+}
 
-void screen_lines_since(const screen *s, unsigned long long since,
+void screen_lines_since(screen *s, unsigned long long since,
                         void (*each)(void *ctx, const char *text, size_t len), void *ctx) {
+  flush_out(s);
   buf text = {0};
   unsigned long long fresh = s->sb_pushed - since;
   size_t from = fresh < s->sb_count ? s->sb_count - (size_t)fresh : 0;
@@ -703,12 +738,13 @@ void screen_lines_since(const screen *s, unsigned long long since,
   buf_free(&text);
 }
 
-void screen_lines(const screen *s, bool scrollback,
+void screen_lines(screen *s, bool scrollback,
                   void (*each)(void *ctx, const char *text, size_t len), void *ctx) {
   screen_lines_since(s, scrollback ? 0 : s->sb_pushed, each, ctx);
 }
 
-char *screen_snapshot(const screen *s, bool scrollback, size_t max_scrollback, size_t *len) {
+char *screen_snapshot(screen *s, bool scrollback, size_t max_scrollback, size_t *len) {
+  flush_out(s);
   buf out = {0};
   buf_adds(&out, "\x1b[0m");
   if (scrollback && !s->alt) {

@@ -183,6 +183,11 @@ describe("the host's screen model (native/vterm-screen.c)", () => {
 
   it("puts back together a character cut between two reads", () => {
     assert.deepEqual(model(20, 2, cut(utf8("日本"), [1, 4])).lines, ["日本", ""]);
+    // A combining mark in the next read joins a character that filled the line.
+    const accent = utf8("\x1b[1;20He\u0301");
+    for (const at of [accent.length - 2, accent.length - 1]) {
+      assert.deepEqual(model(20, 2, cut(accent, [at])).lines, [`${" ".repeat(19)}e\u0301`, ""]);
+    }
   });
 
   it("survives what crashes or hangs libvterm 0.1: 16+ parameters, REP, a region below a shrunk screen", () => {
