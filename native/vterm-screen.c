@@ -464,7 +464,19 @@ static int on_resize(int rows, int cols, VTermPos *delta, void *user) {
 }
 #else
 static int on_resize(int rows, int cols, VTermStateFields *fields, void *user) {
-  resize_grid(user, cols, rows, &fields->pos.row);
+  screen *s = user;
+  int old_rows = s->rows;
+  resize_grid(s, cols, rows, &fields->pos.row);
+  /* libvterm 0.3 leaves its line infos to a resize callback, as its own screen resizes them. */
+  for (int b = PRIMARY; b <= ALTERNATE; b++) {
+    VTermLineInfo *old = fields->lineinfos[b];
+    if (!old) continue;
+    VTermLineInfo *info = calloc(rows, sizeof *info);
+    if (!info) abort();
+    memcpy(info, old, (rows < old_rows ? rows : old_rows) * sizeof *info);
+    free(old);
+    fields->lineinfos[b] = info;
+  }
   return 1;
 }
 #endif
