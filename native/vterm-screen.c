@@ -585,9 +585,10 @@ static void on_csi(screen *s) {
     s->keep_none = false;
     return;
   }
-  if (final == 'J' && body_len == 1 && body[0] == '2' && !s->alt) {
+  if (final == 'J' && body_len == 1 && body[0] == '2') {
+    /* Flushed first: what came before may have left the alternate screen. */
     flush_out(s);
-    push_screen(s);
+    if (!s->alt) push_screen(s);
   } else if (final == 'J' && body_len == 1 && body[0] == '3') {
     flush_out(s);
     sb_clear(s);

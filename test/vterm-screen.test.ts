@@ -155,6 +155,8 @@ describe("the host's screen model (native/vterm-screen.c)", () => {
     assert.deepEqual(erased.all, ["one", "two", "three", "", ""]);
     const cleared = model(20, 3, [{ feed: "a\r\nb\r\nc\r\nd\r\ne\x1b[3J" }]);
     assert.deepEqual(cleared.all, cleared.lines);
+    const back = model(20, 3, [{ feed: "ab\x1b[?1049hx" }, { feed: "\x1b[?1049l\x1b[2J" }]);
+    assert.deepEqual(back.all, ["ab", "", "", ""], "the main screen's, once back on it");
   });
 
   it("scrolls as xterm does: regions, reverse index, SU and SD, inserts and deletes, wide characters", async () => {
