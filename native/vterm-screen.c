@@ -216,7 +216,7 @@ static void strip(const char *sgr, size_t len, buf *out) {
 
 static void sb_drop_oldest(screen *s) {
   line *l = &s->sb[s->sb_head];
-  s->sb_bytes -= l->len;
+  s->sb_bytes -= l->len + sizeof *l;
   free(l->sgr);
   s->sb_head = (s->sb_head + 1) % s->sb_alloc;
   s->sb_count--;
@@ -241,7 +241,8 @@ static void sb_push(screen *s, const cell *cells) {
   if (sgr) memcpy(sgr, s->scratch.data, s->scratch.len);
   line *l = &s->sb[(s->sb_head + s->sb_count++) % s->sb_alloc];
   *l = (line){sgr, s->scratch.len};
-  s->sb_bytes += s->scratch.len;
+  /* A line costs its entry too, so even blank lines are bounded. */
+  s->sb_bytes += s->scratch.len + sizeof *l;
   s->sb_pushed++;
   while (s->sb_count > 0 && s->sb_bytes > s->sb_cap) sb_drop_oldest(s);
 }

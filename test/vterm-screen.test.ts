@@ -159,6 +159,11 @@ describe("the host's screen model (native/vterm-screen.c)", () => {
     assert.deepEqual(back.all, ["ab", "", "", ""], "the main screen's, once back on it");
   });
 
+  it("bounds the scrollback by its bytes, blank lines too", () => {
+    const { all } = model(20, 2, [{ feed: "\n".repeat(200_000) }]);
+    assert.ok(all.length < 100_000, `${all.length} lines kept of 200,000`);
+  });
+
   it("scrolls as xterm does: regions, reverse index, SU and SD, inserts and deletes, wide characters", async () => {
     const cases = [
       "1\r\n2\r\n3\r\n4\r\n5\x1b[2;4r\x1b[4;1H\n\nX\x1b[r\x1b[6;1Hend",
