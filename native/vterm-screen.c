@@ -36,6 +36,8 @@ typedef struct {
   VTermScreenCellAttrs attrs;
   VTermColor fg, bg;
   bool protected_cell;
+  /* 2 for a wide character (its second column is a CONTINUATION), else 1, or 0 where erased. */
+  uint8_t width;
 } cell;
 
 /* A scrollback line, as escape sequences that draw it. */
@@ -170,7 +172,8 @@ static void cell_text(const cell *c, buf *out) {
 
 /*
  * A row as plain text (without the unwritten cells at its end), or as escape sequences. The
- * continuation of a wide character is skipped: the character before it covers it.
+ * continuation of a wide character is skipped: the character before it covers it. One whose
+ * character was erased or moved away shows as a blank.
  */
 static void serialize(const cell *cells, int cols, bool styled, buf *out) {
   int end = 0;
@@ -179,7 +182,7 @@ static void serialize(const cell *cells, int cols, bool styled, buf *out) {
   }
   const cell *pen = NULL;
   for (int i = 0; i < end; i++) {
-    if (i > 0 && cells[i].chars[0] == CONTINUATION) continue;
+    if (i > 0 && cells[i].chars[0] == CONTINUATION && cells[i - 1].width == 2) continue;
     if (styled && (pen ? !pen_equal(pen, &cells[i]) : !pen_default(&cells[i]))) {
       sgr_pen(&cells[i], out);
     }
@@ -286,6 +289,11 @@ static cell **grid_resized(const screen *s, cell **old, int cols, int rows) {
   int keep_cols = cols < s->cols ? cols : s->cols;
   for (int row = 0; row < rows && row < s->rows; row++) {
     memcpy(grid[row], old[row], keep_cols * sizeof **grid);
+    /* A wide character the new width cuts in half is blanked. */
+    if (keep_cols < s->cols && grid[row][keep_cols - 1].width == 2) {
+      grid[row][keep_cols - 1].chars[0] = 0;
+      grid[row][keep_cols - 1].width = 0;
+    }
   }
   grid_free(old, s->rows);
   return grid;
@@ -369,10 +377,15 @@ static int on_putglyph(VTermGlyphInfo *info, VTermPos pos, void *user) {
   if (pos.row < 0 || pos.row >= s->rows || pos.col < 0 || pos.col >= s->cols) return 0;
   cell *row = s->grid[pos.row];
   /* Half a wide character written over leaves a blank in its other half, as in xterm. */
-  if (pos.col > 0 && row[pos.col].chars[0] == CONTINUATION) row[pos.col - 1].chars[0] = 0;
+  if (pos.col > 0 && row[pos.col].chars[0] == CONTINUATION && row[pos.col - 1].width == 2) {
+    row[pos.col - 1].chars[0] = 0;
+    row[pos.col - 1].width = 0;
+  }
   int after = pos.col + info->width;
+  if (after > s->cols) after = s->cols;
   if (after < s->cols && row[after].chars[0] == CONTINUATION) row[after].chars[0] = 0;
   cell *c = &row[pos.col];
+  c->width = (uint8_t)(after - pos.col);
   c->attrs = s->pen.attrs;
   c->fg = s->pen.fg;
   c->bg = s->pen.bg;
@@ -380,7 +393,10 @@ static int on_putglyph(VTermGlyphInfo *info, VTermPos pos, void *user) {
   int i = 0;
   for (; i < VTERM_MAX_CHARS_PER_CELL && info->chars[i]; i++) c->chars[i] = info->chars[i];
   if (i < VTERM_MAX_CHARS_PER_CELL) c->chars[i] = 0;
-  for (int col = pos.col + 1; col < after && col < s->cols; col++) row[col].chars[0] = CONTINUATION;
+  for (int col = pos.col + 1; col < after; col++) {
+    row[col].chars[0] = CONTINUATION;
+    row[col].width = 0;
+  }
   return 1;
 }
 

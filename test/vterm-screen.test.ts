@@ -172,6 +172,8 @@ describe("the host's screen model (native/vterm-screen.c)", () => {
       "abcdef\x1b[1;3H\x1b[2@\x1b[1;1H\x1b[1P\x1b[1;5H\x1b[2X",
       utf8("日本語\x1b[1;2Hx\x1b[1;5Hy"),
       utf8("   日本語\r\nClaude\x1bMhello"),
+      utf8("日本語\x1b[1;1H\x1b[1X"),
+      utf8("日本語\x1b[1;1H\x1b[1P"),
       Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\r\n"),
     ];
     for (const bytes of cases) {
