@@ -289,6 +289,11 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.find(ref).resize(cols, rows);
   }
 
+  /** Holds session `id`'s output back, or lets it go (nothing if it is gone). */
+  holdOutput(id: string, held: boolean): void {
+    this.sessions.get(id)?.holdOutput(held);
+  }
+
   /** The session `ref` names: its id, its name, or a unique id prefix. */
   find(ref: string): Session {
     const exact = this.sessions.get(ref) ?? this.byName(ref);

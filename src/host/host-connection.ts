@@ -45,6 +45,7 @@ export class HostConnection extends EventEmitter<HostEvents> {
   private nextReq = 1;
   private received = 0;
   private ackedTo = 0;
+  private acksHeld = false;
   private ackScheduled = false;
   private exited = false;
   private closed = false;
@@ -138,6 +139,15 @@ export class HostConnection extends EventEmitter<HostEvents> {
   /** Signals claude's process group. */
   kill(signal: NodeJS.Signals = "SIGHUP"): void {
     this.send({ t: "signal", signal });
+  }
+
+  /**
+   * While held, output is not acknowledged, so the host stops reading claude's terminal past its
+   * watermark: a client that is slow to read slows the session instead of missing its output.
+   */
+  holdAcks(held: boolean): void {
+    this.acksHeld = held;
+    if (!held) this.ack();
   }
 
   /** claude's exit is taken: the host may end. */
@@ -244,7 +254,7 @@ export class HostConnection extends EventEmitter<HostEvents> {
   }
 
   private ack(): void {
-    if (this.received === this.ackedTo) return;
+    if (this.acksHeld || this.received === this.ackedTo) return;
     this.ackedTo = this.received;
     this.send({ t: "ack", offset: this.received });
   }

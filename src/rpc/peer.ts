@@ -15,6 +15,14 @@ export interface PeerTransport {
 /** Past this backlog a peer is behind: its live output is dropped and later resynced. */
 export const highWaterBytes = 1 << 20;
 /**
+ * Past this backlog an attached peer holds its session's output back until it drains (the host
+ * then stops reading claude's terminal), for at most `pressMs`: a client that reads slower than
+ * claude writes slows the session instead of missing output, and one that reads nothing is
+ * behind after that long.
+ */
+export const pressBytes = 256 * 1024;
+export const pressMs = 500;
+/**
  * Before a resync's redraw: soft reset (DECSTR) and clear screen and scrollback. Not RIS, which
  * would also throw a client out of its alternate screen.
  */
@@ -28,6 +36,8 @@ interface Attachment {
   queue: { data: string; offset: number }[];
   queuedBytes: number;
   overflowed: boolean;
+  /** While this peer holds the session's output back: the deadline after which it is behind. */
+  pressing: NodeJS.Timeout | null;
 }
 
 export type SnapshotSource = (
@@ -46,6 +56,8 @@ export class Peer {
   private closed = false;
   private readonly outbox = new Map<string, string[]>();
   private flushScheduled = false;
+  /** Told when this peer starts and stops holding a session's output back. */
+  onPressure: (sessionId: string, pressing: boolean) => void = () => {};
 
   constructor(
     readonly transport: PeerTransport,
@@ -101,11 +113,15 @@ export class Peer {
         return;
       case "live":
         if (this.transport.bufferedBytes() > highWaterBytes) {
+          this.stopPressing(sessionId, attachment);
           attachment.state = "behind";
           this.seq++;
           return;
         }
         this.queueOutput(sessionId, data);
+        if (attachment.pressing === null && this.transport.bufferedBytes() > pressBytes) {
+          this.press(sessionId, attachment);
+        }
         return;
       case "behind":
         this.seq++;
@@ -123,6 +139,7 @@ export class Peer {
       queue: [],
       queuedBytes: 0,
       overflowed: false,
+      pressing: null,
     };
     this.attachments.set(sessionId, attachment);
     const snapshot = await this.snapshot(sessionId, true);
@@ -132,16 +149,20 @@ export class Peer {
   }
 
   detach(sessionId: string): boolean {
+    const attachment = this.attachments.get(sessionId);
+    if (attachment) this.stopPressing(sessionId, attachment);
     return this.attachments.delete(sessionId);
   }
 
   /** The session is gone: forget attachments and stop sending. */
   forget(sessionId: string): void {
-    this.attachments.delete(sessionId);
+    this.detach(sessionId);
   }
 
   close(): void {
     this.closed = true;
+    for (const [sessionId, attachment] of this.attachments)
+      this.stopPressing(sessionId, attachment);
     this.attachments.clear();
     this.subscriptions.clear();
   }
@@ -162,12 +183,29 @@ export class Peer {
 
   private catchUp(): void {
     for (const [sessionId, attachment] of this.attachments) {
+      this.stopPressing(sessionId, attachment);
       if (attachment.state === "behind") void this.resync(sessionId, attachment);
     }
   }
 
+  private press(sessionId: string, attachment: Attachment): void {
+    attachment.pressing = setTimeout(() => {
+      this.stopPressing(sessionId, attachment);
+      if (attachment.state === "live") attachment.state = "behind";
+    }, pressMs);
+    this.onPressure(sessionId, true);
+  }
+
+  private stopPressing(sessionId: string, attachment: Attachment): void {
+    if (attachment.pressing === null) return;
+    clearTimeout(attachment.pressing);
+    attachment.pressing = null;
+    this.onPressure(sessionId, false);
+  }
+
   /** Redraws the peer's screen from the model instead of replaying what it missed. */
   private async resync(sessionId: string, attachment: Attachment): Promise<void> {
+    this.stopPressing(sessionId, attachment);
     Object.assign(attachment, { state: "syncing", queue: [], queuedBytes: 0, overflowed: false });
     let snapshot: ScreenSnapshot;
     try {

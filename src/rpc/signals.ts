@@ -7,9 +7,11 @@ import type { Peer } from "./peer.js";
 /** Fans the pool's and the channel bridge's events out to connected peers, whatever their transport. */
 export class SignalRouter {
   private readonly peers = new Set<Peer>();
+  /** For each session, the peers holding its output back while they catch up. */
+  private readonly pressing = new Map<string, Set<Peer>>();
 
   constructor(
-    pool: Pool,
+    private readonly pool: Pool,
     private readonly hub: ChannelHub<Peer> | null = null,
     scheduler: Scheduler<Peer> | null = null,
   ) {
@@ -53,6 +55,7 @@ export class SignalRouter {
   }
 
   add(peer: Peer): void {
+    peer.onPressure = (id, on) => this.pressure(id, peer, on);
     this.peers.add(peer);
   }
 
@@ -65,6 +68,17 @@ export class SignalRouter {
     this.hub?.disconnect(peer);
     peer.close();
     this.peers.delete(peer);
+  }
+
+  /** A session's output is held back while any attached peer catches up. */
+  private pressure(id: string, peer: Peer, on: boolean): void {
+    const peers = this.pressing.get(id) ?? new Set<Peer>();
+    const was = peers.size > 0;
+    if (on) peers.add(peer);
+    else peers.delete(peer);
+    if (peers.size > 0) this.pressing.set(id, peers);
+    else this.pressing.delete(id);
+    if (was !== peers.size > 0) this.pool.holdOutput(id, peers.size > 0);
   }
 
   private broadcast(signal: string, params: Record<string, unknown>): void {

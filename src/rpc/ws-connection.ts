@@ -2,7 +2,7 @@ import type { WebSocket } from "ws";
 import type { Caller } from "../auth/tokens.js";
 import type { Logger } from "../log.js";
 import type { RequestContext } from "./methods.js";
-import { highWaterBytes, Peer, type SnapshotSource } from "./peer.js";
+import { Peer, pressBytes, type SnapshotSource } from "./peer.js";
 import { RateLimiter } from "./rate-limit.js";
 import { invalidRequestReply, type RpcServer } from "./server.js";
 import type { SignalRouter } from "./signals.js";
@@ -28,7 +28,7 @@ export function serveWsRpc(
 ): void {
   const drainListeners: (() => void)[] = [];
   const drainTimer = setInterval(() => {
-    if (ws.bufferedAmount < highWaterBytes / 2) for (const listener of drainListeners) listener();
+    if (ws.bufferedAmount < pressBytes / 2) for (const listener of drainListeners) listener();
   }, drainCheckMs);
   drainTimer.unref();
   const peer = new Peer(

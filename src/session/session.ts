@@ -206,6 +206,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private run: Run | null = null;
   private lastScreen: LastScreen | null = null;
   private size = { ...initialSize };
+  private outputHeld = false;
   private restartTimer: NodeJS.Timeout | null = null;
   private readonly restartTracker = new RestartTracker();
   private channelConnected = false;
@@ -543,6 +544,12 @@ export class Session extends EventEmitter<SessionEvents> {
     this.run?.connection?.resize(cols, rows);
   }
 
+  /** Holds claude's output back while an attached client catches up (see Peer). */
+  holdOutput(held: boolean): void {
+    this.outputHeld = held;
+    this.run?.connection?.holdAcks(held);
+  }
+
   /** The screen and scrollback as escape sequences, consistent with all output before `offset`. */
   async snapshot(withScrollback = true): Promise<ScreenSnapshot> {
     const connection = this.run?.connection;
@@ -696,6 +703,7 @@ export class Session extends EventEmitter<SessionEvents> {
     connection.on("exit", (exit) => this.onExit(run, exit));
     connection.on("lost", (reason) => this.onLost(run, reason));
     connection.attach();
+    if (this.outputHeld) connection.holdAcks(true);
     run.watcher = new ClaudeSessionWatcher(run.configDir, hello.pid, (file) => {
       if (file.sessionId !== this.rec.claudeSessionId) {
         this.runtime.log.info(
