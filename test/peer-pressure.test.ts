@@ -62,6 +62,13 @@ describe("an attached client that reads slowly", () => {
     t.peer.output("s1", "lost", 2);
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(t.outputs, ["a"], "behind: dropped");
+    // Caught up, it is redrawn and live again; its time to hold the session back is spent.
+    t.backlog(0);
+    t.drain();
+    await waitFor("the redraw", () => t.outputs.length === 2);
+    t.backlog(pressBytes + 1);
+    t.peer.output("s1", "b", 3);
+    assert.deepEqual(t.pressure, [true, false], "no second press at once");
   });
 
   it("lets go when it detaches or closes", async () => {

@@ -16,12 +16,16 @@ export interface PeerTransport {
 export const highWaterBytes = 1 << 20;
 /**
  * Past this backlog an attached peer holds its session's output back until it drains (the host
- * then stops reading claude's terminal), for at most `pressMs`: a client that reads slower than
- * claude writes slows the session instead of missing output, and one that reads nothing is
- * behind after that long.
+ * then stops reading claude's terminal), for at most `pressMs` at a time and `pressShare` of the
+ * time overall: a client that reads a burst slower than claude writes it slows the session
+ * instead of missing output, and one that reads slowly or not at all falls behind instead of
+ * slowing claude for long.
  */
 export const pressBytes = 256 * 1024;
 export const pressMs = 500;
+export const pressShare = 0.25;
+/** A press shorter than this is not worth the round trip. */
+const minPressMs = 20;
 /**
  * Before a resync's redraw: soft reset (DECSTR) and clear screen and scrollback. Not RIS, which
  * would also throw a client out of its alternate screen.
@@ -38,6 +42,10 @@ interface Attachment {
   overflowed: boolean;
   /** While this peer holds the session's output back: the deadline after which it is behind. */
   pressing: NodeJS.Timeout | null;
+  pressedAt: number;
+  /** How long it may hold the output back now, as of `budgetAt` (ms, performance.now()). */
+  budgetMs: number;
+  budgetAt: number;
 }
 
 export type SnapshotSource = (
@@ -112,8 +120,9 @@ export class Peer {
         attachment.queuedBytes += data.length;
         return;
       case "live":
-        if (this.transport.bufferedBytes() > highWaterBytes) {
-          this.stopPressing(sessionId, attachment);
+        // While it holds the output back, the host sends at most its window more; the deadline
+        // bounds how long that sits here.
+        if (attachment.pressing === null && this.transport.bufferedBytes() > highWaterBytes) {
           attachment.state = "behind";
           this.seq++;
           return;
@@ -133,6 +142,8 @@ export class Peer {
    * that arrives while the snapshot is taken is queued and sent after the reply.
    */
   async attach(sessionId: string, readOnly: boolean): Promise<ScreenSnapshot> {
+    const before = this.attachments.get(sessionId);
+    if (before) this.stopPressing(sessionId, before);
     const attachment: Attachment = {
       readOnly,
       state: "syncing",
@@ -140,6 +151,9 @@ export class Peer {
       queuedBytes: 0,
       overflowed: false,
       pressing: null,
+      pressedAt: 0,
+      budgetMs: pressMs,
+      budgetAt: performance.now(),
     };
     this.attachments.set(sessionId, attachment);
     const snapshot = await this.snapshot(sessionId, true);
@@ -189,10 +203,16 @@ export class Peer {
   }
 
   private press(sessionId: string, attachment: Attachment): void {
+    const now = performance.now();
+    const refill = (now - attachment.budgetAt) * pressShare;
+    attachment.budgetMs = Math.min(pressMs, attachment.budgetMs + refill);
+    attachment.budgetAt = now;
+    if (attachment.budgetMs < minPressMs) return;
+    attachment.pressedAt = now;
     attachment.pressing = setTimeout(() => {
       this.stopPressing(sessionId, attachment);
       if (attachment.state === "live") attachment.state = "behind";
-    }, pressMs);
+    }, attachment.budgetMs);
     this.onPressure(sessionId, true);
   }
 
@@ -200,6 +220,9 @@ export class Peer {
     if (attachment.pressing === null) return;
     clearTimeout(attachment.pressing);
     attachment.pressing = null;
+    const now = performance.now();
+    attachment.budgetMs = Math.max(0, attachment.budgetMs - (now - attachment.pressedAt));
+    attachment.budgetAt = now;
     this.onPressure(sessionId, false);
   }
 
