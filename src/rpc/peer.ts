@@ -42,8 +42,10 @@ interface Attachment {
   overflowed: boolean;
   /** While this peer holds the session's output back: the deadline after which it is behind. */
   pressing: NodeJS.Timeout | null;
-  pressedAt: number;
-  /** How long it may hold the output back now, as of `budgetAt` (ms, performance.now()). */
+  /**
+   * How long it may hold the output back, as of `budgetAt` (ms, performance.now()), which is
+   * also when a press under way began.
+   */
   budgetMs: number;
   budgetAt: number;
 }
@@ -151,7 +153,6 @@ export class Peer {
       queuedBytes: 0,
       overflowed: false,
       pressing: null,
-      pressedAt: 0,
       budgetMs: pressMs,
       budgetAt: performance.now(),
     };
@@ -208,7 +209,6 @@ export class Peer {
     attachment.budgetMs = Math.min(pressMs, attachment.budgetMs + refill);
     attachment.budgetAt = now;
     if (attachment.budgetMs < minPressMs) return;
-    attachment.pressedAt = now;
     attachment.pressing = setTimeout(() => {
       this.stopPressing(sessionId, attachment);
       if (attachment.state === "live") attachment.state = "behind";
@@ -221,7 +221,7 @@ export class Peer {
     clearTimeout(attachment.pressing);
     attachment.pressing = null;
     const now = performance.now();
-    attachment.budgetMs = Math.max(0, attachment.budgetMs - (now - attachment.pressedAt));
+    attachment.budgetMs = Math.max(0, attachment.budgetMs - (now - attachment.budgetAt));
     attachment.budgetAt = now;
     this.onPressure(sessionId, false);
   }
