@@ -279,24 +279,26 @@ static void add_lines(void *ctx, const char *text, size_t len) {
   buf_free(&valid);
 }
 
-static json_t *lines_json(unsigned long long since) {
+static json_t *lines_json(bool scrollback) {
   json_t *lines = json_array();
-  screen_lines_since(h.screen, since, add_lines, lines);
+  screen_lines(h.screen, scrollback, add_lines, lines);
   return lines;
 }
 
 /*
- * The screen message: the screen's lines and, in claude's first minute, the lines that went into
- * the scrollback after the first `since` of them too (a resumed conversation pushes claude's
- * notices about channels there). Each check sends only the lines scrolled since the last, so a
- * flood costs no more than its own size.
+ * The screen message: the screen's `lines` (taken) and, in claude's first minute, the lines that
+ * went into the scrollback after the first `since` of them too (a resumed conversation pushes
+ * claude's notices about channels there). Each check sends only the lines scrolled since the
+ * last, so a flood costs no more than its own size.
  */
-static char *screen_message(unsigned long long since) {
+static char *screen_message(json_t *lines, unsigned long long since) {
   json_t *message = json_object();
   json_object_set_new(message, "t", json_string("screen"));
-  json_object_set_new(message, "lines", lines_json(screen_scrolled(h.screen)));
+  json_object_set_new(message, "lines", lines);
   if (now_us() - h.started < REFUSAL_NOTICE_US) {
-    json_object_set_new(message, "all", lines_json(since));
+    json_t *all = json_array();
+    screen_lines_since(h.screen, since, add_lines, all);
+    json_object_set_new(message, "all", all);
   }
   char *text = json_dumps(message, JSON_COMPACT);
   json_decref(message);
@@ -305,16 +307,15 @@ static char *screen_message(unsigned long long since) {
 
 static void check_screen(void) {
   h.screen_due = NEVER;
+  json_t *lines = lines_json(false);
   if (!h.drawn) {
-    json_t *lines = lines_json(screen_scrolled(h.screen));
     size_t i;
     json_t *line;
     json_array_foreach(lines, i, line) {
       if (strspn(json_string_value(line), " ") != json_string_length(line)) h.drawn = true;
     }
-    json_decref(lines);
   }
-  char *text = screen_message(h.scrolled_seen);
+  char *text = screen_message(lines, h.scrolled_seen);
   h.scrolled_seen = screen_scrolled(h.screen);
   if (!text) return;
   if (h.last_screen && strcmp(text, h.last_screen) == 0) {
@@ -471,7 +472,7 @@ static void on_attach(void) {
   update_pause();
   /* A new supervisor is told of the whole scrollback's notices, not only of the latest lines. */
   if (h.last_screen) {
-    char *text = screen_message(0);
+    char *text = screen_message(lines_json(false), 0);
     if (text) send_text(text);
     free(text);
   }
@@ -510,7 +511,7 @@ static void on_request(const char *t, json_t *m) {
     reply_ok(req, result);
   } else if (strcmp(t, "lines") == 0) {
     deliver();
-    reply_ok(req, lines_json(scrollback ? 0 : screen_scrolled(h.screen)));
+    reply_ok(req, lines_json(scrollback));
   } else {
     json_t *text = json_object_get(m, "text");
     type_job *job = calloc(1, sizeof *job);
