@@ -259,11 +259,15 @@ static void blank(const screen *s, cell *c) {
   *c = (cell){.fg = s->pen.fg, .bg = s->pen.bg};
 }
 
+static void blanks_fill(screen *s) {
+  for (int col = 0; col < s->cols; col++) blank(s, &s->blanks[col]);
+}
+
 static void blanks_new(screen *s) {
   free(s->blanks);
   s->blanks = malloc(s->cols * sizeof *s->blanks);
   if (!s->blanks) abort();
-  for (int col = 0; col < s->cols; col++) blank(s, &s->blanks[col]);
+  blanks_fill(s);
 }
 
 static cell **grid_new(const screen *s, int cols, int rows) {
@@ -313,9 +317,9 @@ static void erase_rect(screen *s, VTermRect rect, bool selective) {
   int start_col = rect.start_col < 0 ? 0 : rect.start_col;
   if (start_col >= end_col) return;
   /* A row of blanks in the pen's colours, copied into each row erased. */
-  cell *blanks = s->blanks;
+  const cell *blanks = s->blanks;
   if (!selective && !pen_equal(&blanks[0], &(cell){.fg = s->pen.fg, .bg = s->pen.bg})) {
-    for (int col = 0; col < s->cols; col++) blank(s, &blanks[col]);
+    blanks_fill(s);
   }
   for (int row = rect.start_row < 0 ? 0 : rect.start_row; row < end_row; row++) {
     if (!selective) {
