@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "feeder.h"
 #include "log.h"
 #include "pty.h"
 #include "vterm-screen.h"
@@ -42,6 +43,10 @@ enum { FRAME_MESSAGE = 1, FRAME_OUTPUT = 2 };
 /* Unacknowledged output at which claude's terminal is no longer read, and below which it is. */
 #define UNACKED_HIGH (1u << 20)
 #define UNACKED_LOW (256u * 1024)
+/* Output not yet fed to the screen model at which claude's terminal is no longer read, and below
+ * which it is. */
+#define FEED_HIGH (1u << 20)
+#define FEED_LOW (256u * 1024)
 /* Reads that follow a delivery this closely wait to go with the next one. */
 #define BATCH_WINDOW_US 2000
 #define MAX_BATCH_BYTES (256u * 1024)
@@ -74,7 +79,8 @@ typedef struct type_job {
 
 static struct {
   host_spec *spec;
-  screen *screen;
+  /* Owns the screen model: see feeder_lock. */
+  feeder *feeder;
   pid_t child;
   int master;
   int listen_fd;
@@ -108,6 +114,8 @@ static struct {
   bool stopping;
 
   int64_t screen_due;
+  /* The last screen message was read with output still to feed. */
+  bool screen_stale;
   char *last_screen;
   /* The scrollback's lines the last screen message covered (screen_scrolled). */
   unsigned long long scrolled_seen;
@@ -233,7 +241,7 @@ static void deliver(void) {
   uint64_t start = h.offset;
   h.offset += h.batch.len;
   h.last_delivery = now_us();
-  screen_feed(h.screen, h.batch.data, h.batch.len);
+  feeder_push(h.feeder, h.batch.data, h.batch.len);
   buf_add(&h.tail, h.batch.data, h.batch.len);
   if (h.tail.len > 2 * TAIL_BYTES) buf_consume(&h.tail, h.tail.len - TAIL_BYTES);
   if (h.early_open) {
@@ -279,9 +287,9 @@ static void add_lines(void *ctx, const char *text, size_t len) {
   buf_free(&valid);
 }
 
-static json_t *lines_json(bool scrollback) {
+static json_t *lines_json(screen *s, bool scrollback) {
   json_t *lines = json_array();
-  screen_lines(h.screen, scrollback, add_lines, lines);
+  screen_lines(s, scrollback, add_lines, lines);
   return lines;
 }
 
@@ -291,13 +299,13 @@ static json_t *lines_json(bool scrollback) {
  * claude's notices about channels there). Each check sends only the lines scrolled since the
  * last, so a flood costs no more than its own size.
  */
-static char *screen_message(json_t *lines, unsigned long long since) {
+static char *screen_message(screen *s, json_t *lines, unsigned long long since) {
   json_t *message = json_object();
   json_object_set_new(message, "t", json_string("screen"));
   json_object_set_new(message, "lines", lines);
   if (now_us() - h.started < REFUSAL_NOTICE_US) {
     json_t *all = json_array();
-    screen_lines_since(h.screen, since, add_lines, all);
+    screen_lines_since(s, since, add_lines, all);
     json_object_set_new(message, "all", all);
   }
   char *text = json_dumps(message, JSON_COMPACT);
@@ -305,9 +313,12 @@ static char *screen_message(json_t *lines, unsigned long long since) {
   return text;
 }
 
+/* Reads the screen as fed so far: a flood's screen is read as it goes, not once it ends. */
 static void check_screen(void) {
   h.screen_due = NEVER;
-  json_t *lines = lines_json(false);
+  screen *s = feeder_lock(h.feeder);
+  h.screen_stale = feeder_backlog(h.feeder) > 0;
+  json_t *lines = lines_json(s, false);
   if (!h.drawn) {
     size_t i;
     json_t *line;
@@ -315,8 +326,9 @@ static void check_screen(void) {
       if (strspn(json_string_value(line), " ") != json_string_length(line)) h.drawn = true;
     }
   }
-  char *text = screen_message(lines, h.scrolled_seen);
-  h.scrolled_seen = screen_scrolled(h.screen);
+  char *text = screen_message(s, lines, h.scrolled_seen);
+  h.scrolled_seen = screen_scrolled(s);
+  feeder_unlock(h.feeder);
   if (!text) return;
   if (h.last_screen && strcmp(text, h.last_screen) == 0) {
     free(text);
@@ -375,7 +387,8 @@ static void run_jobs(void) {
       job_done(false);
       continue;
     }
-    bool pasted = screen_bracketed_paste(h.screen);
+    bool pasted = screen_bracketed_paste(feeder_lock_all(h.feeder));
+    feeder_unlock(h.feeder);
     if (pasted) pty_write("\x1b[200~", 6);
     pty_write(job->text, job->len);
     if (pasted) pty_write("\x1b[201~", 6);
@@ -449,8 +462,10 @@ static void send_hello(void) {
   json_object_set_new(m, "pid", json_integer(h.child));
   json_object_set_new(m, "procStart", h.exited ? json_null() : proc_start(h.child));
   json_object_set_new(m, "offset", json_integer((json_int_t)h.offset));
-  json_object_set_new(m, "cols", json_integer(screen_cols(h.screen)));
-  json_object_set_new(m, "rows", json_integer(screen_rows(h.screen)));
+  screen *s = feeder_lock(h.feeder);
+  json_object_set_new(m, "cols", json_integer(screen_cols(s)));
+  json_object_set_new(m, "rows", json_integer(screen_rows(s)));
+  feeder_unlock(h.feeder);
   json_object_set_new(m, "drawn", json_boolean(h.drawn));
   json_object_set_new(m, "exit", h.exited ? exit_json(false) : json_null());
   send_message(m);
@@ -472,7 +487,9 @@ static void on_attach(void) {
   update_pause();
   /* A new supervisor is told of the whole scrollback's notices, not only of the latest lines. */
   if (h.last_screen) {
-    char *text = screen_message(lines_json(false), 0);
+    screen *s = feeder_lock_all(h.feeder);
+    char *text = screen_message(s, lines_json(s, false), 0);
+    feeder_unlock(h.feeder);
     if (text) send_text(text);
     free(text);
   }
@@ -498,20 +515,24 @@ static void on_request(const char *t, json_t *m) {
   bool scrollback = json_is_true(json_object_get(m, "scrollback"));
   if (strcmp(t, "snapshot") == 0) {
     size_t len;
-    char *data = screen_snapshot(h.screen, scrollback, SNAPSHOT_SCROLLBACK_BYTES, &len);
+    screen *s = feeder_lock_all(h.feeder);
+    char *data = screen_snapshot(s, scrollback, SNAPSHOT_SCROLLBACK_BYTES, &len);
     buf text = {0};
     utf8_sanitize(data, len, &text);
     free(data);
     json_t *result = json_object();
     json_object_set_new(result, "data", json_stringn(text.data ? text.data : "", text.len));
     buf_free(&text);
-    json_object_set_new(result, "cols", json_integer(screen_cols(h.screen)));
-    json_object_set_new(result, "rows", json_integer(screen_rows(h.screen)));
+    json_object_set_new(result, "cols", json_integer(screen_cols(s)));
+    json_object_set_new(result, "rows", json_integer(screen_rows(s)));
+    feeder_unlock(h.feeder);
     json_object_set_new(result, "offset", json_integer((json_int_t)h.offset));
     reply_ok(req, result);
   } else if (strcmp(t, "lines") == 0) {
     deliver();
-    reply_ok(req, lines_json(scrollback));
+    json_t *lines = lines_json(feeder_lock_all(h.feeder), scrollback);
+    feeder_unlock(h.feeder);
+    reply_ok(req, lines);
   } else {
     json_t *text = json_object_get(m, "text");
     type_job *job = calloc(1, sizeof *job);
@@ -547,7 +568,8 @@ static bool on_message(const char *payload, size_t len) {
     json_int_t rows = json_integer_value(json_object_get(m, "rows"));
     if (!h.exited && cols >= 1 && cols <= 1000 && rows >= 1 && rows <= 1000) {
       deliver();
-      screen_resize(h.screen, (int)cols, (int)rows);
+      screen_resize(feeder_lock_all(h.feeder), (int)cols, (int)rows);
+      feeder_unlock(h.feeder);
       pty_resize(h.master, (int)cols, (int)rows);
     }
   } else if (strcmp(t, "signal") == 0) {
@@ -710,11 +732,23 @@ static void run_timers(void) {
   if (h.linger_due <= now) close_host();
 }
 
+/* The screen model has caught up with the output, or nearly. */
+static void on_fed(void) {
+  uint64_t count;
+  if (read(feeder_wake_fd(h.feeder), &count, sizeof count) < 0) return;
+  if (h.screen_stale && h.screen_due == NEVER && feeder_backlog(h.feeder) == 0) {
+    h.screen_due = now_us();
+  }
+}
+
 static void serve(void) {
   for (;;) {
-    struct pollfd fds[4] = {{h.signal_fd, POLLIN, 0}, {h.listen_fd, POLLIN, 0}};
-    int n = 2, pty_at = -1, peer_at = -1;
-    short pty_events = (h.exited || h.paused ? 0 : POLLIN) | (h.pty_out.len ? POLLOUT : 0);
+    struct pollfd fds[5] = {{h.signal_fd, POLLIN, 0},
+                            {h.listen_fd, POLLIN, 0},
+                            {feeder_wake_fd(h.feeder), POLLIN, 0}};
+    int n = 3, pty_at = -1, peer_at = -1;
+    bool reading = !h.exited && !h.paused && feeder_backlog(h.feeder) < FEED_HIGH;
+    short pty_events = (reading ? POLLIN : 0) | (h.pty_out.len ? POLLOUT : 0);
     if (!h.exited && pty_events) {
       pty_at = n;
       fds[n++] = (struct pollfd){h.master, pty_events, 0};
@@ -728,6 +762,7 @@ static void serve(void) {
       exit(1);
     }
     if (fds[0].revents) on_signals();
+    if (fds[2].revents) on_fed();
     if (pty_at >= 0 && !h.exited && fds[pty_at].revents) {
       if (fds[pty_at].revents & POLLOUT) flush_fd(h.master, &h.pty_out);
       if (fds[pty_at].revents & (POLLIN | POLLHUP | POLLERR)) read_pty(true);
@@ -775,7 +810,7 @@ int main(void) {
   /* claude first: its start-up is what a launch waits for. */
   h.child = pty_spawn(h.spec, &h.master);
   if (h.child < 0) return 1;
-  h.screen = screen_new(h.spec->cols, h.spec->rows, h.spec->scrollback_bytes);
+  h.feeder = feeder_new(screen_new(h.spec->cols, h.spec->rows, h.spec->scrollback_bytes), FEED_LOW);
   prefer_for_oom_kill(h.child);
   h.listen_fd = listen_on(h.spec->socket_path);
   if (h.listen_fd < 0) {

@@ -273,8 +273,8 @@ describe("session host", () => {
       () => blockedInTtyWrite(claudePid),
       20_000,
     );
-    const rss = Number(/VmRSS:\s+(\d+)/.exec(readStatus(hostPid))?.[1]) * 1024;
-    assert.ok(rss < 150 * 1024 * 1024, `host RSS ${rss >> 20} MiB`);
+    const hostRss = rss(hostPid);
+    assert.ok(hostRss < 150 * 1024 * 1024, `host RSS ${hostRss >> 20} MiB`);
     // Reading and acknowledging again lets claude go on.
     const decoder = new FrameDecoder();
     let offset = 0;
@@ -288,6 +288,67 @@ describe("session host", () => {
     const from = offset;
     await waitFor("output flowing again", () => offset > from + 1_000_000, 20_000);
     stalled.destroy();
+    process.kill(hostPid, "SIGKILL");
+    process.kill(-claudePid, "SIGKILL");
+    await waitFor("claude gone", () => processState(claudePid) === null);
+  });
+
+  it("reads claude's terminal no faster than its screen model keeps up, holding a bounded backlog", async () => {
+    const dir = tempDir();
+    const spec = hostSpec(dir);
+    const hostPid = await startHost(spec);
+    const connection = await HostConnection.open(spec.socketPath);
+    let tail = "";
+    let received = 0;
+    let peak = 0;
+    connection.on("data", (data) => {
+      tail = (tail + data).slice(-64);
+      const before = received;
+      received += data.length;
+      if (received >> 20 !== before >> 20) peak = Math.max(peak, rss(hostPid));
+    });
+    connection.attach();
+    // claude writes faster than a screen model parses; the supervisor acknowledges at once.
+    await connection.type(`/flood ${64 << 20}`, true);
+    await waitFor("the flood", () => tail.includes("flood done"), 120_000);
+    assert.ok(peak < 24 << 20, `host RSS peaked at ${(peak / (1 << 20)).toFixed(1)} MiB`);
+    connection.kill("SIGKILL");
+    await new Promise((resolve) => connection.once("exit", resolve));
+    connection.release();
+    await waitFor("host gone", () => !isRunning(hostPid));
+  });
+
+  it("reads the screen once more when its model has caught up with a flood's end", async () => {
+    const dir = tempDir();
+    const spec = hostSpec(dir);
+    const hostPid = await startHost(spec);
+    const helper = await HostConnection.open(spec.socketPath);
+    const claudePid = helper.pid;
+    helper.attach();
+    await helper.type("/flood-erase 4000000", true);
+    helper.dispose();
+    // Erase sequences are slow to parse: the screen is read while the model is behind.
+    const socket = connect(spec.socketPath);
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.write(encodeMessage({ t: "attach", version: protocolVersion }));
+    const decoder = new FrameDecoder();
+    let offset = 0;
+    let screen: string[] = [];
+    socket.on("data", (chunk) => {
+      for (const frame of decoder.push(chunk)) {
+        if (frame.kind === FrameKind.Output) offset = frame.offset + frame.data.length;
+        else if ((frame.message as { t: string }).t === "screen") {
+          screen = (frame.message as { lines: string[] }).lines;
+        }
+      }
+      socket.write(encodeMessage({ t: "ack", offset }));
+    });
+    await waitFor(
+      "the flood's end on the screen",
+      () => screen.join("\n").includes("flood done"),
+      60_000,
+    );
+    socket.destroy();
     process.kill(hostPid, "SIGKILL");
     process.kill(-claudePid, "SIGKILL");
     await waitFor("claude gone", () => processState(claudePid) === null);
@@ -335,6 +396,10 @@ function startedHosts(): number[] {
         return false;
       }
     });
+}
+
+function rss(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readStatus(pid))?.[1] ?? 0) * 1024;
 }
 
 function readStatus(pid: number): string {

@@ -1,0 +1,126 @@
+#include "feeder.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "buf.h"
+
+/* The thread feeds this much at a time, and lets the screen be read between two feeds. */
+#define FEED_BYTES (64u * 1024)
+#define STACK_BYTES (512u * 1024)
+
+struct feeder {
+  screen *screen;
+  size_t low;
+  int wake_fd;
+  /* `lock` guards all below; `screen_lock` the screen, which `readers` wait for or hold. */
+  pthread_mutex_t lock, screen_lock;
+  pthread_cond_t queued_cond, idle_cond, released_cond;
+  buf queued;
+  /* What the thread took from `queued` and has not fed yet. */
+  size_t feeding;
+  int readers;
+};
+
+static void wake(feeder *f) {
+  uint64_t one = 1;
+  if (write(f->wake_fd, &one, sizeof one) < 0) {
+    /* Only a counter at its maximum refuses, and that is readable already. */
+  }
+}
+
+static void *run(void *arg) {
+  feeder *f = arg;
+  buf work = {0};
+  pthread_mutex_lock(&f->lock);
+  for (;;) {
+    while (f->queued.len == 0) pthread_cond_wait(&f->queued_cond, &f->lock);
+    /* The queue and the buffer just fed trade places: neither is allocated again. */
+    buf taken = f->queued;
+    f->queued = work;
+    work = taken;
+    f->feeding = work.len;
+    for (size_t at = 0; at < work.len;) {
+      while (f->readers > 0) pthread_cond_wait(&f->released_cond, &f->lock);
+      pthread_mutex_unlock(&f->lock);
+      size_t n = work.len - at < FEED_BYTES ? work.len - at : FEED_BYTES;
+      pthread_mutex_lock(&f->screen_lock);
+      screen_feed(f->screen, work.data + at, n);
+      pthread_mutex_unlock(&f->screen_lock);
+      at += n;
+      pthread_mutex_lock(&f->lock);
+      size_t before = f->feeding + f->queued.len;
+      f->feeding -= n;
+      size_t after = before - n;
+      if (after == 0) pthread_cond_broadcast(&f->idle_cond);
+      if (after == 0 || (before > f->low && after <= f->low)) wake(f);
+    }
+    buf_consume(&work, work.len);
+  }
+  return NULL;
+}
+
+feeder *feeder_new(screen *s, size_t low) {
+  feeder *f = calloc(1, sizeof *f);
+  if (!f) abort();
+  f->screen = s;
+  f->low = low;
+  f->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (f->wake_fd < 0) abort();
+  pthread_mutex_init(&f->lock, NULL);
+  pthread_mutex_init(&f->screen_lock, NULL);
+  pthread_cond_init(&f->queued_cond, NULL);
+  pthread_cond_init(&f->idle_cond, NULL);
+  pthread_cond_init(&f->released_cond, NULL);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, STACK_BYTES);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t thread;
+  if (pthread_create(&thread, &attr, run, f) != 0) abort();
+  pthread_attr_destroy(&attr);
+  return f;
+}
+
+int feeder_wake_fd(const feeder *f) { return f->wake_fd; }
+
+void feeder_push(feeder *f, const char *data, size_t len) {
+  if (len == 0) return;
+  pthread_mutex_lock(&f->lock);
+  buf_add(&f->queued, data, len);
+  pthread_cond_signal(&f->queued_cond);
+  pthread_mutex_unlock(&f->lock);
+}
+
+size_t feeder_backlog(feeder *f) {
+  pthread_mutex_lock(&f->lock);
+  size_t backlog = f->queued.len + f->feeding;
+  pthread_mutex_unlock(&f->lock);
+  return backlog;
+}
+
+static screen *lock_screen(feeder *f, bool all) {
+  pthread_mutex_lock(&f->lock);
+  while (all && f->queued.len + f->feeding > 0) pthread_cond_wait(&f->idle_cond, &f->lock);
+  /* The thread's next feed waits for the reader, which would otherwise wait behind every feed. */
+  f->readers++;
+  pthread_mutex_unlock(&f->lock);
+  pthread_mutex_lock(&f->screen_lock);
+  return f->screen;
+}
+
+screen *feeder_lock(feeder *f) { return lock_screen(f, false); }
+
+screen *feeder_lock_all(feeder *f) { return lock_screen(f, true); }
+
+void feeder_unlock(feeder *f) {
+  pthread_mutex_unlock(&f->screen_lock);
+  pthread_mutex_lock(&f->lock);
+  f->readers--;
+  pthread_cond_broadcast(&f->released_cond);
+  pthread_mutex_unlock(&f->lock);
+}
