@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -293,20 +294,40 @@ static json_t *lines_json(screen *s, bool scrollback) {
   return lines;
 }
 
+/* Whether `text` holds `phrase`, in any case (ASCII). */
+static bool holds(const char *text, size_t len, const char *phrase) {
+  size_t n = strlen(phrase);
+  /* A first character that differs in more than case (bit 0x20) rules a place out quickly. */
+  unsigned char first = (unsigned char)phrase[0] | 0x20;
+  for (size_t at = 0; n > 0 && at + n <= len; at++) {
+    if (((unsigned char)text[at] | 0x20) == first && strncasecmp(text + at, phrase, n) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+static void find_notice(void *ctx, const char *text, size_t len) {
+  bool *found = ctx;
+  for (char **notice = h.spec->notices; !*found && *notice; notice++) {
+    *found = holds(text, len, *notice);
+  }
+}
+
 /*
- * The screen message: the screen's `lines` (taken) and, in claude's first minute, the lines that
- * went into the scrollback after the first `since` of them too (a resumed conversation pushes
- * claude's notices about channels there). Each check sends only the lines scrolled since the
- * last, so a flood costs no more than its own size.
+ * The screen message: the screen's `lines` (taken) and, in claude's first minute, whether one of
+ * the lines that went into the scrollback after the first `since` of them holds a notice (a
+ * resumed conversation pushes claude's notice about channels there at once). Each check reads
+ * only the lines scrolled since the last, so a flood costs no more than its own size.
  */
 static char *screen_message(screen *s, json_t *lines, unsigned long long since) {
   json_t *message = json_object();
   json_object_set_new(message, "t", json_string("screen"));
   json_object_set_new(message, "lines", lines);
-  if (now_us() - h.started < REFUSAL_NOTICE_US) {
-    json_t *all = json_array();
-    screen_lines_since(s, since, add_lines, all);
-    json_object_set_new(message, "all", all);
+  if (now_us() - h.started < REFUSAL_NOTICE_US && h.spec->notices[0]) {
+    bool found = false;
+    screen_lines_since(s, since, find_notice, &found);
+    if (found) json_object_set_new(message, "noticed", json_true());
   }
   char *text = json_dumps(message, JSON_COMPACT);
   json_decref(message);

@@ -10,6 +10,7 @@ typedef struct {
   char **argv; /* file's argv, argv[0] = file, NULL-terminated */
   char *cwd;
   char **envp; /* NAME=value, NULL-terminated */
+  char **notices; /* NULL-terminated */
   int cols, rows;
   size_t scrollback_bytes;
   long long linger_ms;

@@ -717,6 +717,22 @@ describe("delivery to claudes that report their turns through hooks", () => {
     );
   });
 
+  it("types at once into a claude whose refusal went into the scrollback as it started", async () => {
+    // The welcome's notice, then enough output to push it off the screen before any check.
+    const env = { FAKE_CLAUDE_CHANNELS: "refused", FAKE_CLAUDE_FLOOD_BYTES: "200000" };
+    const s = await channelSession(pool, { name: "refused-off-screen", env });
+    const a = await remote(pool);
+    const sent = await converse(a, s.id, ["eins"]);
+    await assertTypedAndReplied(a, s.id, sent);
+    const history = await a.client.call<LedgerEntry[]>("channel.history", { id: s.id });
+    assert.ok(history.every((e) => e.note === "claude said channels are not available"));
+    const { lines } = await pool.local.call<{ lines: string[] }>("session.logs", {
+      id: s.id,
+      lines: 100,
+    });
+    assert.ok(!lines.some((l) => l.includes("Channels are not currently available")));
+  });
+
   it("types a message, once, that a claude silently ignoring its channel took no notice of", async () => {
     const s = await channelSession(pool, { name: "ignores", env: { FAKE_CLAUDE_CHANNELS: "off" } });
     const a = await remote(pool);

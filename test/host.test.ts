@@ -44,6 +44,7 @@ function hostSpec(dir: string, env: Record<string, string> = {}, lingerMs?: numb
     cols: 100,
     rows: 30,
     scrollbackBytes: 1 << 20,
+    notices: [],
     ...(lingerMs === undefined ? {} : { lingerMs }),
   };
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { connect, type Socket } from "node:net";
 import { StringDecoder } from "node:string_decoder";
-import { channelRefusals, readScreen, type ClaudeScreen } from "../session/screen-reading.js";
+import { readScreen, type ClaudeScreen } from "../session/screen-reading.js";
 import {
   encodeMessage,
   FrameDecoder,
@@ -263,9 +263,8 @@ export class HostConnection extends EventEmitter<HostEvents> {
     switch (message.t) {
       case "screen": {
         const reading = readScreen(message.lines);
-        if (!reading.channelsRefused && message.all) {
-          reading.channelsRefused = channelRefusals(message.all) > 0;
-        }
+        // A resumed conversation pushes claude's notice into the scrollback at once.
+        if (message.noticed === true) reading.channelsRefused = true;
         // Modes are set before anything is drawn; a dialog is on the screen only once its text is.
         if (!this.drawn && message.lines.some((line) => line.trim() !== "")) {
           this.drawn = true;

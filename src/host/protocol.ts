@@ -8,7 +8,7 @@ import type { Dialog } from "../session/dialogs.js";
  * The host speaks first with `hello`; its shape and the frame layout never change, so a
  * supervisor can always tell which version a host speaks, and stop it with `signal`.
  */
-export const protocolVersion = 3;
+export const protocolVersion = 4;
 
 export const enum FrameKind {
   Message = 1,
@@ -39,6 +39,11 @@ export interface HostSpec {
   cols: number;
   rows: number;
   scrollbackBytes: number;
+  /**
+   * Phrases (ASCII, in any case) the host looks for in the lines that go into the scrollback in
+   * claude's first minute, where the screen's lines would not show them (see HostScreen).
+   */
+  notices: string[];
   /** How long a host whose claude exited waits for a supervisor to collect the exit. */
   lingerMs?: number;
 }
@@ -73,10 +78,10 @@ export interface HostScreen {
   t: "screen";
   lines: string[];
   /**
-   * In claude's first minute: the lines that went into the scrollback since the last screen
-   * message (at an attach, all it keeps), then the screen's.
+   * In claude's first minute: whether a line that went into the scrollback since the last screen
+   * message (at an attach, any it keeps), or one of the screen's, holds one of the spec's notices.
    */
-  all?: string[];
+  noticed?: boolean;
 }
 
 export type Reply =

@@ -10,15 +10,15 @@ export interface ClaudeScreen extends ScreenReading {
 const permissionDialog = /Do you want to (proceed|make this edit|create|allow|run)\b.*\?/;
 const firstChoice = /^\s*(❯\s*)?1\.\s+Yes\b/;
 const busyFooter = /esc to interrupt/i;
-const channelsRefused = /Channels are not currently available|channels aren't available right now/i;
-
-/**
- * How many of claude's channel refusals `lines` hold. A resumed conversation pushes the start
- * notice into the scrollback at once, so a launch compares the count with the one before it.
- */
-export function channelRefusals(lines: string[]): number {
-  return lines.filter((line) => channelsRefused.test(line)).length;
-}
+/** How claude says it cannot hear its channels, in any case. */
+export const channelRefusalPhrases = [
+  "Channels are not currently available",
+  "channels aren't available right now",
+];
+const channelsRefused = new RegExp(
+  channelRefusalPhrases.map((phrase) => phrase.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"),
+  "i",
+);
 
 export function readScreen(lines: string[]): ClaudeScreen {
   const text = lines.join("\n");

@@ -33,7 +33,7 @@ import { trustBeforeLaunch } from "./folder-trust.js";
 import { accepts, reduce, type LifecycleEvent } from "./lifecycle.js";
 import { preflight } from "./preflight.js";
 import { RestartTracker } from "./restart-policy.js";
-import type { ClaudeScreen } from "./screen-reading.js";
+import { channelRefusalPhrases, type ClaudeScreen } from "./screen-reading.js";
 import { resolveSpec, type OwnSettings, type SessionSpec } from "./spec.js";
 import type { SessionStatus } from "./status.js";
 import {
@@ -652,6 +652,7 @@ export class Session extends EventEmitter<SessionEvents> {
           env,
           ...this.size,
           scrollbackBytes: config.scrollbackBytes,
+          notices: channelRefusalPhrases,
         },
       });
     } catch (err) {
