@@ -67,6 +67,12 @@ struct screen {
   bool alt, cursor_visible, app_cursor, sgr_mouse, bracketed, reverse;
   /* While a DL or SU is fed: libvterm keeps the lines they take off the top, xterm does not. */
   bool keep_none;
+  /*
+   * The last character fed filled its line (`at_end`), and nothing but SGR, modes or erases came
+   * after it (`!moved`): xterm's cursor is then past the line's end, where an erase to the right
+   * erases nothing, while libvterm's is on its last column.
+   */
+  bool at_end, moved;
   int mouse;
   /* The scanner's state across feeds. */
   int state;
@@ -322,8 +328,16 @@ static void erase_rect(screen *s, VTermRect rect, bool selective) {
     blanks_fill(s);
   }
   for (int row = rect.start_row < 0 ? 0 : rect.start_row; row < end_row; row++) {
+    cell *cells = s->grid[row];
+    /* A wide character erased in half is erased whole, as in xterm. */
+    if (start_col > 0 && cells[start_col - 1].width == 2 && !cells[start_col - 1].protected_cell) {
+      blank(s, &cells[start_col - 1]);
+    }
+    if (end_col < s->cols && cells[end_col - 1].width == 2 && !cells[end_col].protected_cell) {
+      blank(s, &cells[end_col]);
+    }
     if (!selective) {
-      memcpy(&s->grid[row][start_col], blanks, (end_col - start_col) * sizeof *blanks);
+      memcpy(&cells[start_col], blanks, (end_col - start_col) * sizeof *blanks);
       continue;
     }
     for (int col = start_col; col < end_col; col++) {
@@ -388,6 +402,7 @@ static int on_putglyph(VTermGlyphInfo *info, VTermPos pos, void *user) {
   int after = pos.col + info->width;
   if (after > s->cols) after = s->cols;
   if (after < s->cols && row[after].chars[0] == CONTINUATION) row[after].chars[0] = 0;
+  s->at_end = after == s->cols;
   cell *c = &row[pos.col];
   c->width = (uint8_t)(after - pos.col);
   c->attrs = s->pen.attrs;
@@ -475,6 +490,7 @@ static void resize_grid(screen *s, int cols, int rows, int *cursor_row) {
   s->grid = s->buffers[s->alt ? ALTERNATE : PRIMARY];
   s->cols = cols;
   s->rows = rows;
+  s->at_end = false;
   blanks_new(s);
 }
 
@@ -564,6 +580,16 @@ static void push_screen(screen *s) {
   for (int row = 0; row <= last; row++) sb_push(s, s->grid[row]);
 }
 
+static bool past_end(screen *s) {
+  flush_out(s);
+  return s->at_end && !s->moved;
+}
+
+/* Private modes other than these (origin, column, alternate screen) leave the cursor be. */
+static bool moves_cursor(long mode) {
+  return mode == 3 || mode == 6 || mode == 47 || mode == 1047 || mode == 1049;
+}
+
 static void private_modes(screen *s, const char *params, size_t len, bool set) {
   size_t i = 0;
   while (i < len) {
@@ -572,6 +598,7 @@ static void private_modes(screen *s, const char *params, size_t len, bool set) {
       mode = mode * 10 + (params[i++] - '0');
     }
     i++;
+    if (moves_cursor(mode)) s->moved = true;
     if (mode == 1) s->app_cursor = set;
     else if (mode == 1006) s->sgr_mouse = set;
     else if (mode == 2004) s->bracketed = set;
@@ -587,6 +614,23 @@ static void on_csi(screen *s) {
   if (s->seq_overflow || params >= MAX_PARAMS) return;
   const char *body = seq + 2;
   size_t body_len = len - 3;
+  bool private_mode = (final == 'h' || final == 'l') && body_len > 0 && body[0] == '?';
+  bool plain = body_len == 0 || (body[0] >= '0' && body[0] <= ';');
+  bool keeps = plain && (final == 'm' || final == 'K' || final == 'J');
+  /* Saving the cursor leaves it where it is; restoring it puts it on a column. */
+  if (!keeps && !private_mode && !(body_len == 0 && final == 's')) s->moved = true;
+  if (plain && (final == 'K' || final == 'J') && (body_len == 0 || (body_len == 1 && body[0] == '0'))) {
+    if (past_end(s)) {
+      /* Past the end of the line: the erase to the right of it is of the lines below alone. */
+      VTermPos cursor;
+      vterm_state_get_cursorpos(s->vs, &cursor);
+      if (final == 'J') {
+        erase_rect(s, (VTermRect){.start_row = cursor.row + 1, .end_row = s->rows, .end_col = s->cols},
+                   false);
+      }
+      return;
+    }
+  }
   if (body_len == 0 && final == 's') {
     /* Without left and right margins, xterm reads CSI s as save cursor; libvterm 0.1 as DECSLRM. */
     buf_add(&s->out, "\x1b" "7", 2);
@@ -614,7 +658,7 @@ static void on_csi(screen *s) {
     flush_out(s);
     sb_clear(s);
     return;
-  } else if ((final == 'h' || final == 'l') && body_len > 0 && body[0] == '?') {
+  } else if (private_mode) {
     private_modes(s, body + 1, body_len - 1, final == 'h');
   }
   buf_add(&s->out, seq, len);
@@ -629,6 +673,7 @@ static void emit_char(screen *s) {
     c = u[0] & (0x7f >> s->utf8_len);
     for (size_t i = 1; i < s->utf8_len; i++) c = c << 6 | (u[i] & 0x3f);
   }
+  s->moved = false;
   bool mark = s->text_end == s->out.len && vterm_unicode_is_combining(c);
   if (!mark) s->text_start = s->out.len;
   if (valid) buf_add(&s->out, u, s->utf8_len);
@@ -646,6 +691,7 @@ static void scan(screen *s, unsigned char b) {
     }
     s->utf8_len = 0;
     buf_add(&s->out, "\xef\xbf\xbd", 3);
+    s->moved = false;
   }
   /* xterm ignores NUL; libvterm 0.1 reads it differently at the end of a write than inside one. */
   if (b == 0) return;
@@ -660,11 +706,14 @@ static void scan(screen *s, unsigned char b) {
                                               : 0;
       if (s->utf8_need == 0) {
         buf_add(&s->out, "\xef\xbf\xbd", 3);
+        s->moved = false;
       } else {
         s->utf8[0] = b;
         s->utf8_len = 1;
       }
     } else {
+      if (b < 0x20) s->moved = true;
+      else if (b < 0x7f) s->moved = false;
       buf_addc(&s->out, (char)b);
     }
     return;
@@ -677,10 +726,16 @@ static void scan(screen *s, unsigned char b) {
       return;
     }
     if (b == 'c') s->bracketed = s->app_cursor = s->sgr_mouse = false;
+    bool moved = b == '7' ? s->moved : true;
     buf_addc(&s->out, 0x1b);
-    if (b == 0x1b) return;
+    if (b == 0x1b) {
+      s->moved = true;
+      return;
+    }
     s->state = GROUND;
     scan(s, b);
+    /* ESC and a character: a sequence, not text (a charset's designation ends in a third). */
+    s->moved = moved;
     return;
   case CSI:
     if (b == 0x1b) {
@@ -689,6 +744,7 @@ static void scan(screen *s, unsigned char b) {
       s->state = GROUND;
     } else if (b < 0x20) {
       /* Controls inside a sequence act at once, as in xterm and libvterm. */
+      s->moved = true;
       buf_addc(&s->out, (char)b);
     } else {
       if (s->seq_len < MAX_SEQUENCE) s->seq[s->seq_len++] = (char)b;
@@ -710,6 +766,7 @@ void screen_feed(screen *s, const char *bytes, size_t len) {
       size_t j = i + 1;
       while (j < len && (unsigned char)bytes[j] >= 0x20 && (unsigned char)bytes[j] < 0x7f) j++;
       buf_add(&s->out, bytes + i, j - i);
+      s->moved = false;
       s->text_start = s->out.len - 1;
       s->text_end = s->out.len;
       i = j - 1;

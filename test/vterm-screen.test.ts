@@ -185,6 +185,32 @@ describe("the host's screen model (native/vterm-screen.c)", () => {
     }
   });
 
+  it("erases as xterm does: nothing right of a line just filled, wide characters whole", async () => {
+    const row2 = "\x1b[2;1Hbelow";
+    const cases = [
+      utf8("\x1b[1;20He\u0301\x1b[K"),
+      `\x1b[1;19Hab\x1b[31m\x1b[0K${row2}`,
+      `${row2}\x1b[1;1H${"x".repeat(20)}\x1b[J`,
+      `${row2}\x1b[1;1H${"x".repeat(20)}\x1b[?25l\x1b[0J`,
+      "\x1b[1;19Hab\x1b[s\x1b[K",
+      // Once the cursor moves, even to where it was, the erase takes the last column.
+      "\x1b[1;19Hab\x1b[s\x1b[1;1Hx\x1b[u\x1b[K",
+      `\x1b[1;20Hx\x1b[1;20H\x1b[K`,
+      `${row2}\x1b[1;1H${"x".repeat(20)}\r\x1b[19C\x1b[J`,
+      `\x1b[1;20Hx\x1b[1K`,
+      // A wide character erased in half is erased whole.
+      utf8("日本語\x1b[1;2H\x1b[J"),
+      utf8("日本語\x1b[1;3H\x1b[1K"),
+    ];
+    for (const bytes of cases) {
+      assert.deepEqual(
+        trimmed(model(20, 4, [{ feed: bytes }]).all),
+        trimmed(await xterm(20, 4, bytes)),
+        JSON.stringify(bytes),
+      );
+    }
+  });
+
   it("saves and restores the cursor with CSI s and CSI u, as xterm does", () => {
     const dump = model(20, 3, [{ feed: "\x1b[2;5Hab\x1b[s\x1b[1;1Hx\x1b[ucd" }]);
     assert.deepEqual(dump.lines, ["x", "    abcd", ""]);
