@@ -47,6 +47,12 @@ typedef struct {
 } line;
 
 enum { GROUND, ESCAPE, CSI };
+/*
+ * What makes a line of text fed at the bottom of the screen more than cells and a scroll (see
+ * plain_line): a scroll region, insert mode, left and right margins; and, until a reset (RIS),
+ * charsets, protected cells and double-size lines.
+ */
+enum { REGION = 1, INSERT = 2, MARGINS = 4, STICKY = 8 };
 enum { PRIMARY, ALTERNATE };
 
 struct screen {
@@ -73,6 +79,7 @@ struct screen {
    * erases nothing, while libvterm's is on its last column.
    */
   bool at_end, moved;
+  int unusual;
   int mouse;
   /* The scanner's state across feeds. */
   int state;
@@ -599,6 +606,7 @@ static void private_modes(screen *s, const char *params, size_t len, bool set) {
     }
     i++;
     if (moves_cursor(mode)) s->moved = true;
+    if (mode == 69) s->unusual = set ? s->unusual | MARGINS : s->unusual & ~MARGINS;
     if (mode == 1) s->app_cursor = set;
     else if (mode == 1006) s->sgr_mouse = set;
     else if (mode == 2004) s->bracketed = set;
@@ -617,6 +625,11 @@ static void on_csi(screen *s) {
   bool private_mode = (final == 'h' || final == 'l') && body_len > 0 && body[0] == '?';
   bool plain = body_len == 0 || (body[0] >= '0' && body[0] <= ';');
   bool keeps = plain && (final == 'm' || final == 'K' || final == 'J');
+  if (final == 'r' && plain) s->unusual = body_len == 0 ? s->unusual & ~REGION : s->unusual | REGION;
+  if ((final == 'h' || final == 'l') && body_len == 1 && body[0] == '4') {
+    s->unusual = final == 'h' ? s->unusual | INSERT : s->unusual & ~INSERT;
+  }
+  if (final == 'q' && body_len > 0 && body[body_len - 1] == '"') s->unusual |= STICKY;
   /* Saving the cursor leaves it where it is; restoring it puts it on a column. */
   if (!keeps && !private_mode && !(body_len == 0 && final == 's')) s->moved = true;
   if (plain && (final == 'K' || final == 'J') && (body_len == 0 || (body_len == 1 && body[0] == '0'))) {
@@ -713,6 +726,7 @@ static void scan(screen *s, unsigned char b) {
       }
     } else {
       if (b < 0x20) s->moved = true;
+      if (b == 0x0e || b == 0x0f) s->unusual |= STICKY;
       else if (b < 0x7f) s->moved = false;
       buf_addc(&s->out, (char)b);
     }
@@ -725,7 +739,12 @@ static void scan(screen *s, unsigned char b) {
       s->seq_overflow = false;
       return;
     }
-    if (b == 'c') s->bracketed = s->app_cursor = s->sgr_mouse = false;
+    if (b == 'c') {
+      s->bracketed = s->app_cursor = s->sgr_mouse = false;
+      s->unusual = 0;
+    }
+    /* Charsets (and SS2, SS3, locking shifts) and double-size lines (ESC #). */
+    if (strchr("()*+-./#NOno|}~", b)) s->unusual |= STICKY;
     bool moved = b == '7' ? s->moved : true;
     buf_addc(&s->out, 0x1b);
     if (b == 0x1b) {
@@ -758,6 +777,32 @@ static void scan(screen *s, unsigned char b) {
   }
 }
 
+/*
+ * A line of ASCII text and CR LF at the bottom of the screen, where libvterm would put each
+ * character and scroll: the cells are written here and the screen scrolled, as libvterm's
+ * callbacks would, and libvterm's cursor stays where it was, at the bottom on the left. A flood
+ * of lines costs a fraction of what libvterm's parser takes for it. False where it does not
+ * apply: the line is left to libvterm.
+ */
+static bool plain_line(screen *s, const char *text, size_t len) {
+  if (s->unusual || (int)len > s->cols || s->cols < 2) return false;
+  flush_out(s);
+  VTermPos cursor;
+  vterm_state_get_cursorpos(s->vs, &cursor);
+  if (cursor.row != s->rows - 1 || cursor.col != 0) return false;
+  cell *row = s->grid[cursor.row];
+  cell c = {.attrs = s->pen.attrs, .fg = s->pen.fg, .bg = s->pen.bg, .width = 1};
+  for (size_t col = 0; col < len; col++) {
+    c.chars[0] = (unsigned char)text[col];
+    row[col] = c;
+  }
+  if ((int)len < s->cols && row[len].chars[0] == CONTINUATION) row[len].chars[0] = 0;
+  on_scrollrect((VTermRect){.start_row = 0, .end_row = s->rows, .start_col = 0, .end_col = s->cols},
+                1, 0, s);
+  s->moved = true;
+  return true;
+}
+
 void screen_feed(screen *s, const char *bytes, size_t len) {
   for (size_t i = 0; i < len; i++) {
     unsigned char b = (unsigned char)bytes[i];
@@ -765,6 +810,10 @@ void screen_feed(screen *s, const char *bytes, size_t len) {
     if (s->state == GROUND && s->utf8_len == 0 && b >= 0x20 && b < 0x7f) {
       size_t j = i + 1;
       while (j < len && (unsigned char)bytes[j] >= 0x20 && (unsigned char)bytes[j] < 0x7f) j++;
+      if (j + 1 < len && bytes[j] == '\r' && bytes[j + 1] == '\n' && plain_line(s, bytes + i, j - i)) {
+        i = j + 1;
+        continue;
+      }
       buf_add(&s->out, bytes + i, j - i);
       s->moved = false;
       s->text_start = s->out.len - 1;
@@ -796,6 +845,7 @@ void screen_resize(screen *s, int cols, int rows) {
   char reset[48];
   int n = snprintf(reset, sizeof reset, "\x1b[r\x1b[%d;%dH", pos.row + 1, pos.col + 1);
   vterm_input_write(s->vt, reset, n);
+  s->unusual &= ~REGION;
 }
 
 int screen_cols(const screen *s) { return s->cols; }

@@ -113,6 +113,41 @@ const claudeLike = fc
   )
   .map((parts) => utf8(parts.join("")));
 
+/** A flood of lines, some longer than the screen, with what changes how a line is written. */
+const floodLike = fc
+  .array(
+    fc.oneof(
+      { weight: 6, arbitrary: fc.string({ maxLength: 45 }).map((line) => `${line}\r\n`) },
+      fc.constantFrom(
+        "\x1b[31m",
+        "\x1b[0m",
+        "\x1b[44;1m",
+        "\x1b[3;8r",
+        "\x1b[r",
+        "\x1b[4h",
+        "\x1b[4l",
+        "\x1b(B",
+        "\x0f",
+        "\x1bc",
+        "\x1b[?7l",
+        "\x1b[?7h",
+        "\x1b[12;1H",
+        "\x1b[12;5H",
+        "\x1b[K",
+        "\x1b#6",
+        '\x1b[1"q',
+        '\x1b[0"q',
+        "日本語\r\n",
+        "e\u0301",
+      ),
+    ),
+    { maxLength: 80 },
+  )
+  .chain((parts) =>
+    // On the alternate screen, from the start (libvterm and xterm differ at a second switch).
+    fc.boolean().map((alt) => utf8((alt ? "\x1b[?1049h" : "") + parts.join(""))),
+  );
+
 describe("the host's screen model (native/vterm-screen.c)", () => {
   it("shows the same however the output is cut into reads", () => {
     fc.assert(
@@ -134,6 +169,18 @@ describe("the host's screen model (native/vterm-screen.c)", () => {
       fc.asyncProperty(claudeLike, async (bytes) => {
         const dump = model(40, 12, [{ feed: bytes }]);
         assert.deepEqual(trimmed(dump.all), trimmed(await xterm(40, 12, bytes)));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("reads a flood of lines as xterm does, however it is cut, colours included", async () => {
+    await fc.assert(
+      fc.asyncProperty(floodLike, fc.array(fc.nat(), { maxLength: 8 }), async (bytes, cuts) => {
+        const dump = model(40, 12, [{ feed: bytes }]);
+        assert.deepEqual(trimmed(dump.all), trimmed(await xterm(40, 12, bytes)));
+        assert.deepEqual(trimmed(await xterm(40, 12, utf8(dump.snapshot))), trimmed(dump.all));
+        assert.deepEqual(model(40, 12, cut(bytes, cuts)), dump);
       }),
       { numRuns: 150 },
     );
@@ -175,6 +222,9 @@ describe("the host's screen model (native/vterm-screen.c)", () => {
       utf8("日本語\x1b[1;1H\x1b[1X"),
       utf8("日本語\x1b[1;1H\x1b[1P"),
       Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\r\n"),
+      // Lines at the bottom in the line-drawing charset, and in insert mode.
+      `${"\r\n".repeat(8)}\x1b(0qqq\r\nxq\r\n\x1b(Bqx\r\n`,
+      `${"\r\n".repeat(8)}abc\x1b[A\r\x1b[4hXY\r\n\x1b[4l`,
     ];
     for (const bytes of cases) {
       assert.deepEqual(
