@@ -619,7 +619,7 @@ describe("claude-pool channel when the pool goes away", () => {
 describe("delivery to claudes that report their turns through hooks", () => {
   let pool: TestPool;
   before(async () => {
-    pool = await startPool({ maxSessions: 4, channelFallbackSeconds: 6 });
+    pool = await startPool({ maxSessions: 5, channelFallbackSeconds: 6 });
   });
 
   /** The session's channel.reply signals, oldest first, without their sequence numbers. */
