@@ -46,13 +46,17 @@ typedef struct {
   size_t len;
 } line;
 
-enum { GROUND, ESCAPE, CSI };
+/*
+ * ESCAPE has not passed its ESC on yet, ESC_INTER and CSI keep theirs in `seq` until the final
+ * byte, STRING (OSC, DCS, SOS, PM, APC) has passed its start on.
+ */
+enum { GROUND, ESCAPE, ESC_INTER, CSI, STRING };
 /*
  * What makes a line of text fed at the bottom of the screen more than cells and a scroll (see
  * plain_line): a scroll region, insert mode, left and right margins; and, until a reset (RIS),
  * charsets, protected cells and double-size lines.
  */
-enum { REGION = 1, INSERT = 2, MARGINS = 4, STICKY = 8 };
+enum { REGION = 1, INSERT = 2, MARGINS = 4, CHARSET = 8, STICKY = 16 };
 enum { PRIMARY, ALTERNATE };
 
 struct screen {
@@ -74,18 +78,23 @@ struct screen {
   /* While a DL or SU is fed: libvterm keeps the lines they take off the top, xterm does not. */
   bool keep_none;
   /*
-   * The last character fed filled its line (`at_end`), and nothing but SGR, modes or erases came
-   * after it (`!moved`): xterm's cursor is then past the line's end, where an erase to the right
-   * erases nothing, while libvterm's is on its last column.
+   * The last character fed filled its line (`at_end`), and nothing but SGR, modes, erases or
+   * DECSC came after it (`!moved`): the cursor of xterm.js, which clients draw with, is then past
+   * the line's end, where an erase to the right erases nothing; libvterm's (and real xterm's)
+   * waits on the last column.
    */
   bool at_end, moved;
   int unusual;
+  /* G0 is other than ASCII; SO shifted G1 in. */
+  bool g0_special, shifted;
   int mouse;
   /* The scanner's state across feeds. */
   int state;
   char seq[MAX_SEQUENCE];
   size_t seq_len;
   bool seq_overflow;
+  /* Whether a string is an OSC, which BEL ends too. */
+  bool osc;
   unsigned char utf8[4];
   size_t utf8_len, utf8_need;
   buf out;
@@ -336,13 +345,6 @@ static void erase_rect(screen *s, VTermRect rect, bool selective) {
   }
   for (int row = rect.start_row < 0 ? 0 : rect.start_row; row < end_row; row++) {
     cell *cells = s->grid[row];
-    /* A wide character erased in half is erased whole, as in xterm. */
-    if (start_col > 0 && cells[start_col - 1].width == 2 && !cells[start_col - 1].protected_cell) {
-      blank(s, &cells[start_col - 1]);
-    }
-    if (end_col < s->cols && cells[end_col - 1].width == 2 && !cells[end_col].protected_cell) {
-      blank(s, &cells[end_col]);
-    }
     if (!selective) {
       memcpy(&cells[start_col], blanks, (end_col - start_col) * sizeof *blanks);
       continue;
@@ -354,7 +356,27 @@ static void erase_rect(screen *s, VTermRect rect, bool selective) {
   }
 }
 
+/* An erase the program asked for: a wide character erased in half goes whole, as in xterm.js. */
 static int on_erase(VTermRect rect, int selective, void *user) {
+  screen *s = user;
+  int start_col = rect.start_col, end_col = rect.end_col < s->cols ? rect.end_col : s->cols;
+  for (int row = rect.start_row < 0 ? 0 : rect.start_row; row < rect.end_row && row < s->rows; row++) {
+    cell *cells = s->grid[row];
+    if (start_col > 0 && start_col < s->cols && cells[start_col - 1].width == 2 &&
+        !(selective && cells[start_col - 1].protected_cell)) {
+      blank(s, &cells[start_col - 1]);
+    }
+    if (end_col > 0 && end_col < s->cols && cells[end_col - 1].width == 2 &&
+        !(selective && cells[end_col - 1].protected_cell)) {
+      blank(s, &cells[end_col]);
+    }
+  }
+  erase_rect(s, rect, selective);
+  return 1;
+}
+
+/* What a scroll of part of a row exposes, after its cells moved. */
+static int on_scroll_erase(VTermRect rect, int selective, void *user) {
   erase_rect(user, rect, selective);
   return 1;
 }
@@ -378,7 +400,7 @@ static int on_scrollrect(VTermRect rect, int downward, int rightward, void *user
   int height = rect.end_row - rect.start_row;
   bool whole_rows = rect.start_col == 0 && rect.end_col == s->cols && rightward == 0;
   if (!whole_rows || abs(downward) >= height) {
-    vterm_scroll_rect(rect, downward, rightward, on_moverect, on_erase, s);
+    vterm_scroll_rect(rect, downward, rightward, on_moverect, on_scroll_erase, s);
     return 1;
   }
   /* Lines scrolled off the top of the main screen go to the scrollback, as in libvterm. */
@@ -592,12 +614,23 @@ static bool past_end(screen *s) {
   return s->at_end && !s->moved;
 }
 
-/* Private modes other than these (origin, column, alternate screen) leave the cursor be. */
+/*
+ * Private modes other than these (column, origin, alternate screen, restoring the cursor) leave
+ * the cursor be.
+ */
 static bool moves_cursor(long mode) {
-  return mode == 3 || mode == 6 || mode == 47 || mode == 1047 || mode == 1049;
+  return mode == 3 || mode == 6 || mode == 47 || mode == 1047 || mode == 1048 || mode == 1049;
 }
 
-static void private_modes(screen *s, const char *params, size_t len, bool set) {
+static void set_unusual(screen *s, int bit, bool on) {
+  s->unusual = on ? s->unusual | bit : s->unusual & ~bit;
+}
+
+static void charset(screen *s) { set_unusual(s, CHARSET, s->g0_special || s->shifted); }
+
+/* Calls `each` with every number of a parameter list ("4;20"). */
+static void each_mode(screen *s, const char *params, size_t len, bool set,
+                      void (*each)(screen *s, long mode, bool set)) {
   size_t i = 0;
   while (i < len) {
     long mode = 0;
@@ -605,12 +638,20 @@ static void private_modes(screen *s, const char *params, size_t len, bool set) {
       mode = mode * 10 + (params[i++] - '0');
     }
     i++;
-    if (moves_cursor(mode)) s->moved = true;
-    if (mode == 69) s->unusual = set ? s->unusual | MARGINS : s->unusual & ~MARGINS;
-    if (mode == 1) s->app_cursor = set;
-    else if (mode == 1006) s->sgr_mouse = set;
-    else if (mode == 2004) s->bracketed = set;
+    each(s, mode, set);
   }
+}
+
+static void ansi_mode(screen *s, long mode, bool set) {
+  if (mode == 4) set_unusual(s, INSERT, set);
+}
+
+static void private_mode(screen *s, long mode, bool set) {
+  if (moves_cursor(mode)) s->moved = true;
+  if (mode == 69) set_unusual(s, MARGINS, set);
+  if (mode == 1) s->app_cursor = set;
+  else if (mode == 1006) s->sgr_mouse = set;
+  else if (mode == 2004) s->bracketed = set;
 }
 
 static void on_csi(screen *s) {
@@ -622,16 +663,15 @@ static void on_csi(screen *s) {
   if (s->seq_overflow || params >= MAX_PARAMS) return;
   const char *body = seq + 2;
   size_t body_len = len - 3;
-  bool private_mode = (final == 'h' || final == 'l') && body_len > 0 && body[0] == '?';
+  bool modes = final == 'h' || final == 'l';
+  bool private = modes && body_len > 0 && body[0] == '?';
   bool plain = body_len == 0 || (body[0] >= '0' && body[0] <= ';');
   bool keeps = plain && (final == 'm' || final == 'K' || final == 'J');
-  if (final == 'r' && plain) s->unusual = body_len == 0 ? s->unusual & ~REGION : s->unusual | REGION;
-  if ((final == 'h' || final == 'l') && body_len == 1 && body[0] == '4') {
-    s->unusual = final == 'h' ? s->unusual | INSERT : s->unusual & ~INSERT;
-  }
+  if (final == 'r' && plain) set_unusual(s, REGION, body_len > 0);
+  if (modes && plain) each_mode(s, body, body_len, final == 'h', ansi_mode);
   if (final == 'q' && body_len > 0 && body[body_len - 1] == '"') s->unusual |= STICKY;
   /* Saving the cursor leaves it where it is; restoring it puts it on a column. */
-  if (!keeps && !private_mode && !(body_len == 0 && final == 's')) s->moved = true;
+  if (!keeps && !private && !(body_len == 0 && final == 's')) s->moved = true;
   if (plain && (final == 'K' || final == 'J') && (body_len == 0 || (body_len == 1 && body[0] == '0'))) {
     if (past_end(s)) {
       /* Past the end of the line: the erase to the right of it is of the lines below alone. */
@@ -671,8 +711,8 @@ static void on_csi(screen *s) {
     flush_out(s);
     sb_clear(s);
     return;
-  } else if (private_mode) {
-    private_modes(s, body + 1, body_len - 1, final == 'h');
+  } else if (private) {
+    each_mode(s, body + 1, body_len - 1, final == 'h', private_mode);
   }
   buf_add(&s->out, seq, len);
 }
@@ -726,8 +766,11 @@ static void scan(screen *s, unsigned char b) {
       }
     } else {
       if (b < 0x20) s->moved = true;
-      if (b == 0x0e || b == 0x0f) s->unusual |= STICKY;
       else if (b < 0x7f) s->moved = false;
+      if (b == 0x0e || b == 0x0f) {
+        s->shifted = b == 0x0e;
+        charset(s);
+      }
       buf_addc(&s->out, (char)b);
     }
     return;
@@ -739,22 +782,83 @@ static void scan(screen *s, unsigned char b) {
       s->seq_overflow = false;
       return;
     }
-    if (b == 'c') {
-      s->bracketed = s->app_cursor = s->sgr_mouse = false;
-      s->unusual = 0;
-    }
-    /* Charsets (and SS2, SS3, locking shifts) and double-size lines (ESC #). */
-    if (strchr("()*+-./#NOno|}~", b)) s->unusual |= STICKY;
-    bool moved = b == '7' ? s->moved : true;
-    buf_addc(&s->out, 0x1b);
-    if (b == 0x1b) {
+    if (b == 0x18 || b == 0x1a) {
+      s->state = GROUND;
+    } else if (b == 0x1b || b == 0x7f) {
+      /* The escape starts again; DEL is ignored. */
+    } else if (b < 0x20) {
+      /* A control inside an escape acts at once, as in xterm and libvterm. */
       s->moved = true;
-      return;
+      buf_addc(&s->out, (char)b);
+    } else if (b >= 0x80) {
+      buf_addc(&s->out, 0x1b);
+      s->state = GROUND;
+      scan(s, b);
+    } else if (b <= 0x2f) {
+      s->seq[0] = 0x1b;
+      s->seq[1] = (char)b;
+      s->seq_len = 2;
+      s->state = ESC_INTER;
+    } else if (strchr("]PX^_", b)) {
+      buf_addc(&s->out, 0x1b);
+      buf_addc(&s->out, (char)b);
+      s->osc = b == ']';
+      s->state = STRING;
+    } else {
+      if (b == 'c') {
+        s->bracketed = s->app_cursor = s->sgr_mouse = false;
+        s->unusual = 0;
+        s->g0_special = s->shifted = false;
+      }
+      /* Single shifts and locking shifts of G2 and G3. */
+      if (strchr("NOno|}~", b)) s->unusual |= STICKY;
+      /* DECSC leaves the cursor where it is. */
+      if (b != '7') s->moved = true;
+      buf_addc(&s->out, 0x1b);
+      buf_addc(&s->out, (char)b);
+      s->state = GROUND;
     }
-    s->state = GROUND;
-    scan(s, b);
-    /* ESC and a character: a sequence, not text (a charset's designation ends in a third). */
-    s->moved = moved;
+    return;
+  case ESC_INTER:
+    if (b == 0x1b) {
+      s->state = ESCAPE;
+    } else if (b == 0x18 || b == 0x1a) {
+      s->state = GROUND;
+    } else if (b >= 0x80) {
+      s->state = GROUND;
+      scan(s, b);
+    } else if (b < 0x20) {
+      s->moved = true;
+      buf_addc(&s->out, (char)b);
+    } else if (b <= 0x2f) {
+      if (s->seq_len < MAX_SEQUENCE) s->seq[s->seq_len++] = (char)b;
+    } else if (b < 0x7f) {
+      buf_add(&s->out, s->seq, s->seq_len);
+      buf_addc(&s->out, (char)b);
+      s->state = GROUND;
+      /* A charset's designation: ASCII into G0 is the usual one. */
+      if (s->seq_len == 2 && s->seq[1] == '(') {
+        s->g0_special = b != 'B';
+        charset(s);
+      } else if (s->seq_len == 2 && strchr(")*+-./", s->seq[1])) {
+        if (b != 'B') s->unusual |= STICKY;
+      } else {
+        /* Double-size lines and DECALN (ESC #), and what else an intermediate starts. */
+        s->unusual |= STICKY;
+        s->moved = true;
+      }
+    }
+    return;
+  case STRING:
+    /* Passed through, for libvterm's titles and the like, but for controls, which xterm ignores. */
+    if (b == 0x1b) {
+      s->state = ESCAPE;
+    } else if (b == 0x18 || b == 0x1a || (b == 0x07 && s->osc)) {
+      buf_addc(&s->out, (char)b);
+      s->state = GROUND;
+    } else if (b >= 0x20) {
+      buf_addc(&s->out, (char)b);
+    }
     return;
   case CSI:
     if (b == 0x1b) {

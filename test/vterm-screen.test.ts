@@ -126,6 +126,14 @@ const floodLike = fc
         "\x1b[r",
         "\x1b[4h",
         "\x1b[4l",
+        "\x1b[20;4h",
+        "\x1b%G",
+        "\x1b]0;title\r\n",
+        "\x07",
+        "\x1bP1$r",
+        "\x1b\\",
+        "\x1b[?1048h",
+        "\x1b[?1048l",
         "\x1b(B",
         "\x0f",
         "\x1bc",
@@ -225,6 +233,11 @@ describe("the host's screen model (native/vterm-screen.c)", () => {
       // Lines at the bottom in the line-drawing charset, and in insert mode.
       `${"\r\n".repeat(8)}\x1b(0qqq\r\nxq\r\n\x1b(Bqx\r\n`,
       `${"\r\n".repeat(8)}abc\x1b[A\r\x1b[4hXY\r\n\x1b[4l`,
+      `${"\r\n".repeat(8)}abc\x1b[A\r\x1b[20;4hXY\r\n\x1b[4l`,
+      // And lines inside an escape with an intermediate, and inside strings.
+      `${"\r\n".repeat(8)}\x1b%Gabc\r\n\x1b]0;title\r\nmore\x07x\r\n\x1bP1$rab\r\nc\x1b\\y\r\n`,
+      // An insertion moves a wide character whole.
+      utf8("a中b\x1b[1;1H\x1b[2@"),
     ];
     for (const bytes of cases) {
       assert.deepEqual(
@@ -248,9 +261,14 @@ describe("the host's screen model (native/vterm-screen.c)", () => {
       `\x1b[1;20Hx\x1b[1;20H\x1b[K`,
       `${row2}\x1b[1;1H${"x".repeat(20)}\r\x1b[19C\x1b[J`,
       `\x1b[1;20Hx\x1b[1K`,
+      // A control moves the cursor back onto the line.
+      `${"x".repeat(20)}\r\x1b[K`,
+      `${"x".repeat(20)}\b\x1b[K`,
+      `abcdefghij\x1b[1;5H\x1b[?1048h\x1b[2;1H${"x".repeat(20)}\x1b[?1048l\x1b[K`,
       // A wide character erased in half is erased whole.
       utf8("日本語\x1b[1;2H\x1b[J"),
       utf8("日本語\x1b[1;3H\x1b[1K"),
+      utf8('\x1b[1"q日本\x1b[0"q\x1b[1;2H\x1b[K'),
     ];
     for (const bytes of cases) {
       assert.deepEqual(
