@@ -33,7 +33,7 @@
 #include "utf8.h"
 
 #ifndef PROTOCOL_VERSION
-#define PROTOCOL_VERSION 3
+#error "PROTOCOL_VERSION is src/host/protocol.ts's protocolVersion, as the Makefile passes it"
 #endif
 
 enum { FRAME_MESSAGE = 1, FRAME_OUTPUT = 2 };
@@ -58,7 +58,7 @@ enum { FRAME_MESSAGE = 1, FRAME_OUTPUT = 2 };
 #define SCREEN_CHECK_US 50000
 /* Text typed without bracketed paste and its Enter must reach claude as separate reads. */
 #define ENTER_DELAY_US 25000
-/* claude says at start that it cannot hear channels; past this the scrollback is not sent. */
+/* claude says at start that it cannot hear channels; past this the scrollback is not searched. */
 #define REFUSAL_NOTICE_US 60000000LL
 #define TAIL_BYTES 16384
 /* Output kept for the first supervisor, which attaches a moment after claude starts. */
@@ -262,7 +262,10 @@ static void batch_push(void) {
   else h.batch_due = now_us() + wait;
 }
 
-/* Reads claude's terminal for one slice; false once it has no more to give (EIO: all closed). */
+/*
+ * Reads claude's terminal for one slice, or (`slice` false) all it has, within what the screen
+ * model may hold; false once it has no more to give (EIO: all closed).
+ */
 static bool read_pty(bool slice) {
   char chunk[65536];
   size_t taken = 0;
@@ -273,7 +276,7 @@ static bool read_pty(bool slice) {
       buf_add(&h.batch, chunk, (size_t)n);
       taken += (size_t)n;
       batch_push();
-      if (slice && (taken >= SLICE_BYTES || now_us() >= until)) return true;
+      if (slice ? taken >= SLICE_BYTES || now_us() >= until : taken >= FEED_HIGH) return true;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
