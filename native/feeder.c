@@ -10,7 +10,7 @@
 #include "buf.h"
 
 /* The thread feeds this much at a time, and lets the screen be read between two feeds. */
-#define FEED_BYTES (64u * 1024)
+#define FEED_BYTES 4096u
 #define STACK_BYTES (512u * 1024)
 
 struct feeder {
