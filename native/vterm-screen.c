@@ -93,8 +93,8 @@ struct screen {
   char seq[MAX_SEQUENCE];
   size_t seq_len;
   bool seq_overflow;
-  /* Whether a string is an OSC, which BEL ends too. */
-  bool osc;
+  /* Whether a string is an OSC, which BEL ends too; whether ESC ended one (see STRING). */
+  bool osc, string_ended;
   unsigned char utf8[4];
   size_t utf8_len, utf8_need;
   buf out;
@@ -375,9 +375,18 @@ static int on_erase(VTermRect rect, int selective, void *user) {
   return 1;
 }
 
-/* What a scroll of part of a row exposes, after its cells moved. */
+/*
+ * What a scroll of part of a row exposes, after its cells moved: a wide character just before it,
+ * which did not move, lost its second half.
+ */
 static int on_scroll_erase(VTermRect rect, int selective, void *user) {
-  erase_rect(user, rect, selective);
+  screen *s = user;
+  for (int row = rect.start_row < 0 ? 0 : rect.start_row; row < rect.end_row && row < s->rows; row++) {
+    if (rect.start_col > 0 && rect.start_col <= s->cols && s->grid[row][rect.start_col - 1].width == 2) {
+      blank(s, &s->grid[row][rect.start_col - 1]);
+    }
+  }
+  erase_rect(s, rect, selective);
   return 1;
 }
 
@@ -663,8 +672,10 @@ static void on_csi(screen *s) {
   if (s->seq_overflow || params >= MAX_PARAMS) return;
   const char *body = seq + 2;
   size_t body_len = len - 3;
-  bool modes = final == 'h' || final == 'l';
-  bool private = modes && body_len > 0 && body[0] == '?';
+  /* A mode's parameters are numbers alone: with an intermediate (CSI 4 $ l) it is another. */
+  bool modes = (final == 'h' || final == 'l') && body_len > 0 &&
+               strspn(body + (body[0] == '?'), "0123456789;:") == body_len - (body[0] == '?');
+  bool private = modes && body[0] == '?';
   bool plain = body_len == 0 || (body[0] >= '0' && body[0] <= ';');
   bool keeps = plain && (final == 'm' || final == 'K' || final == 'J');
   if (final == 'r' && plain) set_unusual(s, REGION, body_len > 0);
@@ -765,8 +776,8 @@ static void scan(screen *s, unsigned char b) {
         s->utf8_len = 1;
       }
     } else {
-      if (b < 0x20) s->moved = true;
-      else if (b < 0x7f) s->moved = false;
+      if (b < 0x20 && b != 0x07) s->moved = true;
+      else if (b >= 0x20 && b < 0x7f) s->moved = false;
       if (b == 0x0e || b == 0x0f) {
         s->shifted = b == 0x0e;
         charset(s);
@@ -775,6 +786,14 @@ static void scan(screen *s, unsigned char b) {
     }
     return;
   case ESCAPE:
+    if (s->string_ended) {
+      s->string_ended = false;
+      /* The ST that ended the string was passed on already. */
+      if (b == '\\') {
+        s->state = GROUND;
+        return;
+      }
+    }
     if (b == '[') {
       s->state = CSI;
       memcpy(s->seq, "\x1b[", 2);
@@ -812,8 +831,8 @@ static void scan(screen *s, unsigned char b) {
       }
       /* Single shifts and locking shifts of G2 and G3. */
       if (strchr("NOno|}~", b)) s->unusual |= STICKY;
-      /* DECSC leaves the cursor where it is. */
-      if (b != '7') s->moved = true;
+      /* DECSC and the keypad's modes leave the cursor where it is. */
+      if (b != '7' && b != '=' && b != '>') s->moved = true;
       buf_addc(&s->out, 0x1b);
       buf_addc(&s->out, (char)b);
       s->state = GROUND;
@@ -852,6 +871,9 @@ static void scan(screen *s, unsigned char b) {
   case STRING:
     /* Passed through, for libvterm's titles and the like, but for controls, which xterm ignores. */
     if (b == 0x1b) {
+      /* An ESC ends a string in xterm.js, ST or not; libvterm is told so at once with an ST. */
+      buf_add(&s->out, "\x1b\\", 2);
+      s->string_ended = true;
       s->state = ESCAPE;
     } else if (b == 0x18 || b == 0x1a || (b == 0x07 && s->osc)) {
       buf_addc(&s->out, (char)b);

@@ -134,6 +134,9 @@ const floodLike = fc
         "\x1b\\",
         "\x1b[?1048h",
         "\x1b[?1048l",
+        "\x18",
+        "\x1b\x18",
+        "\x1b[4$l",
         "\x1b(B",
         "\x0f",
         "\x1bc",
@@ -238,6 +241,12 @@ describe("the host's screen model (native/vterm-screen.c)", () => {
       `${"\r\n".repeat(8)}\x1b%Gabc\r\n\x1b]0;title\r\nmore\x07x\r\n\x1bP1$rab\r\nc\x1b\\y\r\n`,
       // An insertion moves a wide character whole.
       utf8("a中b\x1b[1;1H\x1b[2@"),
+      utf8("あいう\x1b[1;2H\x1b[@"),
+      // A string cut short ends where xterm.js ends it, and what follows is not in it.
+      "\r\n\x1b]0;t\x1b\x18abc\r\ndef\r\nxyz\r\nuvw\r\n",
+      "\x1bP1$q\x1b\x1axyz\x1b]0;t\x1b[3Jabc",
+      // A mode with an intermediate is another mode.
+      "\r\n\r\nQQQ\r\x1b[4h\x1b[4$lab\r\n",
     ];
     for (const bytes of cases) {
       assert.deepEqual(
@@ -264,6 +273,7 @@ describe("the host's screen model (native/vterm-screen.c)", () => {
       // A control moves the cursor back onto the line.
       `${"x".repeat(20)}\r\x1b[K`,
       `${"x".repeat(20)}\b\x1b[K`,
+      `${"x".repeat(20)}\x07\x1b=\x1b]8;;http://x\x1b\\\x1b[K`,
       `abcdefghij\x1b[1;5H\x1b[?1048h\x1b[2;1H${"x".repeat(20)}\x1b[?1048l\x1b[K`,
       // A wide character erased in half is erased whole.
       utf8("日本語\x1b[1;2H\x1b[J"),
