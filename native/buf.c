@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void reserve(buf *b, size_t more) {
+void buf_reserve(buf *b, size_t more) {
   if (b->skip + b->len + more <= b->cap) return;
   char *base = b->data ? b->data - b->skip : NULL;
   bool fits = b->len + more <= b->cap;
@@ -25,7 +25,7 @@ static void reserve(buf *b, size_t more) {
 
 void buf_add(buf *b, const void *data, size_t len) {
   if (len == 0) return;
-  reserve(b, len);
+  buf_reserve(b, len);
   memcpy(b->data + b->len, data, len);
   b->len += len;
 }

@@ -12,6 +12,8 @@ typedef struct {
 } buf;
 
 void buf_add(buf *b, const void *data, size_t len);
+/* Room for `more` bytes after the `len` there are, written at data + len. */
+void buf_reserve(buf *b, size_t more);
 /* One byte: inline, since a screen's text goes a byte at a time. */
 static inline void buf_addc(buf *b, char c) {
   if (b->skip + b->len < b->cap) b->data[b->len++] = c;

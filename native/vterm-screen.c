@@ -198,18 +198,30 @@ static void cell_text(const cell *c, buf *out) {
  * character was erased or moved away shows as a blank.
  */
 static void serialize(const cell *cells, int cols, bool styled, buf *out) {
-  int end = 0;
-  for (int i = 0; i < cols; i++) {
-    if (cells[i].chars[0] != 0) end = i + 1;
-  }
+  int end = cols;
+  while (end > 0 && cells[end - 1].chars[0] == 0) end--;
+  const size_t pen_from = offsetof(cell, attrs), pen_bytes = offsetof(cell, protected_cell) - pen_from;
   const cell *pen = NULL;
-  for (int i = 0; i < end; i++) {
-    if (i > 0 && cells[i].chars[0] == CONTINUATION && cells[i - 1].width == 2) continue;
-    if (styled && (pen ? !pen_equal(pen, &cells[i]) : !pen_default(&cells[i]))) {
-      sgr_pen(&cells[i], out);
+  for (int i = 0; i < end;) {
+    const cell *c = &cells[i];
+    if (i > 0 && c->chars[0] == CONTINUATION && cells[i - 1].width == 2) {
+      i++;
+      continue;
     }
-    pen = &cells[i];
-    cell_text(&cells[i], out);
+    if (styled && (pen ? !pen_equal(pen, c) : !pen_default(c))) sgr_pen(c, out);
+    pen = c;
+    cell_text(c, out);
+    /* Then the cells after it in its pen, bit for bit, with a character of ASCII: most of a line. */
+    buf_reserve(out, (size_t)(end - i));
+    char *at = out->data + out->len;
+    for (i++; i < end; i++) {
+      const cell *next = &cells[i];
+      uint32_t ch = next->chars[0];
+      if (ch == 0 || ch >= 0x80 || (VTERM_MAX_CHARS_PER_CELL > 1 && next->chars[1] != 0)) break;
+      if (memcmp((const char *)next + pen_from, (const char *)pen + pen_from, pen_bytes) != 0) break;
+      *at++ = (char)ch;
+    }
+    out->len = (size_t)(at - out->data);
   }
   if (!styled) return;
   /* Erased cells after the text keep their background: an erase in that colour redraws them. */
