@@ -736,8 +736,27 @@ static void on_csi(screen *s) {
     return;
   } else if (private) {
     each_mode(s, body + 1, body_len - 1, final == 'h', private_mode);
+  } else if (modes && memchr(body, ';', body_len)) {
+    /* One mode a sequence: libvterm 0.1 stops at some (CSI 20;4 h left insert mode off). */
+    for (size_t from = 0; from < body_len;) {
+      const char *semicolon = memchr(body + from, ';', body_len - from);
+      size_t n = semicolon ? (size_t)(semicolon - (body + from)) : body_len - from;
+      buf_add(&s->out, "\x1b[", 2);
+      buf_add(&s->out, body + from, n);
+      buf_addc(&s->out, final);
+      from += n + 1;
+    }
+    return;
   }
   buf_add(&s->out, seq, len);
+}
+
+/* U+FFFD for bytes that are not UTF-8: a character like any other, which a mark may follow. */
+static void emit_replacement(screen *s) {
+  s->moved = false;
+  s->text_start = s->out.len;
+  buf_add(&s->out, "\xef\xbf\xbd", 3);
+  s->text_end = s->out.len;
 }
 
 static void emit_char(screen *s) {
@@ -766,8 +785,7 @@ static void scan(screen *s, unsigned char b) {
       return;
     }
     s->utf8_len = 0;
-    buf_add(&s->out, "\xef\xbf\xbd", 3);
-    s->moved = false;
+    emit_replacement(s);
   }
   /* xterm ignores NUL; libvterm 0.1 reads it differently at the end of a write than inside one. */
   if (b == 0) return;
@@ -781,8 +799,7 @@ static void scan(screen *s, unsigned char b) {
                      : b >= 0xf0 && b <= 0xf4 ? 4
                                               : 0;
       if (s->utf8_need == 0) {
-        buf_add(&s->out, "\xef\xbf\xbd", 3);
-        s->moved = false;
+        emit_replacement(s);
       } else {
         s->utf8[0] = b;
         s->utf8_len = 1;
@@ -840,6 +857,13 @@ static void scan(screen *s, unsigned char b) {
         s->bracketed = s->app_cursor = s->sgr_mouse = false;
         s->unusual = 0;
         s->g0_special = s->shifted = false;
+        /*
+         * A reset (RIS) clears the scrollback too and leaves the alternate screen, as xterm.js's
+         * does; libvterm 0.1's stays on it.
+         */
+        flush_out(s);
+        sb_clear(s);
+        if (s->alt) buf_add(&s->out, "\x1b[?1049l", 8);
       }
       /* Single shifts and locking shifts of G2 and G3. */
       if (strchr("NOno|}~", b)) s->unusual |= STICKY;

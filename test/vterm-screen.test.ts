@@ -208,11 +208,13 @@ describe("the host's screen model (native/vterm-screen.c)", () => {
     );
   });
 
-  it("keeps an erased screen in the scrollback (ED 2) and clears the scrollback (ED 3)", () => {
+  it("keeps an erased screen in the scrollback (ED 2) and clears the scrollback (ED 3, RIS)", () => {
     const erased = model(20, 3, [{ feed: "one\r\ntwo\x1b[2J\x1b[Hthree" }]);
     assert.deepEqual(erased.all, ["one", "two", "three", "", ""]);
     const cleared = model(20, 3, [{ feed: "a\r\nb\r\nc\r\nd\r\ne\x1b[3J" }]);
     assert.deepEqual(cleared.all, cleared.lines);
+    const reset = model(20, 3, [{ feed: "a\r\nb\r\nc\r\nd\r\ne\x1bcx" }]);
+    assert.deepEqual(reset.all, ["x", "", ""], "a reset (RIS) clears it too, as xterm.js's does");
     const back = model(20, 3, [{ feed: "ab\x1b[?1049hx" }, { feed: "\x1b[?1049l\x1b[2J" }]);
     assert.deepEqual(back.all, ["ab", "", "", ""], "the main screen's, once back on it");
   });
