@@ -736,12 +736,13 @@ static void on_csi(screen *s) {
     return;
   } else if (private) {
     each_mode(s, body + 1, body_len - 1, final == 'h', private_mode);
-  } else if (modes && memchr(body, ';', body_len)) {
-    /* One mode a sequence: libvterm 0.1 stops at some (CSI 20;4 h left insert mode off). */
-    for (size_t from = 0; from < body_len;) {
+  }
+  if (modes && memchr(body, ';', body_len)) {
+    /* One mode a sequence: libvterm 0.1 takes only the first (CSI ? 25;1049 h, CSI 20;4 h). */
+    for (size_t from = private; from < body_len;) {
       const char *semicolon = memchr(body + from, ';', body_len - from);
       size_t n = semicolon ? (size_t)(semicolon - (body + from)) : body_len - from;
-      buf_add(&s->out, "\x1b[", 2);
+      buf_add(&s->out, private ? "\x1b[?" : "\x1b[", private ? 3 : 2);
       buf_add(&s->out, body + from, n);
       buf_addc(&s->out, final);
       from += n + 1;

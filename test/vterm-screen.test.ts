@@ -247,6 +247,8 @@ describe("the host's screen model (native/vterm-screen.c)", () => {
       // A string cut short ends where xterm.js ends it, and what follows is not in it.
       "\r\n\x1b]0;t\x1b\x18abc\r\ndef\r\nxyz\r\nuvw\r\n",
       "\x1bP1$q\x1b\x1axyz\x1b]0;t\x1b[3Jabc",
+      // Modes in one sequence: each is set.
+      `m\x1b[?25;7l${"A".repeat(24)}B\x1b[?7h`,
       // A mode with an intermediate is another mode.
       "\r\n\r\nQQQ\r\x1b[4h\x1b[4$lab\r\n",
     ];
