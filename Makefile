@@ -17,7 +17,7 @@ $(NPM_STAMP): package.json package-lock.json
 HOST_SOURCES := $(addprefix native/,host.c feeder.c vterm-screen.c spec.c pty.c log.c buf.c utf8.c)
 HOST_CFLAGS := -std=gnu11 -pthread -O2 -g -Wall -Wextra -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 HOST_LDFLAGS := -pthread -pie -Wl,-z,relro,-z,now
-dist/native/claude-pool-host: $(HOST_SOURCES) $(wildcard native/*.h)
+dist/native/claude-pool-host: $(HOST_SOURCES) $(wildcard native/*.h) src/host/protocol.ts
 	@mkdir -p dist/native
 	$(CC) $(HOST_CFLAGS) $(CFLAGS) -DPROTOCOL_VERSION=$(HOST_PROTOCOL) -o $@ $(HOST_SOURCES) \
 		$(HOST_LDFLAGS) $(LDFLAGS) -Wl,-Bstatic -lvterm -ljansson -Wl,-Bdynamic

@@ -263,8 +263,8 @@ static void batch_push(void) {
 }
 
 /*
- * Reads claude's terminal for one slice, or (`slice` false) all it has, within what the screen
- * model may hold; false once it has no more to give (EIO: all closed).
+ * Reads claude's terminal for one slice, or (`slice` false) all it has but at most FEED_HIGH
+ * bytes more for the screen model; false once it has no more to give (EIO: all closed).
  */
 static bool read_pty(bool slice) {
   char chunk[65536];
