@@ -204,7 +204,8 @@ describe("stopped launch", () => {
       await waitFor("sleep to run", () =>
         readFileSync(`/proc/${pty.pid}/comm`, "utf8").trim() === "sleep" ? true : undefined,
       );
-      assert.match(out, new RegExp(`RUNNING ${pty.pid}`));
+      // The echo ran before the exec, but its output reaches this process a moment later.
+      await waitFor("its output", () => new RegExp(`RUNNING ${pty.pid}`).test(out));
       assert.notEqual(processState(pty.pid), "T");
     } finally {
       pty.kill("SIGKILL");
