@@ -39,7 +39,7 @@ static void *run(void *arg) {
   pthread_mutex_lock(&f->lock);
   for (;;) {
     while (f->queued.len == 0) pthread_cond_wait(&f->queued_cond, &f->lock);
-    /* The queue and the buffer just fed trade places: neither is allocated again. */
+    /* The queue and the buffer just fed trade places (a burst's is given back: buf_consume). */
     buf taken = f->queued;
     f->queued = work;
     work = taken;

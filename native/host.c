@@ -44,8 +44,10 @@ enum { FRAME_MESSAGE = 1, FRAME_OUTPUT = 2 };
 /* Unacknowledged output at which claude's terminal is no longer read, and below which it is. */
 #define UNACKED_HIGH (1u << 20)
 #define UNACKED_LOW (256u * 1024)
-/* Output not yet fed to the screen model at which claude's terminal is no longer read, and below
- * which it is. */
+/*
+ * Output not yet fed to the screen model at which claude's terminal is no longer read, and below
+ * which it is.
+ */
 #define FEED_HIGH (1u << 20)
 #define FEED_LOW (256u * 1024)
 /* Reads that follow a delivery this closely wait to go with the next one. */

@@ -53,8 +53,9 @@ typedef struct {
 enum { GROUND, ESCAPE, ESC_INTER, CSI, STRING };
 /*
  * What makes a line of text fed at the bottom of the screen more than cells and a scroll (see
- * plain_line): a scroll region, insert mode, left and right margins; and, until a reset (RIS),
- * charsets, protected cells and double-size lines.
+ * plain_line): a scroll region, insert mode, left and right margins, a charset other than ASCII
+ * in G0 or shifted in (SO); and, until a reset (RIS), other charsets designated or shifted in,
+ * protected cells and double-size lines.
  */
 enum { REGION = 1, INSERT = 2, MARGINS = 4, CHARSET = 8, STICKY = 16 };
 enum { PRIMARY, ALTERNATE };
