@@ -265,9 +265,7 @@ describe("session host", () => {
     await helper.type("/flood 200000000", true);
     helper.dispose();
     // A supervisor that attaches and then reads nothing: no acknowledgements.
-    const stalled = connect(spec.socketPath);
-    await new Promise((resolve) => stalled.once("connect", resolve));
-    stalled.write(encodeMessage({ t: "attach", version: protocolVersion }));
+    const stalled = await attachBare(spec.socketPath);
     stalled.pause();
     await waitFor(
       "claude blocked in its terminal write",
@@ -277,21 +275,11 @@ describe("session host", () => {
     const hostRss = rss(hostPid);
     assert.ok(hostRss < 150 * 1024 * 1024, `host RSS ${hostRss >> 20} MiB`);
     // Reading and acknowledging again lets claude go on.
-    const decoder = new FrameDecoder();
-    let offset = 0;
-    stalled.on("data", (chunk) => {
-      for (const frame of decoder.push(chunk)) {
-        if (frame.kind === FrameKind.Output) offset = frame.offset + frame.data.length;
-      }
-      stalled.write(encodeMessage({ t: "ack", offset }));
-    });
+    const acked = acknowledge(stalled);
     stalled.resume();
-    const from = offset;
-    await waitFor("output flowing again", () => offset > from + 1_000_000, 20_000);
+    await waitFor("output flowing again", () => acked.offset() > 1_000_000, 20_000);
     stalled.destroy();
-    process.kill(hostPid, "SIGKILL");
-    process.kill(-claudePid, "SIGKILL");
-    await waitFor("claude gone", () => processState(claudePid) === null);
+    await killHost(hostPid, claudePid);
   });
 
   it("reads claude's terminal no faster than its screen model keeps up, holding a bounded backlog", async () => {
@@ -320,9 +308,7 @@ describe("session host", () => {
     const hostRss = rss(hostPid);
     assert.ok(hostRss < 24 << 20, `host RSS ${(hostRss / (1 << 20)).toFixed(1)} MiB`);
     connection.dispose();
-    process.kill(hostPid, "SIGKILL");
-    process.kill(-claudePid, "SIGKILL");
-    await waitFor("claude gone", () => processState(claudePid) === null);
+    await killHost(hostPid, claudePid);
   });
 
   it("reads the screen once more when its model has caught up with a flood's end", async () => {
@@ -335,20 +321,11 @@ describe("session host", () => {
     await helper.type("/flood-erase 4000000", true);
     helper.dispose();
     // Erase sequences are slow to parse: the screen is read while the model is behind.
-    const socket = connect(spec.socketPath);
-    await new Promise((resolve) => socket.once("connect", resolve));
-    socket.write(encodeMessage({ t: "attach", version: protocolVersion }));
-    const decoder = new FrameDecoder();
-    let offset = 0;
+    const socket = await attachBare(spec.socketPath);
     let screen: string[] = [];
-    socket.on("data", (chunk) => {
-      for (const frame of decoder.push(chunk)) {
-        if (frame.kind === FrameKind.Output) offset = frame.offset + frame.data.length;
-        else if ((frame.message as { t: string }).t === "screen") {
-          screen = (frame.message as { lines: string[] }).lines;
-        }
-      }
-      socket.write(encodeMessage({ t: "ack", offset }));
+    acknowledge(socket, (message) => {
+      if ((message as { t: string }).t === "screen")
+        screen = (message as { lines: string[] }).lines;
     });
     await waitFor(
       "the flood's end on the screen",
@@ -356,9 +333,7 @@ describe("session host", () => {
       60_000,
     );
     socket.destroy();
-    process.kill(hostPid, "SIGKILL");
-    process.kill(-claudePid, "SIGKILL");
-    await waitFor("claude gone", () => processState(claudePid) === null);
+    await killHost(hostPid, claudePid);
   });
 
   it("starts the next spare host once the launched claude has drawn, not only after a delay", async () => {
@@ -385,6 +360,38 @@ describe("session host", () => {
     }
   });
 });
+
+/** A supervisor speaking the protocol's bare frames, attached. */
+async function attachBare(path: string): Promise<Socket> {
+  const socket = connect(path);
+  await new Promise((resolve) => socket.once("connect", resolve));
+  socket.write(encodeMessage({ t: "attach", version: protocolVersion }));
+  return socket;
+}
+
+/** Acknowledges each read of output at once and hands on the messages; the offset read to. */
+function acknowledge(
+  socket: Socket,
+  onMessage: (message: unknown) => void = () => {},
+): { offset: () => number } {
+  const decoder = new FrameDecoder();
+  let offset = 0;
+  socket.on("data", (chunk) => {
+    for (const frame of decoder.push(chunk)) {
+      if (frame.kind === FrameKind.Output) offset = frame.offset + frame.data.length;
+      else onMessage(frame.message);
+    }
+    socket.write(encodeMessage({ t: "ack", offset }));
+  });
+  return { offset: () => offset };
+}
+
+/** Ends a host and its claude at once, as a crash would. */
+async function killHost(hostPid: number, claudePid: number): Promise<void> {
+  process.kill(hostPid, "SIGKILL");
+  process.kill(-claudePid, "SIGKILL");
+  await waitFor("claude gone", () => processState(claudePid) === null);
+}
 
 /** Hosts this process started and that still run, by their command line. */
 function startedHosts(): number[] {
