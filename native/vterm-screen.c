@@ -955,10 +955,15 @@ static bool plain_line(screen *s, const char *text, size_t len) {
   vterm_state_get_cursorpos(s->vs, &cursor);
   if (cursor.row != s->rows - 1 || cursor.col != 0) return false;
   cell *row = s->grid[cursor.row];
-  cell c = {.attrs = s->pen.attrs, .fg = s->pen.fg, .bg = s->pen.bg, .width = 1};
+  cell c;
+  memset(&c, 0, sizeof c);
+  c.attrs = s->pen.attrs;
+  c.fg = s->pen.fg;
+  c.bg = s->pen.bg;
+  c.width = 1;
   for (size_t col = 0; col < len; col++) {
-    c.chars[0] = (unsigned char)text[col];
     row[col] = c;
+    row[col].chars[0] = (unsigned char)text[col];
   }
   if ((int)len < s->cols && row[len].chars[0] == CONTINUATION) row[len].chars[0] = 0;
   on_scrollrect((VTermRect){.start_row = 0, .end_row = s->rows, .start_col = 0, .end_col = s->cols},
