@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "feeder.h"
 
 #include <pthread.h>
@@ -5,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -12,6 +14,11 @@
 /* The thread feeds this much at a time, and lets the screen be read between two feeds. */
 #define FEED_BYTES 4096u
 #define STACK_BYTES (512u * 1024)
+/*
+ * The thread's nice value. Parsing can lag (the backlog is bounded), reading claude's terminal
+ * cannot without holding claude up: on a busy machine the reading thread goes first.
+ */
+#define FEEDER_NICE 10
 
 struct feeder {
   screen *screen;
@@ -36,6 +43,7 @@ static void wake(feeder *f) {
 static void *run(void *arg) {
   feeder *f = arg;
   buf work = {0};
+  setpriority(PRIO_PROCESS, (id_t)gettid(), FEEDER_NICE);
   pthread_mutex_lock(&f->lock);
   for (;;) {
     while (f->queued.len == 0) pthread_cond_wait(&f->queued_cond, &f->lock);

@@ -95,6 +95,30 @@ describe("session host", () => {
     await waitFor("the host to end once its exit is taken", () => !isRunning(hostPid));
   });
 
+  it("parses claude's output on a thread that yields to the one reading claude's terminal", async () => {
+    const dir = tempDir();
+    const spec = hostSpec(dir);
+    const hostPid = await startHost(spec);
+    const connection = await HostConnection.open(spec.socketPath);
+    const niceOf = (tid: string) => {
+      const stat = readFileSync(`/proc/${hostPid}/task/${tid}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+    };
+    const threads = await waitFor("the feeding thread's nice value", () => {
+      const nice = readdirSync(`/proc/${hostPid}/task`).map((tid) => [Number(tid), niceOf(tid)]);
+      return nice.length === 2 && nice.some(([, n]) => n > 0) && nice;
+    });
+    assert.deepEqual(
+      threads.sort((a, b) => a[1] - b[1]).map(([tid, n]) => [tid === hostPid, n]),
+      [
+        [true, 0],
+        [false, 10],
+      ],
+    );
+    connection.dispose();
+    await killHost(hostPid, connection.pid);
+  });
+
   it("keeps claude and its screen while no supervisor is connected; the next one gets a snapshot up to its offset", async () => {
     const dir = tempDir();
     const spec = hostSpec(dir);
