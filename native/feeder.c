@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -19,10 +20,12 @@
  * cannot without holding claude up: on a busy machine the reading thread goes first.
  */
 #define FEEDER_NICE 10
+/* The feeding time per byte is measured over about this many of the latest bytes. */
+#define COST_BYTES (64u * 1024)
 
 struct feeder {
   screen *screen;
-  size_t low;
+  feeder_bounds bounds;
   int wake_fd;
   /* `lock` guards all below; `screen_lock` the screen, which `readers` wait for or hold. */
   pthread_mutex_t lock, screen_lock;
@@ -31,7 +34,20 @@ struct feeder {
   /* What the thread took from `queued` and has not fed yet. */
   size_t feeding;
   int readers;
+  /* Time spent feeding (ns) and bytes fed, both halved past COST_BYTES: the cost of a byte now. */
+  double fed_ns, fed_bytes;
 };
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* How long feeding `bytes` takes at the cost measured lately. */
+static int64_t feeding_us(const feeder *f, size_t bytes) {
+  return f->fed_bytes > 0 ? (int64_t)(bytes * f->fed_ns / f->fed_bytes / 1000) : 0;
+}
 
 static void wake(feeder *f) {
   uint64_t one = 1;
@@ -57,26 +73,37 @@ static void *run(void *arg) {
       pthread_mutex_unlock(&f->lock);
       size_t n = work.len - at < FEED_BYTES ? work.len - at : FEED_BYTES;
       pthread_mutex_lock(&f->screen_lock);
+      int64_t started = now_ns();
       screen_feed(f->screen, work.data + at, n);
+      int64_t took = now_ns() - started;
       pthread_mutex_unlock(&f->screen_lock);
       at += n;
       pthread_mutex_lock(&f->lock);
+      f->fed_ns += (double)took;
+      f->fed_bytes += (double)n;
+      if (f->fed_bytes > COST_BYTES) {
+        f->fed_ns /= 2;
+        f->fed_bytes /= 2;
+      }
       size_t before = f->feeding + f->queued.len;
       f->feeding -= n;
       size_t after = before - n;
       if (after == 0) pthread_cond_broadcast(&f->idle_cond);
-      if (after == 0 || (before > f->low && after <= f->low)) wake(f);
+      bool fell = before > f->bounds.low && after <= f->bounds.low;
+      int64_t low_us = f->bounds.low_us;
+      if (after == 0 || fell || (feeding_us(f, before) > low_us && feeding_us(f, after) <= low_us))
+        wake(f);
     }
     buf_consume(&work, work.len);
   }
   return NULL;
 }
 
-feeder *feeder_new(screen *s, size_t low) {
+feeder *feeder_new(screen *s, feeder_bounds bounds) {
   feeder *f = calloc(1, sizeof *f);
   if (!f) abort();
   f->screen = s;
-  f->low = low;
+  f->bounds = bounds;
   f->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (f->wake_fd < 0) abort();
   pthread_mutex_init(&f->lock, NULL);
@@ -109,6 +136,14 @@ size_t feeder_backlog(feeder *f) {
   size_t backlog = f->queued.len + f->feeding;
   pthread_mutex_unlock(&f->lock);
   return backlog;
+}
+
+bool feeder_full(feeder *f, size_t pending) {
+  pthread_mutex_lock(&f->lock);
+  size_t backlog = f->queued.len + f->feeding + pending;
+  bool full = backlog >= f->bounds.high || feeding_us(f, backlog) >= f->bounds.high_us;
+  pthread_mutex_unlock(&f->lock);
+  return full;
 }
 
 static screen *lock_screen(feeder *f, bool all) {

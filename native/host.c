@@ -46,10 +46,13 @@ enum { FRAME_MESSAGE = 1, FRAME_OUTPUT = 2 };
 #define UNACKED_LOW (256u * 1024)
 /*
  * Output not yet fed to the screen model at which claude's terminal is no longer read, and below
- * which it is.
+ * which it is, in bytes and in the time the model takes to parse it: what waits for the model (a
+ * snapshot, a resize, typing) waits no longer than that.
  */
 #define FEED_HIGH (1u << 20)
 #define FEED_LOW (256u * 1024)
+#define FEED_HIGH_US 100000
+#define FEED_LOW_US 25000
 /* Reads that follow a delivery this closely wait to go with the next one. */
 #define BATCH_WINDOW_US 2000
 #define MAX_BATCH_BYTES (256u * 1024)
@@ -278,7 +281,9 @@ static bool read_pty(bool slice) {
       buf_add(&h.batch, chunk, (size_t)n);
       taken += (size_t)n;
       batch_push();
-      if (slice ? taken >= SLICE_BYTES || now_us() >= until : taken >= FEED_HIGH) return true;
+      if (slice ? taken >= SLICE_BYTES || now_us() >= until || feeder_full(h.feeder, h.batch.len)
+                : taken >= FEED_HIGH)
+        return true;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -773,7 +778,7 @@ static void serve(void) {
                             {h.listen_fd, POLLIN, 0},
                             {feeder_wake_fd(h.feeder), POLLIN, 0}};
     int n = 3, pty_at = -1, peer_at = -1;
-    bool reading = !h.exited && !h.paused && feeder_backlog(h.feeder) < FEED_HIGH;
+    bool reading = !h.exited && !h.paused && !feeder_full(h.feeder, h.batch.len);
     short pty_events = (reading ? POLLIN : 0) | (h.pty_out.len ? POLLOUT : 0);
     if (!h.exited && pty_events) {
       pty_at = n;
@@ -836,7 +841,8 @@ int main(void) {
   /* claude first: its start-up is what a launch waits for. */
   h.child = pty_spawn(h.spec, &h.master);
   if (h.child < 0) return 1;
-  h.feeder = feeder_new(screen_new(h.spec->cols, h.spec->rows, h.spec->scrollback_bytes), FEED_LOW);
+  h.feeder = feeder_new(screen_new(h.spec->cols, h.spec->rows, h.spec->scrollback_bytes),
+                        (feeder_bounds){FEED_HIGH, FEED_LOW, FEED_HIGH_US, FEED_LOW_US});
   prefer_for_oom_kill(h.child);
   h.listen_fd = listen_on(h.spec->socket_path);
   if (h.listen_fd < 0) {

@@ -335,6 +335,46 @@ describe("session host", () => {
     await killHost(hostPid, claudePid);
   });
 
+  it("holds no more output for its screen model than the model parses in a moment, however slow to parse", async () => {
+    const dir = tempDir();
+    // On a large screen an erase takes long to parse, so a byte bound alone would hold seconds.
+    const spec = { ...hostSpec(dir), cols: 250, rows: 80 };
+    const hostPid = await startHost(spec);
+    const connection = await HostConnection.open(spec.socketPath);
+    const claudePid = connection.pid;
+    let received = 0;
+    connection.on("data", (data) => (received += data.length));
+    connection.attach();
+    await waitFor("the prompt", () => received > 0);
+    // What parsing 256 KiB of erases takes here: the snapshot waits for all of it.
+    const sample = 256 * 1024;
+    let start = performance.now();
+    await connection.type(`/flood-erase ${sample}`, true);
+    await waitFor("the sample read", () => received >= sample, 60_000);
+    await connection.snapshot(false);
+    const perMiB = ((performance.now() - start) * (1 << 20)) / sample;
+    await connection.type(`/flood-erase ${256 << 20}`, true);
+    let blocked = 0;
+    await waitFor(
+      "claude held back",
+      () => {
+        blocked = blockedInTtyWrite(claudePid) ? blocked + 1 : 0;
+        return blocked >= 5;
+      },
+      60_000,
+    );
+    // Bounded by bytes alone (256 KiB to 1 MiB held), this would wait a quarter of perMiB or more.
+    start = performance.now();
+    await connection.snapshot(false);
+    const waited = performance.now() - start;
+    assert.ok(
+      waited < perMiB / 16,
+      `a snapshot waited ${waited.toFixed(0)} ms; a MiB parses in ${perMiB.toFixed(0)} ms`,
+    );
+    connection.dispose();
+    await killHost(hostPid, claudePid);
+  });
+
   it("reads the screen once more when its model has caught up with a flood's end", async () => {
     const dir = tempDir();
     const spec = hostSpec(dir);
