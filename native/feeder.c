@@ -16,7 +16,7 @@
 #define FEED_BYTES 4096u
 #define STACK_BYTES (512u * 1024)
 /*
- * The thread's nice value. Parsing can lag (the backlog is bounded), reading claude's terminal
+ * The thread's nice value, above the host's. Parsing can lag (the backlog is bounded), reading claude's terminal
  * cannot without holding claude up: on a busy machine the reading thread goes first.
  */
 #define FEEDER_NICE 10
@@ -59,7 +59,8 @@ static void wake(feeder *f) {
 static void *run(void *arg) {
   feeder *f = arg;
   buf work = {0};
-  setpriority(PRIO_PROCESS, (id_t)gettid(), FEEDER_NICE);
+  int nice = getpriority(PRIO_PROCESS, 0) + FEEDER_NICE;
+  setpriority(PRIO_PROCESS, (id_t)gettid(), nice < 19 ? nice : 19);
   pthread_mutex_lock(&f->lock);
   for (;;) {
     while (f->queued.len == 0) pthread_cond_wait(&f->queued_cond, &f->lock);
@@ -79,20 +80,20 @@ static void *run(void *arg) {
       pthread_mutex_unlock(&f->screen_lock);
       at += n;
       pthread_mutex_lock(&f->lock);
+      /* Priced before the cost changes, so a crossing of the low mark in time is not missed. */
+      size_t before = f->feeding + f->queued.len;
+      bool was_high = feeding_us(f, before) > f->bounds.low_us;
       f->fed_ns += (double)took;
       f->fed_bytes += (double)n;
       if (f->fed_bytes > COST_BYTES) {
         f->fed_ns /= 2;
         f->fed_bytes /= 2;
       }
-      size_t before = f->feeding + f->queued.len;
       f->feeding -= n;
       size_t after = before - n;
       if (after == 0) pthread_cond_broadcast(&f->idle_cond);
       bool fell = before > f->bounds.low && after <= f->bounds.low;
-      int64_t low_us = f->bounds.low_us;
-      if (after == 0 || fell || (feeding_us(f, before) > low_us && feeding_us(f, after) <= low_us))
-        wake(f);
+      if (after == 0 || fell || (was_high && feeding_us(f, after) <= f->bounds.low_us)) wake(f);
     }
     buf_consume(&work, work.len);
   }

@@ -27,7 +27,7 @@ typedef struct {
  */
 feeder *feeder_new(screen *s, feeder_bounds bounds);
 int feeder_wake_fd(const feeder *f);
-/* Queues output, in order; the caller bounds the backlog (feeder_backlog). */
+/* Queues output, in order; the caller bounds the backlog (feeder_full). */
 void feeder_push(feeder *f, const char *data, size_t len);
 /* Bytes queued and not yet fed. */
 size_t feeder_backlog(feeder *f);

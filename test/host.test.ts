@@ -104,17 +104,15 @@ describe("session host", () => {
       const stat = readFileSync(`/proc/${hostPid}/task/${tid}/stat`, "utf8");
       return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
     };
-    const threads = await waitFor("the feeding thread's nice value", () => {
-      const nice = readdirSync(`/proc/${hostPid}/task`).map((tid) => [Number(tid), niceOf(tid)]);
-      return nice.length === 2 && nice.some(([, n]) => n > 0) && nice;
+    const main = niceOf(String(hostPid));
+    const feeder = () =>
+      readdirSync(`/proc/${hostPid}/task`).find((tid) => tid !== String(hostPid));
+    // The thread sets its own value as it starts.
+    const nice = await waitFor("the feeding thread's nice value", () => {
+      const tid = feeder();
+      return tid !== undefined && (niceOf(tid) !== main || main === 19) && niceOf(tid);
     });
-    assert.deepEqual(
-      threads.sort((a, b) => a[1] - b[1]).map(([tid, n]) => [tid === hostPid, n]),
-      [
-        [true, 0],
-        [false, 10],
-      ],
-    );
+    assert.equal(nice, Math.min(19, main + 10));
     connection.dispose();
     await killHost(hostPid, connection.pid);
   });
@@ -368,7 +366,7 @@ describe("session host", () => {
     await connection.snapshot(false);
     const waited = performance.now() - start;
     assert.ok(
-      waited < perMiB / 16,
+      waited < perMiB / 8,
       `a snapshot waited ${waited.toFixed(0)} ms; a MiB parses in ${perMiB.toFixed(0)} ms`,
     );
     connection.dispose();
