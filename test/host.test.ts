@@ -306,27 +306,14 @@ describe("session host", () => {
 
   it("reads claude's terminal no faster than its screen model keeps up, holding a bounded backlog", async () => {
     const dir = tempDir();
-    const spec = hostSpec(dir);
-    const hostPid = await startHost(spec);
-    const connection = await HostConnection.open(spec.socketPath);
+    const { hostPid, connection, received } = await attachCounting(hostSpec(dir));
     const claudePid = connection.pid;
-    let received = 0;
-    connection.on("data", (data) => (received += data.length));
-    connection.attach();
     // Erase sequences parse far slower than claude writes them; the supervisor acknowledges.
     await connection.type(`/flood-erase ${256 << 20}`, true);
-    // Unbounded, the host would read on at once: claude is blocked and nothing comes, a while.
-    let last = -1;
-    let still = 0;
-    await waitFor(
-      "claude held back, its output not read",
-      () => {
-        still = received === last && blockedInTtyWrite(claudePid) ? still + 1 : 0;
-        last = received;
-        return still >= 5;
-      },
-      20_000,
-    );
+    // Unbounded, the host would read on at once and claude would write on; bounded, the host
+    // reads in steps as the model parses, and claude waits in its write between them.
+    await heldBack(claudePid, 20_000);
+    assert.ok(received() < 32 << 20, `${received()} bytes read`);
     const hostRss = rss(hostPid);
     assert.ok(hostRss < 24 << 20, `host RSS ${(hostRss / (1 << 20)).toFixed(1)} MiB`);
     connection.dispose();
@@ -337,30 +324,18 @@ describe("session host", () => {
     const dir = tempDir();
     // On a large screen an erase takes long to parse, so a byte bound alone would hold seconds.
     const spec = { ...hostSpec(dir), cols: 250, rows: 80 };
-    const hostPid = await startHost(spec);
-    const connection = await HostConnection.open(spec.socketPath);
+    const { hostPid, connection, received } = await attachCounting(spec);
     const claudePid = connection.pid;
-    let received = 0;
-    connection.on("data", (data) => (received += data.length));
-    connection.attach();
-    await waitFor("the prompt", () => received > 0);
+    await waitFor("the prompt", () => received() > 0);
     // What parsing 256 KiB of erases takes here: the snapshot waits for all of it.
     const sample = 256 * 1024;
     let start = performance.now();
     await connection.type(`/flood-erase ${sample}`, true);
-    await waitFor("the sample read", () => received >= sample, 60_000);
+    await waitFor("the sample read", () => received() >= sample, 60_000);
     await connection.snapshot(false);
     const perMiB = ((performance.now() - start) * (1 << 20)) / sample;
     await connection.type(`/flood-erase ${256 << 20}`, true);
-    let blocked = 0;
-    await waitFor(
-      "claude held back",
-      () => {
-        blocked = blockedInTtyWrite(claudePid) ? blocked + 1 : 0;
-        return blocked >= 5;
-      },
-      60_000,
-    );
+    await heldBack(claudePid, 60_000);
     // Bounded by bytes alone (256 KiB to 1 MiB held), this would wait a quarter of perMiB or more.
     start = performance.now();
     await connection.snapshot(false);
@@ -424,6 +399,31 @@ describe("session host", () => {
 });
 
 /** A supervisor speaking the protocol's bare frames, attached. */
+/** Resolves once claude has been seen blocked in its terminal write five times in a row. */
+async function heldBack(claudePid: number, timeoutMs: number): Promise<void> {
+  let blocked = 0;
+  await waitFor(
+    "claude held back",
+    () => {
+      blocked = blockedInTtyWrite(claudePid) ? blocked + 1 : 0;
+      return blocked >= 5;
+    },
+    timeoutMs,
+  );
+}
+
+/** A host for `spec`, and a connection attached to it that counts the bytes of output it gets. */
+async function attachCounting(
+  spec: HostSpec,
+): Promise<{ hostPid: number; connection: HostConnection; received: () => number }> {
+  const hostPid = await startHost(spec);
+  const connection = await HostConnection.open(spec.socketPath);
+  let received = 0;
+  connection.on("data", (data) => (received += data.length));
+  connection.attach();
+  return { hostPid, connection, received: () => received };
+}
+
 async function attachBare(path: string): Promise<Socket> {
   const socket = connect(path);
   await new Promise((resolve) => socket.once("connect", resolve));
