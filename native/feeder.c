@@ -44,6 +44,9 @@ static int64_t now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Bytes queued and not yet fed; under `lock`. */
+static size_t backlog_of(const feeder *f) { return f->queued.len + f->feeding; }
+
 /* How long feeding `bytes` takes at the cost measured lately. */
 static int64_t feeding_us(const feeder *f, size_t bytes) {
   return f->fed_bytes > 0 ? (int64_t)(bytes * f->fed_ns / f->fed_bytes / 1000) : 0;
@@ -81,7 +84,7 @@ static void *run(void *arg) {
       at += n;
       pthread_mutex_lock(&f->lock);
       /* Priced before the cost changes, so a crossing of the low mark in time is not missed. */
-      size_t before = f->feeding + f->queued.len;
+      size_t before = backlog_of(f);
       bool was_high = feeding_us(f, before) > f->bounds.low_us;
       f->fed_ns += (double)took;
       f->fed_bytes += (double)n;
@@ -134,14 +137,14 @@ void feeder_push(feeder *f, const char *data, size_t len) {
 
 size_t feeder_backlog(feeder *f) {
   pthread_mutex_lock(&f->lock);
-  size_t backlog = f->queued.len + f->feeding;
+  size_t backlog = backlog_of(f);
   pthread_mutex_unlock(&f->lock);
   return backlog;
 }
 
 bool feeder_full(feeder *f, size_t pending) {
   pthread_mutex_lock(&f->lock);
-  size_t backlog = f->queued.len + f->feeding + pending;
+  size_t backlog = backlog_of(f) + pending;
   bool full = backlog >= f->bounds.high || feeding_us(f, backlog) >= f->bounds.high_us;
   pthread_mutex_unlock(&f->lock);
   return full;
@@ -149,7 +152,7 @@ bool feeder_full(feeder *f, size_t pending) {
 
 static screen *lock_screen(feeder *f, bool all) {
   pthread_mutex_lock(&f->lock);
-  while (all && f->queued.len + f->feeding > 0) pthread_cond_wait(&f->idle_cond, &f->lock);
+  while (all && backlog_of(f) > 0) pthread_cond_wait(&f->idle_cond, &f->lock);
   /* The thread's next feed waits for the reader, which would otherwise wait behind every feed. */
   f->readers++;
   pthread_mutex_unlock(&f->lock);
