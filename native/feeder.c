@@ -16,8 +16,9 @@
 #define FEED_BYTES 4096u
 #define STACK_BYTES (512u * 1024)
 /*
- * The thread's nice value, above the host's. Parsing can lag (the backlog is bounded), reading claude's terminal
- * cannot without holding claude up: on a busy machine the reading thread goes first.
+ * The thread's nice value, above the host's. Parsing can lag (the backlog is bounded), reading
+ * claude's terminal cannot without holding claude up: on a busy machine the reading thread goes
+ * first, for as long as the backlog's bounds allow.
  */
 #define FEEDER_NICE 10
 /* The feeding time per byte is measured over about this many of the latest bytes. */

@@ -46,8 +46,8 @@ enum { FRAME_MESSAGE = 1, FRAME_OUTPUT = 2 };
 #define UNACKED_LOW (256u * 1024)
 /*
  * Output not yet fed to the screen model at which claude's terminal is no longer read, and below
- * which it is, in bytes and in the time the model takes to parse it: what waits for the model (a
- * snapshot, a resize, typing) waits no longer than that.
+ * which it is, in bytes and in the time the model takes to parse it (at the cost it measured
+ * lately): what waits for the model (a snapshot, a resize, typing) waits about that long at most.
  */
 #define FEED_HIGH (1u << 20)
 #define FEED_LOW (256u * 1024)

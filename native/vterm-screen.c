@@ -955,6 +955,10 @@ static bool plain_line(screen *s, const char *text, size_t len) {
   vterm_state_get_cursorpos(s->vs, &cursor);
   if (cursor.row != s->rows - 1 || cursor.col != 0) return false;
   cell *row = s->grid[cursor.row];
+  /*
+   * Filled in field by field and never written in the loop: with the character set in it at each
+   * column, GCC stored part of the cell and reloaded it whole at each copy, a stall per character.
+   */
   cell c;
   memset(&c, 0, sizeof c);
   c.attrs = s->pen.attrs;
