@@ -110,7 +110,8 @@ describe("session host", () => {
     // The thread sets its own value as it starts.
     const nice = await waitFor("the feeding thread's nice value", () => {
       const tid = feeder();
-      return tid !== undefined && (niceOf(tid) !== main || main === 19) && niceOf(tid);
+      const value = tid === undefined ? main : niceOf(tid);
+      return (value !== main || main === 19) && tid !== undefined && value;
     });
     assert.equal(nice, Math.min(19, main + 10));
     connection.dispose();
@@ -398,7 +399,6 @@ describe("session host", () => {
   });
 });
 
-/** A supervisor speaking the protocol's bare frames, attached. */
 /** Resolves once claude has been seen blocked in its terminal write five times in a row. */
 async function heldBack(claudePid: number, timeoutMs: number): Promise<void> {
   let blocked = 0;
@@ -424,6 +424,7 @@ async function attachCounting(
   return { hostPid, connection, received: () => received };
 }
 
+/** A supervisor speaking the protocol's bare frames, attached. */
 async function attachBare(path: string): Promise<Socket> {
   const socket = connect(path);
   await new Promise((resolve) => socket.once("connect", resolve));
