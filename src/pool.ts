@@ -450,14 +450,24 @@ export function newRecord(id: string, settings: OwnSettings): SessionRecord {
     exitCode: null,
     signal: null,
     reason: null,
+    turn: null,
+    lastTurn: null,
   };
 }
 
-/** A record as the pool finds it at start: no process of its own runs any more. */
+/**
+ * A record as the pool finds it at start: no process of its own runs any more, and the turn it
+ * was in ended with it.
+ */
 function restoredRecord(record: SessionRecord): SessionRecord {
   const wasUp = isActive(record.status);
+  const { turn } = record;
   return {
     ...record,
+    turn: null,
+    lastTurn: turn
+      ? { ...turn, endedAt: new Date().toISOString(), outcome: "interrupted", reply: "" }
+      : record.lastTurn,
     status: record.status === "failed" ? "failed" : "stopped",
     pid: null,
     procStart: null,

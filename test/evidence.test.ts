@@ -52,6 +52,33 @@ function hooks(inputs: HookInput[], at = 2000): EvidenceEvent[] {
 }
 
 describe("evidence model", () => {
+  it("goes on with the turn a pool before saw start, and ends it with its id and prompt", () => {
+    const turn = { id: "prompt-7", startedAt: "2026-12-03T10:00:00.000Z", prompt: "build it" };
+    const { state, effects, activities } = run([
+      ...up,
+      { type: "adopted", at: 1600, turn },
+      ...hooks([{ hook_event_name: "Stop", last_assistant_message: "built" }]),
+    ]);
+    assert.deepEqual(activities, ["starting", "idle", "busy", "idle"]);
+    assert.deepEqual(effects, [
+      {
+        type: "turn.ended",
+        turn: { ...turn, endedAt: new Date(2000).toISOString(), outcome: "done", reply: "built" },
+      },
+    ]);
+    assert.equal(state.lastTurn?.id, "prompt-7");
+    // Adopted when down, or while a turn of its own runs, it changes nothing.
+    for (const before of [
+      initialEvidence(),
+      run([...up, ...hooks([{ hook_event_name: "UserPromptSubmit", prompt: "x" }])]).state,
+    ]) {
+      assert.deepEqual(reduce(before, { type: "adopted", at: 3000, turn }), {
+        state: before,
+        effects: [],
+      });
+    }
+  });
+
   it("follows a recorded plain turn: idle, busy, idle with the reply", () => {
     const turn = recorded.slice(0, 4);
     const { state, effects, activities } = run([...up, ...hooks(turn)]);
@@ -198,6 +225,11 @@ describe("evidence model", () => {
       fc
         .constantFrom<EvidenceEvent["type"]>("permission.resolved", "permission.deferred")
         .map((type) => ({ type, at: 0, requestId: "r" }) as EvidenceEvent),
+      fc
+        .option(
+          fc.constant({ id: "adopted-turn", startedAt: "2026-12-03T10:00:00.000Z", prompt: "p" }),
+        )
+        .map((turn) => ({ type: "adopted", at: 0, turn }) as EvidenceEvent),
     );
     fc.assert(
       fc.property(fc.array(event, { maxLength: 40 }), (events) => {
@@ -205,6 +237,10 @@ describe("evidence model", () => {
         let open: string | null = null;
         events.forEach((e, i) => {
           const next = reduce(state, { ...e, at: i * 1000 });
+          // An adopted turn goes on without a start: the pool before announced it.
+          if (e.type === "adopted" && state.turn === null && next.state.turn !== null) {
+            open = next.state.turn.id;
+          }
           state = next.state;
           for (const effect of next.effects) {
             if (effect.type === "turn.started") {

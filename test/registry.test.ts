@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { newRecord } from "../src/pool.js";
+import type { SessionRecord } from "../src/session/session.js";
 import { StateStore } from "../src/store/state-store.js";
 import {
   OutputRecorder,
@@ -177,6 +179,69 @@ describe("pool restart", () => {
       model: "sonnet",
       env: { OWN: "x" },
     });
+  });
+});
+
+describe("turns in the registry", () => {
+  const turn = { id: "t-1", startedAt: "2026-12-03T10:00:00.000Z", prompt: "build it" };
+  const ended = {
+    ...turn,
+    id: "t-0",
+    endedAt: "2026-12-03T09:59:00.000Z",
+    outcome: "done" as const,
+    reply: "built",
+  };
+
+  it("keeps a session's turns; a record without them, or with damaged ones, loads with none", () => {
+    const store = new StateStore(join(tempDir(), "state"));
+    const kept = {
+      ...newRecord("0000aaaa", { name: "a", workingDirectory: "/" }),
+      turn,
+      lastTurn: ended,
+    };
+    // As a pool before this one wrote it.
+    const older: Partial<SessionRecord> = newRecord("0000bbbb", {
+      name: "b",
+      workingDirectory: "/",
+    });
+    delete older.turn;
+    delete older.lastTurn;
+    const damaged = {
+      ...newRecord("0000cccc", { name: "c", workingDirectory: "/" }),
+      turn: { id: 7 },
+      lastTurn: { ...ended, outcome: "exploded" },
+    };
+    mkdirSync(store.dir, { recursive: true });
+    writeFileSync(store.file, JSON.stringify({ version: 1, sessions: [kept, older, damaged] }));
+    const { records, warning } = store.load();
+    assert.equal(warning, null);
+    assert.deepEqual(
+      records.map((r) => [r.turn, r.lastTurn]),
+      [
+        [turn, ended],
+        [null, null],
+        [null, null],
+      ],
+    );
+  });
+
+  it("a session whose host died with the pool mid-turn comes back with that turn interrupted", async () => {
+    const t = newPool();
+    const rec = {
+      ...newRecord("0000dddd", { name: "cut", workingDirectory: t.workDir }),
+      status: "running" as const,
+      turn,
+      lastTurn: ended,
+    };
+    mkdirSync(t.store.dir, { recursive: true });
+    writeFileSync(t.store.file, JSON.stringify({ version: 1, sessions: [rec] }));
+    await t.pool.start();
+    const resumed = await waitForStatus(t.pool, rec.id, "running");
+    assert.equal(resumed.turn, null);
+    assert.deepEqual(
+      { ...resumed.lastTurn, endedAt: undefined },
+      { ...turn, endedAt: undefined, outcome: "interrupted", reply: "" },
+    );
   });
 });
 

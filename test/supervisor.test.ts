@@ -3,6 +3,7 @@ import { execFileSync, spawn } from "node:child_process";
 import {
   closeSync,
   cpSync,
+  existsSync,
   fstatSync,
   mkdirSync,
   openSync,
@@ -195,6 +196,71 @@ describe("claude-pool start", () => {
     next.child.kill("SIGTERM");
     assert.deepEqual(await next.exited, { code: 0, signal: null });
     assert.ok(!alive(first.pid!), "SIGTERM outside systemd stops the sessions");
+  });
+
+  it("keeps the turn a session was in across kill -9 of the pool: ended meanwhile, it is the adopted session's last turn, and stays so", async () => {
+    const dir = setup({ FAKE_CLAUDE_REPLY_DELAY_MS: "1500" });
+    const pool = startPool(dir);
+    const first = await waitFor("junior running", () => runningRecord(dir, "junior"));
+    const client = await connectUnix(pool.socket);
+    const get = (c = client) => c.call<SessionInfo>("session.get", { id: first.id });
+    let busy: SessionInfo;
+    try {
+      await waitFor("junior idle", async () => (await get()).activity === "idle");
+      await client.call("session.send", { id: first.id, text: "slow one\r" });
+      busy = await waitFor("the turn", async () => {
+        const s = await get();
+        return s.turn !== null && s.activity === "busy" && s;
+      });
+    } finally {
+      client.close();
+    }
+    pool.child.kill("SIGKILL");
+    await pool.exited;
+    const transcript = join(
+      dir,
+      "claude",
+      "projects",
+      projectSlug(join(dir, "work")),
+      `${first.claudeSessionId}.jsonl`,
+    );
+    await waitFor(
+      "the reply in claude's transcript, with no pool running",
+      () =>
+        existsSync(transcript) && readFileSync(transcript, "utf8").includes("You said: slow one"),
+    );
+
+    const next = startPool(dir);
+    await next.ready();
+    const again = await connectUnix(next.socket);
+    try {
+      // Seen by the screen, the end comes first and the reply from claude's transcript after it.
+      const adopted = await waitFor("the turn ended, with its reply", async () => {
+        const s = await get(again);
+        return s.lastTurn !== null && s.lastTurn.reply !== "" && s;
+      });
+      assert.equal(adopted.pid, first.pid, "the same claude");
+      assert.equal(adopted.turn, null);
+      assert.equal(adopted.activity, "idle");
+      assert.equal(adopted.lastTurn?.id, busy.turn?.id, "the turn the last pool saw start");
+      assert.equal(adopted.lastTurn?.prompt.trim(), "slow one");
+      assert.equal(adopted.lastTurn?.outcome, "done");
+      assert.match(adopted.lastTurn?.reply ?? "", /You said: slow one/);
+    } finally {
+      again.close();
+    }
+    next.child.kill("SIGTERM");
+    await next.exited;
+    const third = startPool(dir);
+    await third.ready();
+    const last = await connectUnix(third.socket);
+    try {
+      const resumed = await get(last);
+      assert.equal(resumed.lastTurn?.id, busy.turn?.id, "a stop and a start keep the last turn");
+      assert.match(resumed.lastTurn?.reply ?? "", /You said: slow one/);
+    } finally {
+      last.close();
+    }
   });
 
   it("leaves a session under a host of the previous protocol alone until it is idle, then restarts it with --resume", async () => {

@@ -97,7 +97,8 @@ describe("a real claude across a restart of the service", { skip }, () => {
       const idle = await until(spawned.id, (s) => s.activity === "idle", startupMs);
       const oldMain = show(SERVICE, "MainPID").MainPID;
       await call("session.send", { id: idle.id, text: "SLEEP 10\r" });
-      await until(idle.id, (s) => s.activity === "busy");
+      // Its hook has named the turn (the screen may show it busy a moment before).
+      const busy = await until(idle.id, (s) => s.turn?.prompt === "SLEEP 10");
 
       systemctl("restart", SERVICE);
       assert.notEqual(show(SERVICE, "MainPID").MainPID, oldMain, "a new supervisor");
@@ -117,6 +118,8 @@ describe("a real claude across a restart of the service", { skip }, () => {
         const turn = await ended;
         assert.equal(turn.outcome, "done");
         assert.equal(turn.reply, "slept 10");
+        assert.equal(turn.id, busy.turn?.id, "the turn the last supervisor saw start");
+        assert.equal(turn.prompt, "SLEEP 10");
 
         // The attach screen is the host's, drawn exactly: replayed on a fresh terminal it shows
         // what session.logs reads off the host's model (claude redraws its footer now and then,

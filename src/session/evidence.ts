@@ -92,6 +92,11 @@ export interface ScreenReading {
 export type EvidenceEvent =
   | { type: "launched"; at: number }
   | { type: "ready"; at: number }
+  /**
+   * A new pool took the running process over: the turn the last pool saw in progress goes on
+   * (its start was announced then).
+   */
+  | { type: "adopted"; at: number; turn: Turn | null }
   | { type: "exited"; at: number }
   | { type: "hook"; at: number; input: HookInput; requestId?: string }
   | { type: "screen"; at: number; reading: ScreenReading }
@@ -199,6 +204,12 @@ class Step {
         return;
       case "ready":
         if (this.s.process === "starting") this.s.process = "up";
+        return;
+      case "adopted":
+        if (this.s.process === "down" || this.s.turn !== null || event.turn === null) return;
+        this.s.turn = event.turn;
+        this.s.reply = "";
+        this.s.message = "";
         return;
       case "exited":
         this.endTurn(event.at, "interrupted");

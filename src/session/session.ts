@@ -23,6 +23,7 @@ import {
   type EvidenceState,
   type EvidenceView,
   type HookInput,
+  type Turn,
 } from "./evidence.js";
 import type { LaunchedProcess, ProcessLauncher, Usage } from "./launcher.js";
 import { buildClaudeArgs, takeSettingsArg } from "./claude-args.js";
@@ -66,6 +67,9 @@ export interface SessionRecord {
   exitCode: number | null;
   signal: string | null;
   reason: string | null;
+  /** The turn in progress and the last one, as the session JSON shows them. */
+  turn: Turn | null;
+  lastTurn: EndedTurn | null;
 }
 
 /** DESIGN.md's session JSON, returned by every API. */
@@ -218,6 +222,7 @@ export class Session extends EventEmitter<SessionEvents> {
   ) {
     super();
     this.activity = new SessionActivity(rec.lastActivityAt);
+    this.evidence = { ...initialEvidence(), lastTurn: rec.lastTurn };
   }
 
   get id(): string {
@@ -318,7 +323,12 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   record(): SessionRecord {
-    return { ...this.rec, lastActivityAt: this.activity.lastActivityAt };
+    return {
+      ...this.rec,
+      lastActivityAt: this.activity.lastActivityAt,
+      turn: this.evidence.turn,
+      lastTurn: this.evidence.lastTurn,
+    };
   }
 
   info(now = Date.now()): SessionInfo {
@@ -378,6 +388,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.rec.status !== "starting" || legacy) this.rec.status = "running";
     this.observe({ type: "launched", at: Date.now() }, true);
     if (this.rec.status === "running") this.observe({ type: "ready", at: Date.now() }, true);
+    this.observe({ type: "adopted", at: Date.now(), turn: this.rec.turn }, true);
     this.runtime.log.info(
       `session ${this.id} (${this.name}): adopted host ${launched.hostPid} (claude pid ${this.rec.pid})`,
     );

@@ -13,6 +13,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { isRunning } from "../proc.js";
+import type { EndedTurn, Turn } from "../session/evidence.js";
 import type { SessionRecord } from "../session/session.js";
 import { settingsOfSpec, type OwnSettings, type SessionSpec } from "../session/spec.js";
 
@@ -69,10 +70,10 @@ export class StateStore {
       if (!isRecord(value)) setAside.push(`${which}: not a valid session record`);
       else if (records.some((r) => r.id === value.id)) {
         setAside.push(`${which}: a second session with this id`);
-      } else if ("settings" in value) records.push({ ...beforeHosts, ...value });
+      } else if ("settings" in value) records.push({ ...beforeHosts, ...value, ...turnsOf(value) });
       else {
         const { spec, ...rest } = value;
-        records.push({ ...beforeHosts, ...rest, settings: settingsOf(spec) });
+        records.push({ ...beforeHosts, ...rest, ...turnsOf(value), settings: settingsOf(spec) });
       }
     });
     if (setAside.length === 0) return { records, warning: null };
@@ -145,6 +146,33 @@ function parseState(data: unknown): unknown[] | null {
 
 /** What a record written before sessions had hosts lacks. */
 const beforeHosts = { hostPid: null, hostStart: null };
+
+/** A record's turns, of which one written before the pool kept them, or damaged, has none. */
+function turnsOf(value: {
+  turn?: unknown;
+  lastTurn?: unknown;
+}): Pick<SessionRecord, "turn" | "lastTurn"> {
+  return {
+    turn: isTurn(value.turn) ? value.turn : null,
+    lastTurn: isEndedTurn(value.lastTurn) ? value.lastTurn : null,
+  };
+}
+
+function isTurn(value: unknown): value is Turn {
+  if (typeof value !== "object" || value === null) return false;
+  const t = value as Partial<Turn>;
+  return (
+    typeof t.id === "string" && typeof t.startedAt === "string" && typeof t.prompt === "string"
+  );
+}
+
+const outcomes = new Set<unknown>(["done", "failed", "interrupted"]);
+
+function isEndedTurn(value: unknown): value is EndedTurn {
+  if (!isTurn(value)) return false;
+  const t = value as Partial<EndedTurn>;
+  return typeof t.endedAt === "string" && outcomes.has(t.outcome) && typeof t.reply === "string";
+}
 
 function isRecord(value: unknown): value is StoredRecord {
   if (typeof value !== "object" || value === null) return false;
