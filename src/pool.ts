@@ -455,6 +455,11 @@ export function newRecord(id: string, settings: OwnSettings): SessionRecord {
   };
 }
 
+/** When a turn that ended unseen was last known to run: its start, or the session's last output. */
+function lastSeen(startedAt: string, lastActivityAt: string | null): string {
+  return lastActivityAt !== null && lastActivityAt > startedAt ? lastActivityAt : startedAt;
+}
+
 /**
  * A record as the pool finds it at start: no process of its own runs any more, and the turn it
  * was in ended with it.
@@ -466,7 +471,12 @@ function restoredRecord(record: SessionRecord): SessionRecord {
     ...record,
     turn: null,
     lastTurn: turn
-      ? { ...turn, endedAt: new Date().toISOString(), outcome: "interrupted", reply: "" }
+      ? {
+          ...turn,
+          endedAt: lastSeen(turn.startedAt, record.lastActivityAt),
+          outcome: "interrupted",
+          reply: "",
+        }
       : record.lastTurn,
     status: record.status === "failed" ? "failed" : "stopped",
     pid: null,

@@ -192,7 +192,7 @@ describe("turns in the registry", () => {
     reply: "built",
   };
 
-  it("keeps a session's turns; a record without them, or with damaged ones, loads with none", () => {
+  it("keeps a session's turns as the session JSON has them; a record without them, or with damaged ones, loads with none", () => {
     const store = new StateStore(join(tempDir(), "state"));
     const kept = {
       ...newRecord("0000aaaa", { name: "a", workingDirectory: "/" }),
@@ -211,8 +211,21 @@ describe("turns in the registry", () => {
       turn: { id: 7 },
       lastTurn: { ...ended, outcome: "exploded" },
     };
+    const untimed = {
+      ...newRecord("0000dddd", { name: "d", workingDirectory: "/" }),
+      turn: { ...turn, startedAt: "" },
+      lastTurn: { ...ended, endedAt: "yesterday" },
+    };
+    const padded = {
+      ...newRecord("0000eeee", { name: "e", workingDirectory: "/" }),
+      turn: { ...turn, prompt: "p".repeat(5000), token: "secret" },
+      lastTurn: { ...ended, reply: "r".repeat(50_000) },
+    };
     mkdirSync(store.dir, { recursive: true });
-    writeFileSync(store.file, JSON.stringify({ version: 1, sessions: [kept, older, damaged] }));
+    writeFileSync(
+      store.file,
+      JSON.stringify({ version: 1, sessions: [kept, older, damaged, untimed, padded] }),
+    );
     const { records, warning } = store.load();
     assert.equal(warning, null);
     assert.deepEqual(
@@ -221,6 +234,11 @@ describe("turns in the registry", () => {
         [turn, ended],
         [null, null],
         [null, null],
+        [null, null],
+        [
+          { ...turn, prompt: "p".repeat(200) },
+          { ...ended, reply: "r".repeat(2000) },
+        ],
       ],
     );
   });
@@ -238,10 +256,13 @@ describe("turns in the registry", () => {
     await t.pool.start();
     const resumed = await waitForStatus(t.pool, rec.id, "running");
     assert.equal(resumed.turn, null);
-    assert.deepEqual(
-      { ...resumed.lastTurn, endedAt: undefined },
-      { ...turn, endedAt: undefined, outcome: "interrupted", reply: "" },
-    );
+    // Nothing says when it stopped but its start and the session's last output.
+    assert.deepEqual(resumed.lastTurn, {
+      ...turn,
+      endedAt: turn.startedAt,
+      outcome: "interrupted",
+      reply: "",
+    });
   });
 });
 

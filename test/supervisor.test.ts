@@ -199,7 +199,7 @@ describe("claude-pool start", () => {
   });
 
   it("keeps the turn a session was in across kill -9 of the pool: ended meanwhile, it is the adopted session's last turn, and stays so", async () => {
-    const dir = setup({ FAKE_CLAUDE_REPLY_DELAY_MS: "1500" });
+    const dir = setup({ FAKE_CLAUDE_REPLY_DELAY_MS: "4000" });
     const pool = startPool(dir);
     const first = await waitFor("junior running", () => runningRecord(dir, "junior"));
     const client = await connectUnix(pool.socket);
@@ -217,6 +217,7 @@ describe("claude-pool start", () => {
     }
     pool.child.kill("SIGKILL");
     await pool.exited;
+    assert.equal(records(dir)[0].turn?.id, busy.turn?.id, "the pool died mid-turn");
     const transcript = join(
       dir,
       "claude",

@@ -208,8 +208,6 @@ class Step {
       case "adopted":
         if (this.s.process === "down" || this.s.turn !== null || event.turn === null) return;
         this.s.turn = event.turn;
-        this.s.reply = "";
-        this.s.message = "";
         return;
       case "exited":
         this.endTurn(event.at, "interrupted");
@@ -350,7 +348,8 @@ class Step {
   private startTurn(at: number, prompt: string, id: string | null): Turn {
     this.s.turns += 1;
     const turn: Turn = {
-      id: id ?? `turn-${this.s.turns}`,
+      // Unique across pools too, whose counters all start at 0.
+      id: id ?? `turn-${at.toString(36)}-${this.s.turns}`,
       startedAt: new Date(at).toISOString(),
       prompt: prompt.slice(0, promptChars),
     };

@@ -214,7 +214,9 @@ export class Session extends EventEmitter<SessionEvents> {
   private restartTimer: NodeJS.Timeout | null = null;
   private readonly restartTracker = new RestartTracker();
   private channelConnected = false;
-  private evidence: EvidenceState = initialEvidence();
+  private evidence: EvidenceState;
+  /** The turn the registry says was in progress, for an adoption to go on with. */
+  private readonly restoredTurn: Turn | null;
 
   constructor(
     private readonly rec: SessionRecord,
@@ -223,6 +225,7 @@ export class Session extends EventEmitter<SessionEvents> {
     super();
     this.activity = new SessionActivity(rec.lastActivityAt);
     this.evidence = { ...initialEvidence(), lastTurn: rec.lastTurn };
+    this.restoredTurn = rec.turn;
   }
 
   get id(): string {
@@ -388,7 +391,9 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.rec.status !== "starting" || legacy) this.rec.status = "running";
     this.observe({ type: "launched", at: Date.now() }, true);
     if (this.rec.status === "running") this.observe({ type: "ready", at: Date.now() }, true);
-    this.observe({ type: "adopted", at: Date.now(), turn: this.rec.turn }, true);
+    // Under an older host no screen comes to tell that the turn ended.
+    const turn = legacy ? null : this.restoredTurn;
+    this.observe({ type: "adopted", at: Date.now(), turn }, true);
     this.runtime.log.info(
       `session ${this.id} (${this.name}): adopted host ${launched.hostPid} (claude pid ${this.rec.pid})`,
     );

@@ -13,7 +13,13 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { isRunning } from "../proc.js";
-import type { EndedTurn, Turn } from "../session/evidence.js";
+import {
+  promptChars,
+  replyChars,
+  type EndedTurn,
+  type Turn,
+  type TurnOutcome,
+} from "../session/evidence.js";
 import type { SessionRecord } from "../session/session.js";
 import { settingsOfSpec, type OwnSettings, type SessionSpec } from "../session/spec.js";
 
@@ -147,31 +153,38 @@ function parseState(data: unknown): unknown[] | null {
 /** What a record written before sessions had hosts lacks. */
 const beforeHosts = { hostPid: null, hostStart: null };
 
-/** A record's turns, of which one written before the pool kept them, or damaged, has none. */
+/**
+ * A record's turns, rebuilt field by field: one written before the pool kept them, or damaged,
+ * has none, and nothing else in the file reaches the session JSON.
+ */
 function turnsOf(value: {
   turn?: unknown;
   lastTurn?: unknown;
 }): Pick<SessionRecord, "turn" | "lastTurn"> {
-  return {
-    turn: isTurn(value.turn) ? value.turn : null,
-    lastTurn: isEndedTurn(value.lastTurn) ? value.lastTurn : null,
-  };
+  return { turn: turnOf(value.turn), lastTurn: endedTurnOf(value.lastTurn) };
 }
 
-function isTurn(value: unknown): value is Turn {
-  if (typeof value !== "object" || value === null) return false;
-  const t = value as Partial<Turn>;
-  return (
-    typeof t.id === "string" && typeof t.startedAt === "string" && typeof t.prompt === "string"
-  );
+function turnOf(value: unknown): Turn | null {
+  if (typeof value !== "object" || value === null) return null;
+  const { id, startedAt, prompt } = value as Partial<Turn>;
+  if (typeof id !== "string" || !isTime(startedAt) || typeof prompt !== "string") return null;
+  return { id, startedAt, prompt: prompt.slice(0, promptChars) };
 }
 
-const outcomes = new Set<unknown>(["done", "failed", "interrupted"]);
+function endedTurnOf(value: unknown): EndedTurn | null {
+  const turn = turnOf(value);
+  if (turn === null) return null;
+  const { endedAt, outcome, reply } = value as Partial<EndedTurn>;
+  if (!isTime(endedAt) || !isOutcome(outcome) || typeof reply !== "string") return null;
+  return { ...turn, endedAt, outcome, reply: reply.slice(0, replyChars) };
+}
 
-function isEndedTurn(value: unknown): value is EndedTurn {
-  if (!isTurn(value)) return false;
-  const t = value as Partial<EndedTurn>;
-  return typeof t.endedAt === "string" && outcomes.has(t.outcome) && typeof t.reply === "string";
+function isTime(value: unknown): value is string {
+  return typeof value === "string" && !Number.isNaN(Date.parse(value));
+}
+
+function isOutcome(value: unknown): value is TurnOutcome {
+  return value === "done" || value === "failed" || value === "interrupted";
 }
 
 function isRecord(value: unknown): value is StoredRecord {
