@@ -231,6 +231,7 @@ describe("claude-pool start", () => {
         existsSync(transcript) && readFileSync(transcript, "utf8").includes("You said: slow one"),
     );
 
+    const restartedAt = new Date().toISOString();
     const next = startPool(dir);
     await next.ready();
     const again = await connectUnix(next.socket);
@@ -247,6 +248,7 @@ describe("claude-pool start", () => {
       assert.equal(adopted.lastTurn?.prompt.trim(), "slow one");
       assert.equal(adopted.lastTurn?.outcome, "done");
       assert.match(adopted.lastTurn?.reply ?? "", /You said: slow one/);
+      assert.ok(adopted.lastTurn!.endedAt < restartedAt, "it ended when claude replied");
     } finally {
       again.close();
     }

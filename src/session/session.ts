@@ -854,6 +854,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private replyFromTranscript(turn: EndedTurn): void {
     setTimeout(() => {
       let reply = "";
+      let endedAt = turn.endedAt;
       try {
         const entries = this.transcript();
         const said = entries.filter(
@@ -863,10 +864,13 @@ export class Session extends EventEmitter<SessionEvents> {
           .map((e) => e.text)
           .join("\n\n")
           .slice(0, replyChars);
+        // One that ended while no pool ran ended when claude wrote the reply, not when seen.
+        const wrote = Date.parse(said.at(-1)?.time ?? "");
+        if (wrote < Date.parse(endedAt)) endedAt = new Date(wrote).toISOString();
       } catch (err) {
         this.runtime.log.warn(`session ${this.id}: transcript: ${(err as Error).message}`);
       }
-      const ended = { ...turn, reply };
+      const ended = { ...turn, endedAt, reply };
       if (this.evidence.lastTurn?.id === turn.id) {
         this.evidence = { ...this.evidence, lastTurn: ended };
         this.emit("changed");
