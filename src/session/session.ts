@@ -864,7 +864,8 @@ export class Session extends EventEmitter<SessionEvents> {
           .map((e) => e.text)
           .join("\n\n")
           .slice(0, replyChars);
-        // One that ended while no pool ran ended when claude wrote the reply, not when seen.
+        // It ended when claude wrote the reply, before the screen showed it (long before, for a
+        // turn that ended while no pool ran).
         const wrote = Date.parse(said.at(-1)?.time ?? "");
         if (wrote < Date.parse(endedAt)) endedAt = new Date(wrote).toISOString();
       } catch (err) {
