@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 
 /* The thread feeds this much at a time, and lets the screen be read between two feeds. */
 #define FEED_BYTES 4096u
@@ -38,12 +38,6 @@ struct feeder {
   /* Time spent feeding (ns) and bytes fed, both halved past COST_BYTES: the cost of a byte now. */
   double fed_ns, fed_bytes;
 };
-
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* Bytes queued and not yet fed; under `lock`. */
 static size_t backlog_of(const feeder *f) { return f->queued.len + f->feeding; }

@@ -21,10 +21,10 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "feeder.h"
 #include "log.h"
 #include "pty.h"
@@ -131,12 +131,6 @@ static struct {
   int64_t enter_due;
 } h = {.peer = -1, .batch_due = NEVER, .screen_due = NEVER, .linger_due = NEVER,
        .enter_due = NEVER, .early_open = true, .last_delivery = -1000000};
-
-static int64_t now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* Field 22 of /proc/<pid>/stat (start time in clock ticks), as the supervisor compares it. */
 static json_t *proc_start(pid_t pid) {
