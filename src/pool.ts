@@ -50,7 +50,7 @@ export interface PoolStatus {
 interface PoolEvents {
   "session.changed": [session: SessionInfo];
   "session.removed": [id: string];
-  "session.output": [id: string, data: string, offset: number];
+  "session.output": [id: string, data: string, offset: number, bytes: Buffer];
   "turn.started": [id: string, turn: Turn];
   "turn.delta": [id: string, turnId: string, text: string];
   "turn.ended": [id: string, turn: EndedTurn];
@@ -341,7 +341,9 @@ export class Pool extends EventEmitter<PoolEvents> {
       this.emit("session.changed", session.info());
     });
     session.on("recorded", () => this.save());
-    session.on("output", (data, offset) => this.emit("session.output", session.id, data, offset));
+    session.on("output", (data, offset, bytes) =>
+      this.emit("session.output", session.id, data, offset, bytes),
+    );
     session.on("turn", (effect) => {
       switch (effect.type) {
         case "turn.started":

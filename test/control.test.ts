@@ -420,6 +420,35 @@ describe("attach", () => {
     await client.call("session.kill", { id: s.id });
   });
 
+  it("with binary: live output comes as records of the bytes claude wrote, between the replies", async () => {
+    const s = await runningSession("bytes");
+    const c = await newClient();
+    const asText = outputOf(c, s.id);
+    const bytes: Buffer[] = [];
+    c.on("output", (id, data) => id === s.id && bytes.push(data));
+    const live = () => Buffer.concat(bytes).toString();
+    const screen = await c.call<{ binary: boolean; data: string }>("session.attach", {
+      id: s.id,
+      binary: true,
+    });
+    assert.equal(screen.binary, true);
+    assert.equal(typeof screen.data, "string", "the attach reply is JSON as ever");
+    await c.call("session.send", { id: s.id, text: "grüße\nin two lines" });
+    await waitFor("the reply as bytes", () => /You said: grüße/.test(live()));
+    // replies and signals go on between the records
+    assert.equal((await c.call<SessionInfo>("session.get", { id: s.id })).id, s.id);
+    await c.call("session.send", { id: s.id, text: "/flood 300000" });
+    await waitFor("a flood as bytes", () => /flood done/.test(live()), 30_000);
+    assert.equal((await c.call<SessionInfo>("session.get", { id: s.id })).id, s.id);
+    assert.equal(asText.text(), "", "no output as text to a binary attach");
+    // a plain attach on the same connection goes back to text
+    await c.call("session.attach", { id: s.id });
+    await client.call("session.send", { id: s.id, text: "as text again" });
+    await waitFor("text output", () => /as text again/.test(asText.text()));
+    assert.doesNotMatch(live(), /as text again/);
+    await client.call("session.kill", { id: s.id });
+  });
+
   it("a slow reader is resynced from the screen, memory stays bounded, others are unaffected", async () => {
     const s = await runningSession("flood");
     const fast = await newClient();

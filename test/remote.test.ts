@@ -427,6 +427,27 @@ describe("remote attach", () => {
     await c.call("session.remove", { id: s.id });
   });
 
+  it("with binary: live output comes as binary frames of the bytes claude wrote", async () => {
+    const c = await remote();
+    const s = await c.call<SessionInfo>("session.spawn", { name: "far-bytes" });
+    let text = "";
+    const bytes: Buffer[] = [];
+    c.on("notification", (m, p) => {
+      if (m === "session.output" && p.id === s.id && !p.resync) text += String(p.data);
+    });
+    c.on("output", (id, data) => id === s.id && bytes.push(data));
+    await untilPrompt(c, s.id);
+    const screen = await c.call<{ binary: boolean }>("session.attach", { id: s.id, binary: true });
+    assert.equal(screen.binary, true);
+    await c.call("session.send", { id: s.id, text: "über das Netz" });
+    await waitFor("the reply as bytes", () =>
+      /You said: über das Netz/.test(Buffer.concat(bytes).toString()),
+    );
+    assert.equal(text, "", "no output as text to a binary attach");
+    await c.call("session.kill", { id: s.id });
+    await c.call("session.remove", { id: s.id });
+  });
+
   it("a slow WebSocket client during a flood: bounded memory, others unaffected", async () => {
     // a pool of its own: with this file's 0.5 s pings the paused client would be dropped as dead
     const dir = tempDir();

@@ -27,8 +27,11 @@ const ackDelayMs = 5;
 const drawnTimeoutMs = 60_000;
 
 interface HostEvents {
-  /** Output as text, with the byte offset of its first byte. */
-  data: [data: string, offset: number];
+  /**
+   * Output as text (without a character cut at its end, which comes with the next), with the byte
+   * offset of its first byte, and as the bytes read.
+   */
+  data: [data: string, offset: number, bytes: Buffer];
   screen: [reading: ClaudeScreen];
   exit: [exit: HostExit];
   /** The connection ended without an exit: the host is gone, or was replaced. */
@@ -241,8 +244,7 @@ export class HostConnection extends EventEmitter<HostEvents> {
 
   private onOutput(offset: number, data: Buffer): void {
     this.received = offset + data.length;
-    const text = this.text.write(data);
-    if (text !== "") this.emit("data", text, offset);
+    this.emit("data", this.text.write(data), offset, data);
     if (this.received - this.ackedTo >= ackStepBytes) this.ack();
     else if (!this.ackScheduled) {
       this.ackScheduled = true;

@@ -57,6 +57,7 @@ export function serveClaudeSocket(
         const out = translate(JSON.parse(text) as Signal, target, chats);
         if (out) send(out);
       },
+      sendOutput: () => {},
       bufferedBytes: () => ws.bufferedAmount,
       onDrain: () => {},
     },

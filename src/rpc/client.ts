@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { connect, type Socket } from "node:net";
 import type { WebSocket } from "ws";
 import { ErrorCode } from "../errors.js";
-import { LineReader } from "./line-reader.js";
+import { decodeOutput, StreamReader } from "./output-frames.js";
 
 /** An error reply from the pool. */
 export class RpcError extends Error {
@@ -29,6 +29,8 @@ export class UnreachableError extends Error {
 
 interface ClientEvents {
   notification: [method: string, params: Record<string, unknown>];
+  /** Live output of a session attached with `binary: true`. */
+  output: [id: string, data: Buffer];
   close: [];
 }
 
@@ -45,6 +47,8 @@ export interface ClientTransport {
   send(text: string): void;
   close(): void;
   onMessage(listener: (text: string) => void): void;
+  /** Binary output messages (see output-frames.ts). */
+  onOutput(listener: (message: Buffer) => void): void;
   onClose(listener: (error?: Error) => void): void;
 }
 
@@ -60,6 +64,10 @@ export class RpcClient extends EventEmitter<ClientEvents> {
   constructor(private readonly transport: ClientTransport) {
     super();
     transport.onMessage((text) => this.receive(text));
+    transport.onOutput((message) => {
+      const output = decodeOutput(message);
+      if (output) this.emit("output", output.id, output.data);
+    });
     transport.onClose((error) => {
       this.closedWith = error ?? new Error("the pool closed the connection");
       for (const { reject } of this.pending.values()) reject(this.closedWith);
@@ -117,9 +125,11 @@ export function connectUnix(path: string): Promise<RpcClient> {
 
 function unixClientTransport(socket: Socket): ClientTransport {
   const messageListeners: ((text: string) => void)[] = [];
-  const reader = new LineReader(
+  const outputListeners: ((message: Buffer) => void)[] = [];
+  const reader = new StreamReader(
     {
       line: (text) => messageListeners.forEach((l) => l(text)),
+      record: (message) => outputListeners.forEach((l) => l(message)),
       oversized: () => socket.destroy(new Error("the pool sent an oversized message")),
     },
     64 << 20,
@@ -129,6 +139,7 @@ function unixClientTransport(socket: Socket): ClientTransport {
     send: (text) => socket.write(text + "\n"),
     close: () => socket.end(),
     onMessage: (listener) => messageListeners.push(listener),
+    onOutput: (listener) => outputListeners.push(listener),
     onClose: (listener) => {
       let error: Error | undefined;
       socket.on("error", (err) => (error = err));
@@ -187,7 +198,16 @@ function wsClientTransport(ws: WebSocket): ClientTransport {
   return {
     send: (text) => ws.send(text),
     close: () => ws.close(),
-    onMessage: (listener) => ws.on("message", (data) => listener(data.toString())),
+    onMessage: (listener) =>
+      ws.on("message", (data, isBinary) => {
+        if (!isBinary) listener(data.toString());
+      }),
+    onOutput: (listener) =>
+      ws.on("message", (data, isBinary) => {
+        if (!isBinary) return;
+        if (Array.isArray(data)) listener(Buffer.concat(data));
+        else listener(Buffer.isBuffer(data) ? data : Buffer.from(data));
+      }),
     onClose: (listener) => {
       let error: Error | undefined;
       ws.on("error", (err) => (error = err));

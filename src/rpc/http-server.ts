@@ -162,7 +162,13 @@ export async function listenRemote(options: RemoteApiOptions): Promise<RemoteApi
       return;
     }
     const peer = new Peer(
-      { label: "rest", send: () => {}, bufferedBytes: () => 0, onDrain: () => {} },
+      {
+        label: "rest",
+        send: () => {},
+        sendOutput: () => {},
+        bufferedBytes: () => 0,
+        onDrain: () => {},
+      },
       options.snapshot,
       auth.caller,
     );

@@ -236,19 +236,26 @@ export function createControlRegistry(
         return {};
       },
     })
-    .method<Id & { readOnly: boolean }, unknown>("session.attach", {
+    .method<Id & { readOnly: boolean; binary: boolean }, unknown>("session.attach", {
       scope: "read",
       description:
         "Returns the screen and scrollback as escape sequences that redraw them exactly; then " +
-        "session.output signals stream live output to this connection.",
+        "session.output signals stream live output to this connection. With binary, live output " +
+        "comes as the bytes claude wrote instead: a binary WebSocket frame, or on the Unix " +
+        "socket a record [0x00][length u32 BE] between the lines, each holding " +
+        "[id length u8][id][bytes]; a resync still comes as a session.output signal.",
       params: {
         type: "object",
         additionalProperties: false,
         required: ["id"],
-        properties: { id: sessionRef, readOnly: { type: "boolean", default: false } },
+        properties: {
+          id: sessionRef,
+          readOnly: { type: "boolean", default: false },
+          binary: { type: "boolean", default: false },
+        },
       },
       result: screen,
-      handler: async ({ id, readOnly }, { peer, caller }) => {
+      handler: async ({ id, readOnly, binary }, { peer, caller }) => {
         if (!readOnly && !hasScope(caller.scopes, "control")) {
           throw new PoolError(
             ErrorCode.Unauthorized,
@@ -256,8 +263,8 @@ export function createControlRegistry(
           );
         }
         const session = pool.find(id);
-        const snapshot = await peer.attach(session.id, readOnly);
-        return { id: session.id, readOnly, ...snapshot };
+        const snapshot = await peer.attach(session.id, readOnly, binary);
+        return { id: session.id, readOnly, binary, ...snapshot };
       },
     })
     .method<Id, { detached: boolean }>("session.detach", {

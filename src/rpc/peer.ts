@@ -1,10 +1,13 @@
 import type { Caller } from "../auth/tokens.js";
 import type { ScreenSnapshot } from "../session/session.js";
+import { encodeOutput } from "./output-frames.js";
 
 /** What a transport offers a connected client. */
 export interface PeerTransport {
   /** Sends one JSON-RPC message. */
   send(text: string): void;
+  /** Sends one binary output message (see output-frames.ts). */
+  sendOutput(message: Buffer): void;
   /** Bytes accepted for this peer and not yet written to it. */
   bufferedBytes(): number;
   onDrain(listener: () => void): void;
@@ -34,10 +37,12 @@ const resetTerminal = "\x1b[!p\x1b[H\x1b[2J\x1b[3J";
 
 interface Attachment {
   readOnly: boolean;
+  /** Live output goes as binary messages of the bytes read, not as session.output signals. */
+  binary: boolean;
   /** syncing: waiting for a snapshot, output queued; live: output sent; behind: output dropped. */
   state: "syncing" | "live" | "behind";
   /** Output with the byte offset it starts at: the snapshot holds what came before its own. */
-  queue: { data: string; offset: number }[];
+  queue: { data: string; bytes: Buffer; offset: number }[];
   queuedBytes: number;
   overflowed: boolean;
   /** While this peer holds the session's output back: the deadline after which it is behind. */
@@ -49,6 +54,9 @@ interface Attachment {
   budgetMs: number;
   budgetAt: number;
 }
+
+/** A session's output of one event-loop turn, as text or as bytes. */
+type Outbox = { binary: false; chunks: string[] } | { binary: true; chunks: Buffer[] };
 
 export type SnapshotSource = (
   sessionId: string,
@@ -64,7 +72,7 @@ export class Peer {
   private readonly subscriptions = new Set<string>();
   private readonly attachments = new Map<string, Attachment>();
   private closed = false;
-  private readonly outbox = new Map<string, string[]>();
+  private readonly outbox = new Map<string, Outbox>();
   private flushScheduled = false;
   /** Told when this peer starts and stops holding a session's output back. */
   onPressure: (sessionId: string, pressing: boolean) => void = () => {};
@@ -105,21 +113,21 @@ export class Peer {
   }
 
   /** A session's output: to an attached peer in order, or to a `session.output` subscriber. */
-  output(sessionId: string, data: string, offset: number): void {
+  output(sessionId: string, data: string, offset: number, bytes: Buffer): void {
     const attachment = this.attachments.get(sessionId);
     if (!attachment) {
-      this.signal("session.output", { id: sessionId, data });
+      if (data !== "") this.signal("session.output", { id: sessionId, data });
       return;
     }
     switch (attachment.state) {
       case "syncing":
-        if (attachment.queuedBytes + data.length > highWaterBytes) {
+        if (attachment.queuedBytes + bytes.length > highWaterBytes) {
           attachment.overflowed = true;
           this.seq++;
           return;
         }
-        attachment.queue.push({ data, offset });
-        attachment.queuedBytes += data.length;
+        attachment.queue.push({ data, bytes, offset });
+        attachment.queuedBytes += bytes.length;
         return;
       case "live":
         // While it holds the output back, the host sends at most its window more; the deadline
@@ -129,7 +137,7 @@ export class Peer {
           this.seq++;
           return;
         }
-        this.queueOutput(sessionId, data);
+        this.queueOutput(sessionId, attachment.binary, data, bytes);
         if (attachment.pressing === null && this.transport.bufferedBytes() > pressBytes) {
           this.press(sessionId, attachment);
         }
@@ -143,11 +151,12 @@ export class Peer {
    * Attaches to a session: resolves with its screen, after which output streams live. Output
    * that arrives while the snapshot is taken is queued and sent after the reply.
    */
-  async attach(sessionId: string, readOnly: boolean): Promise<ScreenSnapshot> {
+  async attach(sessionId: string, readOnly: boolean, binary = false): Promise<ScreenSnapshot> {
     const before = this.attachments.get(sessionId);
     if (before) this.stopPressing(sessionId, before);
     const attachment: Attachment = {
       readOnly,
+      binary,
       state: "syncing",
       queue: [],
       queuedBytes: 0,
@@ -188,8 +197,8 @@ export class Peer {
       void this.resync(sessionId, attachment);
       return;
     }
-    for (const { data, offset } of attachment.queue) {
-      if (offset >= from) this.notify("session.output", { id: sessionId, data });
+    for (const { data, bytes, offset } of attachment.queue) {
+      if (offset >= from) this.queueOutput(sessionId, attachment.binary, data, bytes);
     }
     attachment.queue = [];
     attachment.queuedBytes = 0;
@@ -252,10 +261,18 @@ export class Peer {
    * Output of one event-loop turn goes out as one message per session: a flood arrives from
    * the PTY in reads of a few KiB, and a message per read costs more than the bytes.
    */
-  private queueOutput(sessionId: string, data: string): void {
-    const pending = this.outbox.get(sessionId);
-    if (pending) pending.push(data);
-    else this.outbox.set(sessionId, [data]);
+  private queueOutput(sessionId: string, binary: boolean, data: string, bytes: Buffer): void {
+    let pending = this.outbox.get(sessionId);
+    if (pending && pending.binary !== binary) {
+      this.flushOutput();
+      pending = undefined;
+    }
+    if (!pending) {
+      pending = binary ? { binary: true, chunks: [] } : { binary: false, chunks: [] };
+      this.outbox.set(sessionId, pending);
+    }
+    if (pending.binary) pending.chunks.push(bytes);
+    else if (data !== "") pending.chunks.push(data);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flushOutput());
@@ -266,7 +283,13 @@ export class Peer {
     this.flushScheduled = false;
     const outbox = [...this.outbox];
     this.outbox.clear();
-    for (const [id, chunks] of outbox) this.send("session.output", { id, data: chunks.join("") });
+    for (const [id, pending] of outbox) {
+      if (pending.binary) {
+        if (!this.closed) this.transport.sendOutput(encodeOutput(id, pending.chunks));
+      } else if (pending.chunks.length > 0) {
+        this.send("session.output", { id, data: pending.chunks.join("") });
+      }
+    }
   }
 
   /** Sends a notification whatever the subscriptions, after any output queued before it. */

@@ -94,6 +94,7 @@ export const screen: JsonSchema = {
     cols: { type: "integer" },
     rows: { type: "integer" },
     readOnly: { type: "boolean" },
+    binary: { type: "boolean" },
   },
 };
 

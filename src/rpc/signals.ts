@@ -22,8 +22,8 @@ export class SignalRouter {
         peer.signal("session.removed", { id });
       }
     });
-    pool.on("session.output", (id, data, offset) => {
-      for (const peer of this.peers) peer.output(id, data, offset);
+    pool.on("session.output", (id, data, offset, bytes) => {
+      for (const peer of this.peers) peer.output(id, data, offset, bytes);
     });
     pool.on("turn.started", (id, turn) => this.broadcast("turn.started", { id, turn }));
     pool.on("turn.delta", (id, turnId, text) => this.broadcast("turn.delta", { id, turnId, text }));

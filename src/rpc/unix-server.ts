@@ -6,6 +6,7 @@ import type { Caller } from "../auth/tokens.js";
 import type { Logger } from "../log.js";
 import { connectUnix, UnreachableError } from "./client.js";
 import { LineReader, maxMessageBytes } from "./line-reader.js";
+import { recordHeader } from "./output-frames.js";
 import type { RequestContext } from "./methods.js";
 import { Peer, type SnapshotSource } from "./peer.js";
 import { invalidRequestReply, type RpcServer } from "./server.js";
@@ -91,6 +92,13 @@ function serveConnection(socket: Socket, options: UnixServerOptions): void {
       label: "unix",
       send: (text) => {
         if (!socket.destroyed) socket.write(text + "\n");
+      },
+      sendOutput: (message) => {
+        if (socket.destroyed) return;
+        socket.cork();
+        socket.write(recordHeader(message.length));
+        socket.write(message);
+        socket.uncork();
       },
       bufferedBytes: () => socket.writableLength,
       onDrain: (listener) => socket.on("drain", listener),

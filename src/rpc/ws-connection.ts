@@ -37,6 +37,9 @@ export function serveWsRpc(
       send: (text) => {
         if (ws.readyState === ws.OPEN) ws.send(text);
       },
+      sendOutput: (message) => {
+        if (ws.readyState === ws.OPEN) ws.send(message, { binary: true });
+      },
       bufferedBytes: () => ws.bufferedAmount,
       onDrain: (listener) => drainListeners.push(listener),
     },

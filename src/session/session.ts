@@ -117,8 +117,8 @@ interface SessionEvents {
   changed: [];
   /** The record changed in a way clients need not hear of yet; the registry saves it. */
   recorded: [];
-  /** Output as text, with the byte offset of its first byte in this launch's stream. */
-  output: [data: string, offset: number];
+  /** Output as text and as bytes, with the byte offset of its first byte in this launch's stream. */
+  output: [data: string, offset: number, bytes: Buffer];
   /** A turn started, streamed or ended, or a permission dialog closed (the evidence model's effects). */
   turn: [effect: EvidenceEffect];
   /** claude said it cannot hear its channels. */
@@ -715,7 +715,7 @@ export class Session extends EventEmitter<SessionEvents> {
           `${run.conversation === "resume" ? "resuming" : "new"} conversation ${this.rec.claudeSessionId}`,
       );
     }
-    connection.on("data", (data, offset) => this.onOutput(run, data, offset));
+    connection.on("data", (data, offset, bytes) => this.onOutput(run, data, offset, bytes));
     connection.on("screen", (reading) => this.onScreen(run, reading));
     connection.on("exit", (exit) => this.onExit(run, exit));
     connection.on("lost", (reason) => this.onLost(run, reason));
@@ -780,11 +780,11 @@ export class Session extends EventEmitter<SessionEvents> {
     run.launched.runUnplaced();
   }
 
-  private onOutput(run: Run, data: string, offset: number): void {
+  private onOutput(run: Run, data: string, offset: number, bytes: Buffer): void {
     if (run.ended) return;
     this.activity.touch();
     this.markRunning();
-    this.emit("output", data, offset);
+    this.emit("output", data, offset, bytes);
   }
 
   /** What the host read off the screen: dialogs, claude's permission dialog, a refusal. */
