@@ -1,3 +1,5 @@
+import { ErrorCode } from "../../errors.js";
+import { RpcError } from "../../rpc/client.js";
 import type { SessionInfo } from "../../session/session.js";
 import { isResumable } from "../../session/status.js";
 import { Failure, UsageError } from "../errors.js";
@@ -32,6 +34,16 @@ export function parseDetachKey(spec: string): string {
   return String.fromCharCode(code & 0x1f);
 }
 
+/** Attaches for output as bytes; a pool older than that option gets a plain attach. */
+async function attachCall(client: PoolClient, id: string, readOnly: boolean) {
+  try {
+    return await client.call<{ data: string }>("session.attach", { id, readOnly, binary: true });
+  } catch (err) {
+    if (!(err instanceof RpcError && err.code === ErrorCode.InvalidParams)) throw err;
+    return client.call<{ data: string }>("session.attach", { id, readOnly });
+  }
+}
+
 /** Interactive attach, like `tmux attach`: redraws the screen, forwards keys and window size. */
 export async function attach(
   client: PoolClient,
@@ -50,6 +62,7 @@ export async function attach(
   let session: SessionInfo | null = null;
   client.onNotification((method, params) => {
     if (session === null) return;
+    // the redraw after falling behind (live output comes as bytes, below)
     if (method === "session.output" && params.id === session.id) {
       stdout.write(String(params.data));
     } else if (method === "session.changed") {
@@ -65,6 +78,9 @@ export async function attach(
     } else if (method === "session.removed" && params.id === session.id) {
       finish(`session ${session.name} was removed`);
     }
+  });
+  client.onOutput((id, data) => {
+    if (id === session?.id) stdout.write(data);
   });
   client.onClose(() => finish("the pool closed the connection"));
   await client.call("pool.subscribe", { signals: ["session.changed", "session.removed"] });
@@ -92,10 +108,7 @@ export async function attach(
     `detach with ${options.detachKeyLabel}`;
   stdout.write(`${hint}\r\n${showTitle(hint)}`);
   process.on("exit", restore);
-  const screen = await client.call<{ data: string }>("session.attach", {
-    id,
-    readOnly: options.readOnly,
-  });
+  const screen = await attachCall(client, id, options.readOnly);
   stdout.write(enterAltScreen + screen.data);
   stdin.setRawMode(true);
   stdin.resume();

@@ -100,6 +100,11 @@ export class PoolClient {
     this.rpc.on("notification", listener);
   }
 
+  /** Live output of sessions attached with `binary: true`. */
+  onOutput(listener: (id: string, data: Buffer) => void): void {
+    this.rpc.on("output", listener);
+  }
+
   onClose(listener: () => void): void {
     this.rpc.on("close", listener);
   }
