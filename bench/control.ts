@@ -2,7 +2,8 @@
  * Control-plane benchmarks (issue 4), each against a baseline measured in the same run:
  * - session.list with 100 sessions over the Unix socket vs a bare newline-JSON echo server;
  * - `claude-poolctl status` wall time vs `node -e 0`;
- * - attached output throughput of a flood vs reading the same flood from raw node-pty.
+ * - attached output throughput of a flood vs reading the same flood from raw node-pty, with output
+ *   as session.output signals (JSON) and as bytes (`binary: true`).
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -114,17 +115,22 @@ async function rawFloodMs(): Promise<number> {
   return ms;
 }
 
-async function attachedFloodMs(client: RpcClient, name: string): Promise<number> {
+async function attachedFloodMs(client: RpcClient, name: string, binary: boolean): Promise<number> {
   const session = await client.call<SessionInfo>("session.spawn", { name });
   let text = "";
   let waiting: ((ms: number) => void) | null = null;
   let t0 = 0;
-  client.on("notification", (method, params) => {
-    if (method !== "session.output" || params.id !== session.id) return;
-    text = (text + String(params.data)).slice(-256);
+  const seen = (data: string) => {
+    text = (text + data).slice(-256);
     if (waiting && text.includes("flood done")) waiting(performance.now() - t0);
+  };
+  client.on("notification", (method, params) => {
+    if (method === "session.output" && params.id === session.id) seen(String(params.data));
   });
-  await client.call("session.attach", { id: session.id });
+  client.on("output", (id, data) => {
+    if (id === session.id) seen(data.subarray(-256).toString("latin1"));
+  });
+  await client.call("session.attach", { id: session.id, binary });
   await waitFor("the prompt", () => text.includes("> "));
   const done = new Promise<number>((resolve) => (waiting = resolve));
   t0 = performance.now();
@@ -186,26 +192,29 @@ console.log(
 
 // Interleaved rounds, each in a new session: one flood swings by a fifth on a busy machine.
 const floodRounds = Number(process.env.BENCH_FLOOD_ROUNDS ?? 3);
-const floods: Record<"raw" | "unix" | "ws", number[]> = { raw: [], unix: [], ws: [] };
+const rawWay = "raw node-pty read (baseline)";
+const ways: Record<string, () => Promise<number>> = {
+  [rawWay]: rawFloodMs,
+  "Unix socket, JSON": () => attachedFloodMs(client, "flood-unix", false),
+  "Unix socket, bytes": () => attachedFloodMs(client, "flood-unix-bytes", true),
+  "WebSocket, JSON": () => attachedFloodMs(ws, "flood-ws", false),
+  "WebSocket, bytes": () => attachedFloodMs(ws, "flood-ws-bytes", true),
+};
+const floods = new Map<string, number[]>(Object.keys(ways).map((way) => [way, []]));
 for (let round = 0; round < floodRounds; round++) {
-  floods.raw.push(await rawFloodMs());
-  floods.unix.push(await attachedFloodMs(client, `flood-unix-${round}`));
-  floods.ws.push(await attachedFloodMs(ws, `flood-ws-${round}`));
+  for (const [way, flood] of Object.entries(ways)) floods.get(way)!.push(await flood());
 }
-const rawMs = percentile(floods.raw, 50);
-const attachedMs = percentile(floods.unix, 50);
-const attachedWsMs = percentile(floods.ws, 50);
 const mb = floodBytes / (1024 * 1024);
 const rate = (ms: number) => (mb / (ms / 1000)).toFixed(1).padStart(6);
 const rates = (runs: number[]) => runs.map((ms) => rate(ms).trim()).join(", ");
+const rawMs = percentile(floods.get(rawWay)!, 50);
 console.log(`\nflood of ${mb} MiB through a PTY, median of ${floodRounds} rounds (each round's)`);
-console.log(`  raw node-pty read (baseline)   ${rate(rawMs)} MiB/s   (${rates(floods.raw)})`);
-console.log(`  attached over the Unix socket  ${rate(attachedMs)} MiB/s   (${rates(floods.unix)})`);
-console.log(`  attached over WebSocket        ${rate(attachedWsMs)} MiB/s   (${rates(floods.ws)})`);
-console.log(
-  `  attached/raw: Unix ${((rawMs / attachedMs) * 100).toFixed(0)}%, ` +
-    `WebSocket ${((rawMs / attachedWsMs) * 100).toFixed(0)}%   goal ≥ 90%`,
-);
+for (const [way, runs] of floods) {
+  const ms = percentile(runs, 50);
+  const share = way === rawWay ? "" : `  ${((rawMs / ms) * 100).toFixed(0).padStart(3)}% of raw`;
+  console.log(`  ${way.padEnd(30)} ${rate(ms)} MiB/s${share}   (${rates(runs)})`);
+}
+console.log("  attached/raw goal ≥ 90%");
 
 client.close();
 ws.close();
